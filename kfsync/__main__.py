@@ -1,0 +1,5 @@
+"""`python -m kfsync` runs the command line."""
+
+from kfsync.cli import entry
+
+entry()

@@ -1,0 +1,117 @@
+"""The `kfsync` command line: the group, lazy command loading, and the one error handler.
+
+Each command lives in its own module under `kfsync.commands` and is imported
+only when it runs, so that `kfsync --version` or `kfsync validate` never pay
+for `requests`, `deepdiff` or Pillow.  Commands return an `ExitCode`; every
+`KfsyncError` becomes one line on stderr and its exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+
+from kfsync import __version__
+from kfsync.errors import ExitCode, KfsyncError
+from kfsync.redact import RedactingFilter, redact
+
+#: command name -> (module under kfsync.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "Run the whole workflow against an embedded emulator."),
+    "emulator": ("emulator", "Serve a local emulator of the WeChat kf API."),
+    "schema": ("schema", "Print the JSON Schema of kfsync.yaml."),
+    "validate": ("validate", "Check a kfsync.yaml without credentials or network."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"kfsync.commands.{COMMANDS[cmd_name][0]}")
+        command = module.command
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif debug or verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("kfsync")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="kfsync")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("--debug", is_flag=True, help="Debug logs, and tracebacks for internal errors.")
+@click.pass_context
+def group(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
+    """Manage the customer-service accounts of a WeChat Official Account as code."""
+    ctx.obj = {"debug": debug}
+    _configure_logging(verbose, quiet, debug)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"kfsync: error: {redact(message)}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status; the only place that turns errors into codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = group.main(args=args, prog_name="kfsync", standalone_mode=False)
+    except KfsyncError as exc:
+        _fail(str(exc))
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("kfsync: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        # Click's own usage errors exit 2, which kfsync reserves for "changes pending".
+        _fail(exc.format_message())
+        return int(ExitCode.ERROR)
+    except KeyboardInterrupt:
+        click.echo("kfsync: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc}; rerun with --debug and report it")
+        return int(ExitCode.INTERNAL)
+    if result is None:
+        return int(ExitCode.OK)
+    return int(result)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

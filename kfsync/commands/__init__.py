@@ -1,0 +1,1 @@
+"""One module per `kfsync` command, each exposing a click `command`."""
