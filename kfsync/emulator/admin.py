@@ -1,0 +1,90 @@
+"""`EmulatorAdmin`: a thin HTTP client of the emulator's admin API (tests, demo, scripts).
+
+Each call is one short `requests` exchange on its own connection, so an
+`EmulatorAdmin` holds no resources and needs no closing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfsync.emulator.exceptions import EmulatorAdminError
+
+ADMIN_PREFIX = "/_emulator/"
+
+
+class EmulatorAdmin:
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"EmulatorAdmin({self.base_url!r})"
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        import requests
+
+        url = f"{self.base_url}{ADMIN_PREFIX}{path}"
+        try:
+            response = requests.request(method, url, json=payload, timeout=self.timeout)
+            body = response.json()
+        except requests.RequestException as exc:
+            raise EmulatorAdminError(f"emulator admin API at {url}: {exc}") from exc
+        except ValueError as exc:
+            raise EmulatorAdminError(f"emulator admin API at {url}: not a JSON answer") from exc
+        if response.status_code != 200:
+            error = body.get("error") if isinstance(body, dict) else body
+            raise EmulatorAdminError(f"emulator admin {path} refused "
+                                     f"(HTTP {response.status_code}): {error}")
+        return body
+
+    def reset(self) -> None:
+        """Empty the state (accounts, sessions, records, tokens, faults, log); the clock stays."""
+        self._call("POST", "reset")
+
+    def seed(self, accounts: list[dict[str, Any]] | None = None,
+             records: list[dict[str, Any]] | None = None,
+             waitcase: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Add accounts, records and waiting customers to the current state."""
+        payload = {"accounts": accounts or [], "records": records or [],
+                   "waitcase": waitcase or []}
+        result: dict[str, Any] = self._call("POST", "seed", payload)
+        return result
+
+    def accept_invite(self, kf_account: str) -> None:
+        self._call("POST", "invites/accept", {"kf_account": kf_account})
+
+    def reject_invite(self, kf_account: str) -> None:
+        self._call("POST", "invites/reject", {"kf_account": kf_account})
+
+    def expire_invite(self, kf_account: str) -> None:
+        self._call("POST", "invites/expire", {"kf_account": kf_account})
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the emulator clock forward; returns the new emulator time."""
+        now: int = self._call("POST", "clock", {"advance": seconds})["now"]
+        return now
+
+    def fault(self, path: str, count: int = 1, *, errcode: int | None = None,
+              http_status: int | None = None, drop: str | None = None,
+              latency_ms: int | None = None) -> None:
+        """Queue a fault for the next `count` requests to `path` ("*" = any WeChat route)."""
+        kinds = {"errcode": errcode, "http_status": http_status, "drop": drop,
+                 "latency_ms": latency_ms}
+        payload: dict[str, Any] = {"path": path, "count": count}
+        payload.update((k, v) for k, v in kinds.items() if v is not None)
+        self._call("POST", "faults", payload)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The WeChat-side request log, oldest first, with the token and secret masked."""
+        entries: list[dict[str, Any]] = self._call("GET", "requests")["requests"]
+        return entries
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = self._call("GET", "state")
+        return state
+
+    def now(self) -> int:
+        """The emulator clock."""
+        now: int = self.state()["now"]
+        return now
