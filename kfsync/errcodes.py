@@ -50,6 +50,8 @@ _TABLE = [
     ErrCode(48001, "api unauthorized",
             "this Official Account may not call the API: it must be verified (认证)"),
     ErrCode(48004, "api forbidden for irregularities", "the API was blocked for this account"),
+    ErrCode(61451, "invalid parameter",
+            "a request argument is out of range (legacy check, e.g. getrecord pagesize above 50)"),
     ErrCode(61452, "invalid kf_account",
             "the kf account was not understood (legacy check; `@` must be sent literally)"),
     ErrCode(61500, "date format error", "start and end must be unix times on the same day"),
