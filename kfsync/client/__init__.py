@@ -1,0 +1,24 @@
+"""The Python client for the WeChat Official Account customer-service (kf) API.
+
+`KfClient` and `RetryPolicy` are loaded on first use, so importing this
+package (or `kfsync.client.results`) does not import `requests`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kfsync.client.api import KfClient
+    from kfsync.client.transport import RetryPolicy
+
+__all__ = ["KfClient", "RetryPolicy"]
+
+_HOMES = {"KfClient": "kfsync.client.api", "RetryPolicy": "kfsync.client.transport"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

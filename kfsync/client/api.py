@@ -1,0 +1,248 @@
+"""`KfClient`: one thin method per kf endpoint, all through `Transport.call`.
+
+Methods hold no reconcile logic.  Each says whether it is idempotent, which
+decides what the transport may repeat after an answer was lost:
+- reads, token fetches, getmsglist/getrecord: idempotent;
+- `create_session`: idempotent server-side (the same session again answers 0);
+- `update_account` and `set_avatar`: setting the same value twice gives the
+  same state, so repeating them is harmless;
+- `add_account`, `delete_account`, `invite_worker`, `close_session`: not
+  idempotent (a repeat would fail or do it twice), so a lost answer raises
+  `OutcomeUnknownError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import requests
+
+from kfsync.client import paging
+from kfsync.client.config import ClientConfig
+from kfsync.client.results import (
+    CustomerSession,
+    KfAccount,
+    KfSession,
+    MsgPage,
+    MsgRecord,
+    OnlineKf,
+    WaitingCases,
+    account_list,
+    legacy_record_list,
+    online_list,
+    session_list,
+)
+from kfsync.client.tokens import StaticToken, classic_token, stable_token
+from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
+from kfsync.errors import UsageError
+
+_T = TypeVar("_T")
+_JPEG = b"\xff\xd8\xff"
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _ignore(body: dict[str, object]) -> None:
+    return None
+
+
+class KfClient:
+    """A client for the kf API of one Official Account; safe to share between threads.
+
+    Arguments left None come from the environment (see `kfsync.client.config`);
+    a missing credential raises CredentialsError here, at construction, not at
+    the first request.  Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(
+        self,
+        appid: str | None = None,
+        secret: str | None = None,
+        access_token: str | None = None,
+        token_mode: str | None = None,
+        api_base: str | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        config = ClientConfig.resolve(appid=appid, secret=secret, access_token=access_token,
+                                      token_mode=token_mode, api_base=api_base)
+        self.config = config
+        self._transport = Transport(config.api_base, timeout=timeout,
+                                    retry=retry or RetryPolicy(), session=session)
+        self.tokens: TokenSource
+        if config.token_mode == "static":
+            assert config.access_token is not None  # ClientConfig checked it
+            self.tokens = StaticToken(config.access_token)
+        else:
+            assert config.appid is not None
+            assert config.secret is not None
+            fetcher = stable_token if config.token_mode == "stable" else classic_token
+            self.tokens = fetcher(self._transport, config.appid, config.secret)
+
+    @property
+    def appid(self) -> str | None:
+        """The AppID in use (None with a static token and no KFSYNC_APPID)."""
+        return self.config.appid
+
+    def __repr__(self) -> str:
+        return (f"KfClient(api_base={self.config.api_base!r}, appid={self.config.appid!r}, "
+                f"token_mode={self.config.token_mode!r})")
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> KfClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _call(self, call: Call, parse: Callable[[dict[str, object]], _T]) -> _T:
+        return self._transport.call(call, parse, self.tokens)
+
+    def _write(self, path: str, body: dict[str, object], *, account: str,
+               idempotent: bool = False) -> None:
+        self._call(Call("POST", path, json=body, idempotent=idempotent, account=account),
+                   _ignore)
+
+    # ------------------------------------------------------------------ accounts
+
+    def list_accounts(self) -> tuple[KfAccount, ...]:
+        """GET /cgi-bin/customservice/getkflist."""
+        return self._call(Call("GET", "/cgi-bin/customservice/getkflist", idempotent=True),
+                          account_list)
+
+    def list_online(self) -> tuple[OnlineKf, ...]:
+        """GET /cgi-bin/customservice/getonlinekflist."""
+        return self._call(Call("GET", "/cgi-bin/customservice/getonlinekflist",
+                               idempotent=True), online_list)
+
+    def add_account(self, kf_account: str, nickname: str) -> None:
+        """POST /customservice/kfaccount/add."""
+        self._write("/customservice/kfaccount/add",
+                    {"kf_account": kf_account, "nickname": nickname}, account=kf_account)
+
+    def update_account(self, kf_account: str, nickname: str) -> None:
+        """POST /customservice/kfaccount/update."""
+        self._write("/customservice/kfaccount/update",
+                    {"kf_account": kf_account, "nickname": nickname}, account=kf_account,
+                    idempotent=True)
+
+    def delete_account(self, kf_account: str) -> None:
+        """POST /customservice/kfaccount/del with the account in the JSON body."""
+        self._write("/customservice/kfaccount/del", {"kf_account": kf_account},
+                    account=kf_account)
+
+    def invite_worker(self, kf_account: str, invite_wx: str) -> None:
+        """POST /customservice/kfaccount/inviteworker: ask a WeChat user to bind the account."""
+        self._write("/customservice/kfaccount/inviteworker",
+                    {"kf_account": kf_account, "invite_wx": invite_wx}, account=kf_account)
+
+    def set_avatar(self, kf_account: str, image: str | os.PathLike[str] | bytes) -> None:
+        """POST multipart /customservice/kfaccount/uploadheadimg (part `media`): a path or bytes."""
+        self._call(Call("POST", "/customservice/kfaccount/uploadheadimg",
+                        query=(("kf_account", kf_account),), media=_media(image),
+                        idempotent=True, account=kf_account), _ignore)
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(self, kf_account: str, openid: str, text: str | None = None) -> None:
+        """POST /customservice/kfsession/create (the same session again is a no-op)."""
+        self._write("/customservice/kfsession/create", _session_body(kf_account, openid, text),
+                    account=kf_account, idempotent=True)
+
+    def close_session(self, kf_account: str, openid: str, text: str | None = None) -> None:
+        """POST /customservice/kfsession/close."""
+        self._write("/customservice/kfsession/close", _session_body(kf_account, openid, text),
+                    account=kf_account)
+
+    def get_session(self, openid: str) -> CustomerSession:
+        """GET /customservice/kfsession/getsession: who serves this customer, if anyone."""
+        return self._call(Call("GET", "/customservice/kfsession/getsession",
+                               query=(("openid", openid),), idempotent=True),
+                          CustomerSession.from_dict)
+
+    def list_sessions(self, kf_account: str) -> tuple[KfSession, ...]:
+        """GET /customservice/kfsession/getsessionlist."""
+        return self._call(Call("GET", "/customservice/kfsession/getsessionlist",
+                               query=(("kf_account", kf_account),), idempotent=True,
+                               account=kf_account), session_list)
+
+    def list_waiting(self) -> WaitingCases:
+        """GET /customservice/kfsession/getwaitcase."""
+        return self._call(Call("GET", "/customservice/kfsession/getwaitcase", idempotent=True),
+                          WaitingCases.from_dict)
+
+    # ------------------------------------------------------------------ chat records
+
+    def get_msg_page(self, starttime: int, endtime: int, msgid: int = 1,
+                     number: int = 10000) -> MsgPage:
+        """POST /customservice/msgrecord/getmsglist: one page (window of at most 24 h)."""
+        body: dict[str, object] = {"starttime": starttime, "endtime": endtime, "msgid": msgid,
+                                   "number": number}
+        return self._call(Call("POST", "/customservice/msgrecord/getmsglist", json=body,
+                               idempotent=True), MsgPage.from_dict)
+
+    def iter_records(self, start: datetime | int, end: datetime | int, *,
+                     number: int = 10000) -> Iterator[MsgRecord]:
+        """Every record in `[start, end)`, any length of time, one page in memory at a time."""
+        return paging.iter_msglist(self.get_msg_page, paging.unix_time(start, "start"),
+                                   paging.unix_time(end, "end"), number)
+
+    def get_legacy_records(self, starttime: int, endtime: int, *, page_index: int = 1,
+                           page_size: int = 50,
+                           openid: str | None = None) -> tuple[MsgRecord, ...]:
+        """POST /customservice/msgrecord/getrecord (legacy): one page, start and end on one day."""
+        body: dict[str, object] = {"starttime": starttime, "endtime": endtime,
+                                   "pagesize": page_size, "pageindex": page_index}
+        if openid is not None:
+            body["openid"] = openid
+        return self._call(Call("POST", "/customservice/msgrecord/getrecord", json=body,
+                               idempotent=True), legacy_record_list)
+
+    def iter_legacy_records(self, start: datetime | int, end: datetime | int, *,
+                            openid: str | None = None,
+                            page_size: int = 50) -> Iterator[MsgRecord]:
+        """Every legacy record in `[start, end)`, one day and one page at a time."""
+
+        def fetch(starttime: int, endtime: int, page_index: int) -> tuple[MsgRecord, ...]:
+            return self.get_legacy_records(starttime, endtime, page_index=page_index,
+                                           page_size=page_size, openid=openid)
+
+        return paging.iter_legacy(fetch, paging.unix_time(start, "start"),
+                                  paging.unix_time(end, "end"), page_size)
+
+
+def _session_body(kf_account: str, openid: str, text: str | None) -> dict[str, object]:
+    body: dict[str, object] = {"kf_account": kf_account, "openid": openid}
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+def _media(image: str | os.PathLike[str] | bytes) -> tuple[str, bytes, str]:
+    """The multipart `media` part: file name, content, content type."""
+    if isinstance(image, bytes):
+        name, data = "avatar.jpg", image
+        if data.startswith(_PNG):
+            name = "avatar.png"
+    else:
+        path = Path(image)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read avatar picture {path}: {exc.strerror}") from None
+        name = path.name
+    if data.startswith(_JPEG):
+        kind = "image/jpeg"
+    elif data.startswith(_PNG):
+        kind = "image/png"
+    else:
+        kind = "application/octet-stream"
+    return name, data, kind

@@ -1,0 +1,333 @@
+"""The one request function: token, timeout, retries, error mapping, redaction, logging.
+
+Every call to WeChat, token fetches included, goes through `Transport.call`.
+What is retried (with bounded exponential backoff and jitter, see
+`RetryPolicy`):
+
+- errcode -1 (busy) and 45011 (minute quota): WeChat refused the call, so it
+  is safe to repeat even a write;
+- HTTP 429 and 5xx, and connection failures before the request was sent
+  (connect errors and connect timeouts).  A 5xx is an answer from WeChat's
+  gateway, which refused the call; should the backend have done the work
+  anyway, the repeat answers 65406/65401/65408, which the reconciler reads as
+  "already so";
+- a read timeout or a dropped connection, only for idempotent calls.  For a
+  non-idempotent write these mean the server may have applied it, so they
+  raise `OutcomeUnknownError` and are never resent blindly.
+
+40001/40014/42001 refresh the token once, if the failing token is still the
+current one, then repeat the call once.  45009 is never retried.  Exceptions
+from `requests` never escape and are never chained: their text carries the
+URL, and with it the access token or the app secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+from urllib.parse import quote
+
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from kfsync import __version__
+from kfsync.client.wire import Fields, WireFormatError
+from kfsync.errcodes import QUOTA, TOKEN_INVALID, TRANSIENT, hint
+from kfsync.errors import (
+    ApiError,
+    OutcomeUnknownError,
+    QuotaError,
+    TransportError,
+    UsageError,
+    WeChatError,
+)
+from kfsync.redact import RedactingFilter, redact
+
+log = logging.getLogger(__name__)
+# urllib3 logs each request's URL at debug level, access token (or secret) included.
+_URLLIB3_LOG = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, RedactingFilter) for f in _URLLIB3_LOG.filters):
+    _URLLIB3_LOG.addFilter(RedactingFilter())
+
+#: Answers larger than this are refused unread: no kf answer comes near it.
+MAX_BODY = 8 * 1024 * 1024
+USER_AGENT = f"kfsync/{__version__} (+python-requests)"
+_IP = re.compile(r"invalid ip ([0-9A-Fa-f.:]+)")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry; `sleep` is injectable so tests never wait."""
+
+    attempts: int = 4  #: attempts in all, the first one included
+    base_delay: float = 0.5  #: seconds before the first retry; doubles each time
+    max_delay: float = 8.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base_delay < 0 or self.max_delay < 0:
+            raise UsageError("RetryPolicy needs attempts >= 1 and delays >= 0")
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (0-based): half fixed, half jitter."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0**retry)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to make: what to send, and how safe it is to send again."""
+
+    method: str
+    path: str
+    # Not in the repr: token fetches carry the app secret here.
+    query: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    json: Mapping[str, object] | None = field(default=None, repr=False)
+    media: tuple[str, bytes, str] | None = field(default=None, repr=False)  #: name, bytes, type
+    idempotent: bool = False
+    account: str | None = None  #: the kf account the call is about, for error messages
+    authenticated: bool = True  #: send the access token (everything but token fetches)
+
+
+class TokenSource(Protocol):
+    """Where authenticated calls get their access token."""
+
+    def current(self) -> str: ...
+
+    def invalidate(self, failed: str, error: WeChatError) -> None:
+        """`failed` was refused with `error`; drop it if it is still the current token."""
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way that may succeed if repeated; carries the error to raise."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def wechat_error(call: Call, errcode: int, errmsg: str) -> WeChatError:
+    """The error for a non-zero errcode, with the hint for it (and the IP for 40164)."""
+    errmsg = redact(errmsg)
+    text = hint(errcode)
+    found = _IP.search(errmsg)
+    if errcode == 40164 and found:
+        text = f"{text}; the IP WeChat saw is {found[1]}"
+    cls = QuotaError if errcode in QUOTA else WeChatError
+    return cls(errcode, errmsg, endpoint=call.path, hint=text, account=call.account)
+
+
+class Transport:
+    """Sends `Call`s to one API base over one `requests.Session`."""
+
+    def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
+                 session: requests.Session | None = None) -> None:
+        self.api_base = api_base
+        self.timeout = timeout
+        self.retry = retry
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def call(self, call: Call, parse: Callable[[dict[str, object]], _T],
+             tokens: TokenSource | None = None) -> _T:
+        """Make the call (retrying as the module docstring says) and parse its answer."""
+        body = self._call_json(call, tokens)
+        try:
+            return parse(body)
+        except WireFormatError as exc:
+            message = f"malformed answer from {call.path}: {exc}"
+        raise TransportError(redact(message), endpoint=call.path)
+
+    def _call_json(self, call: Call, tokens: TokenSource | None) -> dict[str, object]:
+        retries = 0
+        refreshed = False
+        while True:
+            token = tokens.current() if tokens is not None and call.authenticated else None
+            try:
+                body = self._send(call, token)
+            except _Retryable as exc:
+                failure: ApiError = exc.error
+            else:
+                errcode, errmsg = _status(call, body)
+                if errcode == 0:
+                    return body
+                error = wechat_error(call, errcode, errmsg)
+                if token is not None and tokens is not None and errcode in TOKEN_INVALID \
+                        and not refreshed:
+                    tokens.invalidate(token, error)
+                    refreshed = True
+                    continue
+                if errcode not in TRANSIENT:
+                    raise error
+                failure = error
+            if retries + 1 >= self.retry.attempts:
+                raise failure
+            delay = self.retry.delay(retries)
+            retries += 1
+            log.debug("%s %s: retry %d/%d in %.2f s after: %s", call.method, call.path,
+                      retries, self.retry.attempts - 1, delay, failure.message)
+            self.retry.sleep(delay)
+
+    # ------------------------------------------------------------------ one attempt
+
+    def _send(self, call: Call, token: str | None) -> dict[str, object]:
+        """One attempt: the decoded JSON object, or an error (`_Retryable` if worth repeating)."""
+        started = time.monotonic()
+        failure: ApiError | _Retryable | None = None
+        status: int | None = None
+        raw = b""
+        try:
+            headers, data, files = _payload(call)
+            response = self.session.request(
+                call.method, self._url(call, token), headers=headers, data=data, files=files,
+                timeout=self.timeout, stream=True, allow_redirects=False,
+            )
+            try:
+                status = response.status_code
+                raw = _read_capped(response, call.path)
+            finally:
+                response.close()
+        except requests.RequestException as exc:
+            failure = _failure(call, exc, self.timeout)
+        except TransportError as exc:
+            failure = exc
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if failure is None:
+            failure = _http_failure(call, status)
+        body: dict[str, object] | None = None
+        if failure is None:
+            try:
+                body = _decode(call, raw)
+            except TransportError as exc:
+                failure = exc
+        # The one line per request: path only, never the query (token, secret).
+        log.debug("%s %s -> %s errcode=%s in %.0f ms", call.method, call.path,
+                  "no answer" if status is None else status,
+                  None if body is None else body.get("errcode", 0), elapsed_ms)
+        if failure is not None:
+            raise failure
+        assert body is not None
+        return body
+
+    def _url(self, call: Call, token: str | None) -> str:
+        # Built by hand: `@` must stay literal (WeChat has rejected `%40` in kf_account).
+        params = ([("access_token", token)] if token else []) + list(call.query)
+        query = "&".join(f"{key}={quote(value, safe='@')}" for key, value in params)
+        return f"{self.api_base}{call.path}" + (f"?{query}" if query else "")
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _payload(call: Call) -> tuple[dict[str, str], bytes | None,
+                                  dict[str, tuple[str, bytes, str]] | None]:
+    """Headers, body bytes and multipart files for a call."""
+    headers = {"User-Agent": USER_AGENT}
+    if call.media is not None:
+        return headers, None, {"media": call.media}
+    if call.json is not None:
+        # Raw UTF-8: WeChat has refused `\uXXXX` escapes (40033).
+        headers["Content-Type"] = "application/json"
+        return headers, json.dumps(call.json, ensure_ascii=False).encode("utf-8"), None
+    return headers, None, None
+
+
+def _read_capped(response: requests.Response, path: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TransportError(
+                f"the answer from {path} is larger than {MAX_BODY // (1024 * 1024)} MiB; "
+                "refused unread", endpoint=path)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _http_failure(call: Call, status: int | None) -> ApiError | _Retryable | None:
+    if status is None or status == 200:
+        return None
+    error = TransportError(f"HTTP {status} from {call.path}", endpoint=call.path)
+    if status == 429 or status >= 500:
+        return _Retryable(error)
+    return error
+
+
+def _unknown(call: Call, what: str) -> OutcomeUnknownError:
+    subject = f"{call.account}: " if call.account else ""
+    return OutcomeUnknownError(
+        f"{subject}{what} after {call.method} {call.path} was sent; the change may or may "
+        "not have been made (kfsync does not resend it: re-read the live state)",
+        endpoint=call.path)
+
+
+def _failure(call: Call, exc: requests.RequestException, timeout: float) -> ApiError | _Retryable:
+    """Our error for a `requests` exception; its text (which names the URL) is not kept."""
+    cause = _root_cause(exc)
+    detail = redact(f"{type(cause).__name__}: {cause}")[:200]
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
+            isinstance(exc, requests.ConnectionError)
+            and not isinstance(exc, requests.exceptions.SSLError)
+            and isinstance(exc.args[0] if exc.args else None, MaxRetryError)
+            and isinstance(exc.args[0].reason, NewConnectionError)):
+        # Nothing was sent: safe to try again, whatever the call.
+        message = f"cannot connect to the API for {call.path} ({detail})"
+        return _Retryable(TransportError(message, endpoint=call.path))
+    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.ConnectionError,
+                        requests.exceptions.ChunkedEncodingError)) \
+            and not isinstance(exc, requests.exceptions.SSLError):
+        what = (f"no answer within {timeout:g} s" if isinstance(exc, requests.Timeout)
+                else f"the connection was lost ({detail})")
+        if not call.idempotent:
+            return _unknown(call, what)
+        return _Retryable(TransportError(f"{what} from {call.path}", endpoint=call.path))
+    return TransportError(f"request to {call.path} failed ({detail})", endpoint=call.path)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception urllib3/requests wrapped (e.g. ConnectionRefusedError)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            wrapped = [arg for arg in exc.args if isinstance(arg, BaseException)]
+            inner = wrapped[-1] if wrapped else None
+        if inner is None:
+            break
+        exc = inner
+    return exc
+
+
+def _decode(call: Call, raw: bytes) -> dict[str, object]:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        start = raw[:60].decode("utf-8", "replace")
+        message = f"the answer from {call.path} is not JSON (it starts {start!r})"
+        raise TransportError(redact(message), endpoint=call.path) from None
+    if not isinstance(body, dict):
+        raise TransportError(f"the answer from {call.path} is JSON but not an object",
+                             endpoint=call.path)
+    return body
+
+
+def _status(call: Call, body: dict[str, object]) -> tuple[int, str]:
+    """errcode and errmsg; read endpoints may leave errcode out, which means 0."""
+    try:
+        fields = Fields(body)
+        return fields.number("errcode", default=0), fields.text("errmsg", default="")
+    except WireFormatError as exc:
+        message = f"malformed answer from {call.path}: {exc}"
+    raise TransportError(redact(message), endpoint=call.path)

@@ -1,0 +1,95 @@
+"""Typed access to one decoded JSON object from WeChat, with errors that name the field.
+
+`Fields` is how `kfsync.client.results` reads wire JSON: every accessor checks
+the type, so a wrong type becomes one `WireFormatError` naming the field path
+(`kf_list[2].kf_id`), which the transport turns into a `TransportError` naming
+the endpoint.  Nothing else in kfsync touches wire dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+
+class WireFormatError(ValueError):
+    """A decoded answer does not have the shape kfsync expects."""
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+            dict: "object"}.get(type(value), type(value).__name__)
+
+
+class Fields:
+    """One JSON object, read field by field with type checks."""
+
+    def __init__(self, data: object, where: str = "") -> None:
+        if not isinstance(data, Mapping):
+            what = where or "the answer"
+            raise WireFormatError(f"{what} must be a JSON object, got {_kind(data)}")
+        self._data: Mapping[str, object] = data
+        self._where = where
+
+    def _path(self, key: str) -> str:
+        return f"{self._where}.{key}" if self._where else key
+
+    def _fail(self, key: str, expected: str) -> WireFormatError:
+        got = _kind(self._data[key]) if key in self._data else "nothing"
+        return WireFormatError(f"field {self._path(key)} must be {expected}, got {got}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self._data.get(key)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str):
+            raise self._fail(key, "a string")
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        """A string, or None when the field is missing, null or ""."""
+        value = self._data.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string")
+        return value
+
+    def number(self, key: str, default: int | None = None) -> int:
+        value = self.opt_number(key)
+        if value is None:
+            if default is None:
+                raise self._fail(key, "a number")
+            return default
+        return value
+
+    def opt_number(self, key: str) -> int | None:
+        """A whole number (a JSON number, or a string of digits), or None when missing."""
+        value = self._data.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise self._fail(key, "a whole number")
+
+    def ident(self, key: str) -> str:
+        """An id WeChat sends as a number or as a string, normalised to a string."""
+        value = self._data.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and value:
+            return value
+        raise self._fail(key, "a number or a non-empty string")
+
+    def objects(self, key: str, *, optional: bool = False) -> Iterator[Fields]:
+        """The items of an array of objects; a missing array is empty only if `optional`."""
+        value = self._data.get(key)
+        if value is None and optional:
+            return
+        if not isinstance(value, list):
+            raise self._fail(key, "an array")
+        for index, item in enumerate(value):
+            yield Fields(item, f"{self._path(key)}[{index}]")

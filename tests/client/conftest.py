@@ -1,0 +1,47 @@
+"""Client fixtures: a KfClient on the shared emulator that never really sleeps between retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from client_helpers import NO_WAIT, ClientFactory
+
+from kfsync.client import KfClient
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+
+
+@pytest.fixture
+def make_client(emulator: Emulator) -> Iterator[ClientFactory]:
+    """KfClients on the shared emulator; keyword arguments override the defaults."""
+    made: list[KfClient] = []
+
+    def make(**overrides: Any) -> KfClient:
+        settings: dict[str, Any] = {"appid": DEFAULT_APPID, "secret": DEFAULT_SECRET,
+                                    "api_base": emulator.base_url, "retry": NO_WAIT}
+        settings.update(overrides)
+        made.append(KfClient(**settings))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> KfClient:
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def strict_emulator_server() -> Iterator[Emulator]:
+    with Emulator(strict=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def strict_emulator(strict_emulator_server: Emulator) -> Emulator:
+    """An emulator that rejects %40 in queries and \\u escapes, and sends kf_id as a string."""
+    strict_emulator_server.admin.reset()
+    return strict_emulator_server
