@@ -86,6 +86,10 @@ class ConfigError(KfsyncError):
         super().__init__(first + (f" (and {more} more)" if more > 0 else ""))
 
 
+class AvatarError(KfsyncError):
+    """An avatar picture cannot be read, decoded or made small enough for WeChat."""
+
+
 # --------------------------------------------------------------------------- API
 
 

@@ -1,0 +1,126 @@
+"""Avatar pictures: the one normalisation applied before upload, shared with validation.
+
+WeChat takes a JPEG of at most 5 MB and recommends 640x640.  Whatever common
+format comes in, `normalise_avatar` returns a deterministic 640x640 baseline
+JPEG: EXIF orientation applied, centre-cropped to a square, transparency
+flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
+(size-capped) and checks the result fits; `kfsync validate` calls it too, so a
+file that validates is a file that uploads.  `picture_hash` fingerprints a
+picture so that the one uploaded and the one WeChat serves back (re-encoded)
+can be recognised as the same.
+
+Pillow is imported inside the functions: loading a config without avatars, or
+starting the CLI, never pays for it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from typing import TYPE_CHECKING
+
+from kfsync.errors import AvatarError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+AVATAR_SIZE = 640  #: pixels, both sides
+JPEG_QUALITY = 90
+MAX_UPLOAD_BYTES = 5 * 1000 * 1000  #: WeChat's "5 MB", read the strict way
+MAX_SOURCE_BYTES = 20 * 1024 * 1024  #: refuse to read bigger source files
+MAX_SOURCE_PIXELS = 50_000_000  #: decompression-bomb guard, well under Pillow's own
+HASH_SIDE = 16  #: picture_hash works on a HASH_SIDE x HASH_SIDE thumbnail
+
+
+def normalise_avatar(data: bytes) -> bytes:
+    """Any readable image -> 640x640 RGB JPEG bytes; AvatarError if it is not a usable image."""
+    from PIL import Image
+
+    image = _open_rgb(data)
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.resize(
+        (AVATAR_SIZE, AVATAR_SIZE),
+        Image.Resampling.LANCZOS,
+        box=(left, top, left + side, top + side),
+    )
+    image.info = {}  # no EXIF, ICC profile or comments carried over
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def picture_hash(data: bytes) -> str:
+    """A perceptual fingerprint: 256 bits as 64 hex digits, stable under re-encoding.
+
+    Each bit says whether one cell of a 16x16 grey thumbnail is brighter than
+    the mean, so a picture WeChat re-compressed differs from the uploaded one
+    in a few bits while a different picture differs in about half of them.
+    """
+    from PIL import Image
+
+    thumbnail = _open_rgb(data).convert("L").resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BOX)
+    cells = thumbnail.tobytes()
+    mean = sum(cells) / len(cells)
+    bits = "".join("1" if cell > mean else "0" for cell in cells)
+    return f"{int(bits, 2):0{HASH_SIDE * HASH_SIDE // 4}x}"
+
+
+def _open_rgb(data: bytes) -> Image.Image:
+    """Decode with the bomb guard on, apply EXIF orientation, flatten to RGB."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    refusal = "not a readable image"
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its two bomb limits; here that is a refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                width, height = opened.size
+                if width * height > MAX_SOURCE_PIXELS:
+                    raise AvatarError(
+                        f"the picture is {width}x{height} pixels; avatars are limited to "
+                        f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels"
+                    )
+                return _flatten(ImageOps.exif_transpose(opened))
+    except UnidentifiedImageError:
+        raise AvatarError(f"{refusal} (unknown or unsupported format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise AvatarError(f"{refusal} (too many pixels: decompression bomb guard)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise AvatarError(f"{refusal} ({exc})") from None
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency composited onto white."""
+    from PIL import Image
+
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if not has_alpha:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def load_avatar(path: str | os.PathLike[str]) -> bytes:
+    """The bytes to upload for an avatar file: read, normalised, and checked against 5 MB."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise AvatarError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise AvatarError(
+            f"the file is over {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; use a smaller picture"
+        )
+    jpeg = normalise_avatar(data)
+    if len(jpeg) > MAX_UPLOAD_BYTES:
+        raise AvatarError(
+            f"the picture is {len(jpeg)} bytes as a JPEG; WeChat takes at most "
+            f"{MAX_UPLOAD_BYTES} bytes"
+        )
+    return jpeg

@@ -1,0 +1,81 @@
+"""`kfsync validate`: check a kfsync.yaml offline, without credentials.
+
+The problems are the command's result and go to stdout, one per line, as
+text (`FILE:LINE:COL: message`), JSON, or GitHub workflow annotations; a
+one-line summary goes to stderr.  Exit 0 when valid, 1 when not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kfsync.commands._options import config_option
+from kfsync.config import Config, load_config
+from kfsync.errors import ConfigError, ExitCode, Problem
+
+
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(problem: Problem) -> str:
+    """`::error file=…,line=…,col=…::message`, escaped by GitHub's workflow-command rules."""
+    return (
+        f"::error file={_github_property(problem.file)},line={problem.line},"
+        f"col={problem.column},title=kfsync validate::{_github_data(problem.message)}"
+    )
+
+
+def _summary(config: Config) -> str:
+    return f"valid ({len(config.accounts)} accounts, {len(config.absent)} absent)"
+
+
+@click.command("validate")
+@config_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL: message; json: one document; github: workflow annotations.",
+)
+def command(config_path: Path, output: str) -> ExitCode:
+    """Check a kfsync.yaml without credentials or network.
+
+    Reports every problem at once with its line and column: YAML syntax,
+    unknown keys, wrong values, conflicting policy, WeChat limits, and avatar
+    files that are missing, outside the file's folder, or not images.
+    """
+    path = str(config_path)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        problems = exc.problems
+        if output == "json":
+            document = {"file": path, "valid": False, "problems": [p.to_dict() for p in problems]}
+            click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        else:
+            for problem in problems:
+                click.echo(github_annotation(problem) if output == "github" else str(problem))
+        count = len(problems)
+        click.echo(f"{path}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
+        return ExitCode.ERROR
+    if output == "json":
+        document = {
+            "file": path,
+            "valid": True,
+            "accounts": len(config.accounts),
+            "absent": len(config.absent),
+            "problems": [],
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    click.echo(f"{path}: {_summary(config)}", err=output != "text")
+    return ExitCode.OK

@@ -1,0 +1,224 @@
+"""The JSON Schema at run time: validation with precise messages, and the defaults it declares.
+
+`schemas/kfsync.schema.json` is the single source of truth for the shape of
+kfsync.yaml: allowed keys, types, enums, patterns, lengths and defaults.  This
+module turns each jsonschema error into a `Problem` at the exact position of
+the offending key or value, with a message that names the field and says what
+to do (`did you mean ...` for misspelt keys and values).  Custom messages come
+from the schema itself (`errorMessage`, `patternErrorMessage`, the same
+keywords editors show).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+
+from kfsync.config.resources import schema_bytes
+from kfsync.config.yamlsafe import FieldPath, Positions
+from kfsync.errors import Problem
+
+Schema = Mapping[str, Any]
+
+_TYPE_WORDS = {
+    "object": "a mapping (key: value lines)",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def load_schema() -> dict[str, Any]:
+    """The shipped schema, parsed (read afresh on every call; nothing is cached)."""
+    schema: dict[str, Any] = json.loads(schema_bytes())
+    return schema
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: object, schema: Schema
+) -> Iterator[ValidationError]:
+    """`pattern` with ECMA-262's `$`: Python's also matches before a final newline."""
+    if not isinstance(instance, str):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    if re.search(pattern, instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def show(value: object) -> str:
+    """A value as a person would write it in YAML (long text cut short)."""
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 60 else value[:57] + "…", ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    return next((c for c in choices if close and c.lower() == close[0]), "")
+
+
+class _Reporter:
+    """Collects Problems for one document's schema errors."""
+
+    def __init__(self, positions: Positions, display: str) -> None:
+        self.positions = positions
+        self.display = display
+        self.problems: list[Problem] = []
+        self.suggested: set[tuple[FieldPath, str]] = set()  #: (mapping, key) named in a hint
+        self.reported: set[tuple[FieldPath, str]] = set()  #: (mapping, key) reported missing
+
+    def add(self, path: FieldPath, message: str, *, at_key: bool = False) -> None:
+        self.problems.append(self.positions.problem(self.display, path, message, at_key=at_key))
+
+    def unknown_keys(self, path: FieldPath, instance: Mapping[str, object], schema: Schema) -> None:
+        allowed = list(schema.get("properties", {}))
+        for key in instance:
+            if key in allowed:
+                continue
+            guess = _suggest(key, allowed)
+            if guess:
+                self.suggested.add((path, guess))
+                hint = f"did you mean `{guess}`?"
+            else:
+                hint = f"allowed here: {', '.join(allowed)}"
+            self.add((*path, key), f"unknown key; {hint}", at_key=True)
+
+    def missing(self, path: FieldPath, instance: Mapping[str, object], required: list[str]) -> None:
+        # jsonschema reports each missing name as an error of its own, all with the same list.
+        for name in required:
+            if name in instance or (path, name) in self.suggested | self.reported:
+                continue
+            self.reported.add((path, name))
+            if len(path) == 2 and path[0] == "accounts" and name == "nickname":
+                if (
+                    instance.get("state", "present") != "present"
+                    or (path, "state") in self.suggested
+                ):
+                    continue  # a misspelt state: absent, reported on its own
+                self.add(
+                    path, "needs a nickname (or `state: absent` to delete the account)", at_key=True
+                )
+            else:
+                self.add(path, f"`{name}` is missing; add it", at_key=True)
+
+    def wrong(self, error: ValidationError) -> None:
+        """Any error that is about one value."""
+        path = tuple(error.absolute_path)
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        value: Any = error.instance
+        expected: Any = error.validator_value
+        if "propertyNames" in error.absolute_schema_path:
+            path, value = (*path, value), None
+            self.add(path, schema.get("patternErrorMessage", error.message), at_key=True)
+            return
+        keyword = error.validator
+        got = f", got {show(value)}"
+        if keyword == "pattern":
+            message = schema.get("patternErrorMessage", "has the wrong form") + got
+        elif "errorMessage" in schema:
+            message = schema["errorMessage"] + (got if keyword in ("enum", "type") else "")
+        elif keyword == "type":
+            message = self._type_message(path, expected, value)
+        elif keyword == "enum":
+            choices = [str(choice) for choice in expected]
+            guess = _suggest(str(value), choices)
+            hint = f"; did you mean `{guess}`?" if guess else ""
+            message = f"must be one of {', '.join(choices)}{got}{hint}"
+        elif keyword in ("minLength", "maxLength"):
+            low, high = schema.get("minLength", 0), schema.get("maxLength")
+            if high is not None:
+                message = f"must be {low} to {high} characters, got {len(value)}"
+            elif low == 1:
+                message = "must not be empty"
+            else:
+                message = f"must be at least {low} characters, got {len(value)}"
+        elif keyword == "minimum":
+            message = f"must be at least {expected}{got}"
+        elif keyword == "uniqueItems":
+            repeat = next(i for i, item in enumerate(value) if item in value[:i])
+            path, message = (*path, repeat), f"{show(value[repeat])} is listed twice; remove one"
+        else:
+            message = error.message
+        self.add(path, message)
+
+    def _type_message(self, path: FieldPath, expected: str | list[str], value: object) -> str:
+        if not path:
+            if value is None:
+                return "the file is empty; it needs version, official_account and accounts"
+            return "the file must be a mapping with version, official_account and accounts"
+        types = [expected] if isinstance(expected, str) else expected
+        wanted = " or ".join(_TYPE_WORDS.get(name, name) for name in types)
+        message = f"must be {wanted}, got {show(value)}"
+        plain = self.positions.plain.get(path)
+        if expected == "string" and plain is not None:
+            message += f"; write it in quotes: {json.dumps(plain, ensure_ascii=False)}"
+        return message
+
+
+def schema_problems(
+    data: object, positions: Positions, schema: Schema, display: str
+) -> list[Problem]:
+    """Every way `data` breaks the schema, as Problems at their positions."""
+    validator_class = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"pattern": _ecma_pattern}
+    )
+    reporter = _Reporter(positions, display)
+    errors = validator_class(schema).iter_errors(data)
+    # Unknown keys first, so that a misspelt required key is reported once, as a misspelling.
+    for error in sorted(errors, key=lambda error: error.validator != "additionalProperties"):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
+            reporter.unknown_keys(path, error.instance, error.schema)
+        elif error.validator == "required":
+            reporter.missing(path, error.instance, error.validator_value)
+        else:
+            reporter.wrong(error)
+    return reporter.problems
+
+
+def apply_defaults(schema: Schema, data: object) -> object:
+    """A copy of `data` with the schema's `default`s filled in wherever a key is missing."""
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, Mapping) and "$ref" in node:
+            target = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return node
+
+    def fill(node: Any, value: object) -> object:
+        node = resolve(node)
+        if not isinstance(node, Mapping):
+            return value
+        if isinstance(value, dict):
+            properties = node.get("properties", {})
+            rest = node.get("additionalProperties")
+            out = {name: fill(properties.get(name, rest), item) for name, item in value.items()}
+            for name, sub in properties.items():
+                sub = resolve(sub)
+                if name not in out and isinstance(sub, Mapping) and "default" in sub:
+                    out[name] = fill(sub, copy.deepcopy(sub["default"]))
+            return out
+        if isinstance(value, list):
+            return [fill(node.get("items"), item) for item in value]
+        return value
+
+    return fill(schema, data)

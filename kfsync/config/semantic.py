@@ -1,0 +1,203 @@
+"""Checks that span fields, which the JSON Schema cannot express.
+
+- a WeChat ID works at most one account;
+- at most 100 accounts that are not absent (WeChat's limit per Official Account);
+- a declared account must not match an `ignore` glob, and a tombstone must not
+  match a `protected` one;
+- globs are well formed (`[` closed, classes not empty, `!` only inside them);
+- avatar paths stay inside the config file's folder (no absolute paths, no
+  `..`, no symbolic links leading out: a pull request must not be able to make
+  a CI job upload an arbitrary file from the runner), exist, and are images
+  that upload (see `kfsync.avatars`).
+
+The checks run on data that may also have schema problems, so each one skips
+values of the wrong type (the schema reports those) and all problems come out
+together.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from kfsync.avatars import load_avatar
+from kfsync.config.schema import show
+from kfsync.config.yamlsafe import FieldPath, Positions, printable
+from kfsync.errors import AvatarError, Problem
+
+MAX_PRESENT_ACCOUNTS = 100
+_GLOB_CHARS = re.compile(r"[A-Za-z0-9_*?\[\]!]+")
+_GLOB = re.compile(r"(?:[A-Za-z0-9_*?]|\[!?[A-Za-z0-9_]+\])+")
+
+
+class AvatarPathError(ValueError):
+    """An avatar path that is not allowed; the message says why."""
+
+
+def resolve_avatar(value: str, base: Path) -> Path:
+    """The absolute file `value` names, relative to folder `base`, refusing any way out of it."""
+    if "\\" in value:
+        raise AvatarPathError("use / to separate folders, not \\")
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
+        raise AvatarPathError("must be relative to the folder of the config file, not absolute")
+    if ".." in PurePosixPath(value).parts:
+        raise AvatarPathError("must stay inside the folder of the config file; remove ..")
+    try:
+        root = base.resolve()
+        target = (base / value).resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic-link loop
+        raise AvatarPathError(f"cannot be resolved ({exc})") from None
+    if not target.is_relative_to(root):
+        raise AvatarPathError(
+            "leads outside the folder of the config file through a symbolic link; refused"
+        )
+    return target
+
+
+def _globs(policy: dict[str, object], key: str) -> Iterator[tuple[FieldPath, str]]:
+    items = policy.get(key)
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                yield ("policy", key, index), item
+
+
+def _accounts(data: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]]:
+    accounts = data.get("accounts")
+    if isinstance(accounts, dict):
+        for prefix, entry in accounts.items():
+            if isinstance(entry, dict):
+                yield prefix, entry
+
+
+class _Checker:
+    def __init__(self, positions: Positions, display: str, base: Path) -> None:
+        self.positions = positions
+        self.display = display
+        self.base = base
+        self.problems: list[Problem] = []
+        self.avatars_seen: dict[Path, str | None] = {}  # for this load only
+
+    def add(self, path: FieldPath, message: str, *, at_key: bool = False) -> None:
+        self.problems.append(self.positions.problem(self.display, path, message, at_key=at_key))
+
+    def globs(self, policy: dict[str, object]) -> None:
+        for key in ("protected", "ignore"):
+            for path, glob in _globs(policy, key):
+                if _GLOB_CHARS.fullmatch(glob) and not _GLOB.fullmatch(glob):
+                    self.add(
+                        path,
+                        f"{show(glob)} is not a valid glob: close every [ with ], put at "
+                        "least one character inside, and use ! only right after [",
+                    )
+
+    def policy_conflicts(self, data: dict[str, object], policy: dict[str, object]) -> None:
+        ignore = list(_globs(policy, "ignore"))
+        protected = list(_globs(policy, "protected"))
+        for prefix, entry in _accounts(data):
+            for _, glob in ignore:
+                if fnmatch.fnmatchcase(prefix, glob):
+                    self.add(
+                        ("accounts", prefix),
+                        f"matches policy.ignore glob {show(glob)}, so kfsync "
+                        "would never touch it; remove it here or from policy.ignore",
+                        at_key=True,
+                    )
+            if entry.get("state") != "absent":
+                continue
+            for _, glob in protected:
+                if fnmatch.fnmatchcase(prefix, glob):
+                    self.add(
+                        ("accounts", prefix, "state"),
+                        f"the account matches policy.protected "
+                        f"glob {show(glob)} and is never deleted; remove the glob or this entry",
+                    )
+
+    def bindings(self, data: dict[str, object]) -> None:
+        owners: dict[str, str] = {}
+        for prefix, entry in _accounts(data):
+            wechat = entry.get("wechat")
+            if not isinstance(wechat, str) or entry.get("state") == "absent":
+                continue
+            owner = owners.setdefault(wechat.casefold(), prefix)
+            if owner != prefix:
+                line = self.positions.key(("accounts", owner))[0]
+                self.add(
+                    ("accounts", prefix, "wechat"),
+                    f"{printable(wechat)} already works account {printable(owner)} "
+                    f"(line {line}); a WeChat ID can work only one account",
+                )
+
+    def count(self, data: dict[str, object]) -> None:
+        present = sum(1 for _, entry in _accounts(data) if entry.get("state") != "absent")
+        if present > MAX_PRESENT_ACCOUNTS:
+            self.add(
+                ("accounts",),
+                f"{present} accounts are declared present; WeChat allows at "
+                f"most {MAX_PRESENT_ACCOUNTS} per Official Account",
+                at_key=True,
+            )
+
+    def avatars(self, data: dict[str, object], check_files: bool) -> None:
+        defaults = data.get("defaults")
+        places: list[tuple[FieldPath, object]] = []
+        if isinstance(defaults, dict):
+            places.append((("defaults", "avatar"), defaults.get("avatar")))
+        for prefix, entry in _accounts(data):
+            if entry.get("state") != "absent":
+                places.append((("accounts", prefix, "avatar"), entry.get("avatar")))
+        for path, value in places:
+            if isinstance(value, str) and value:
+                problem = self._avatar(value, check_files)
+                if problem:
+                    self.add(path, problem)
+
+    def _avatar(self, value: str, check_files: bool) -> str | None:
+        try:
+            target = resolve_avatar(value, self.base)
+        except AvatarPathError as exc:
+            return str(exc)
+        if not check_files:
+            return None
+        if target not in self.avatars_seen:
+            self.avatars_seen[target] = self._avatar_file(value, target)
+        return self.avatars_seen[target]
+
+    def _avatar_file(self, written: str, target: Path) -> str | None:
+        value = printable(written)
+        try:
+            if not target.exists():
+                return f"no such file {value} (paths are relative to the folder of the config file)"
+            if not target.is_file():
+                return f"{value} is not a regular file"
+            load_avatar(target)
+        except OSError as exc:
+            return f"{value}: cannot read it ({exc.strerror or exc})"
+        except AvatarError as exc:
+            return f"{value}: {exc}"
+        return None
+
+
+def semantic_problems(
+    data: object,
+    positions: Positions,
+    display: str,
+    base: str | os.PathLike[str],
+    *,
+    check_avatars: bool = True,
+) -> list[Problem]:
+    """The cross-field problems of `data` (defaults applied), for a config file in folder `base`."""
+    if not isinstance(data, dict):
+        return []
+    checker = _Checker(positions, display, Path(base))
+    policy = data.get("policy")
+    policy = policy if isinstance(policy, dict) else {}
+    checker.globs(policy)
+    checker.policy_conflicts(data, policy)
+    checker.bindings(data)
+    checker.count(data)
+    checker.avatars(data, check_avatars)
+    return checker.problems
