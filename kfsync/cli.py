@@ -21,8 +21,10 @@ from kfsync.redact import RedactingFilter, redact
 
 #: command name -> (module under kfsync.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": ("apply", "Make the changes of a plan, then verify nothing is left."),
     "demo": ("demo", "Run the whole workflow against an embedded emulator."),
     "emulator": ("emulator", "Serve a local emulator of the WeChat kf API."),
+    "plan": ("plan", "Show the WeChat calls that would bring the live accounts in line."),
     "schema": ("schema", "Print the JSON Schema of kfsync.yaml."),
     "validate": ("validate", "Check a kfsync.yaml without credentials or network."),
 }

@@ -1,0 +1,229 @@
+"""Apply a plan: run its changes with bounded parallelism, honestly.
+
+Dependencies are respected; a failed change skips its dependents, not the
+whole run.  A change whose answer was lost (outcome unknown) is resolved by
+re-reading the live list, never by a blind resend.  A quota error stops new
+work, lets work in flight finish, and reports the rest as skipped.  Every
+change ends as done, failed or skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from kfsync.errors import KfsyncError, OutcomeUnknownError, QuotaError, WeChatError
+from kfsync.plan import Action, Change, Plan
+
+if TYPE_CHECKING:
+    from kfsync.client import KfClient
+    from kfsync.live import LiveAccount
+
+log = logging.getLogger(__name__)
+
+Status = Literal["done", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one change ended."""
+
+    change: Change
+    status: Status
+    duration_ms: int = 0
+    errcode: int | None = None
+    message: str | None = None
+    note: str | None = None  #: e.g. how an unknown outcome was resolved
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.change.id,
+            "action": self.change.action.value,
+            "account": self.change.account,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "errcode": self.errcode,
+            "message": self.message,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+    stopped: str | None = None  #: why no new changes were started, if they were not
+
+    @property
+    def complete(self) -> bool:
+        return all(o.status == "done" for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        done = [o.change.action for o in self.outcomes if o.status == "done"]
+        return {
+            "added": done.count(Action.ADD),
+            "updated": done.count(Action.UPDATE),
+            "deleted": done.count(Action.DELETE),
+            "invited": done.count(Action.INVITE),
+            "avatars": done.count(Action.SET_AVATAR),
+            "failed": sum(1 for o in self.outcomes if o.status == "failed"),
+            "skipped": sum(1 for o in self.outcomes if o.status == "skipped"),
+        }
+
+
+Progress = Callable[[int, int, Outcome], None]
+
+
+def describe(exc: KfsyncError) -> str:
+    """An error as an outcome shows it: the account and action are shown beside it already."""
+    if isinstance(exc, WeChatError):
+        text = f"errcode {exc.errcode} {exc.errmsg}"
+        return f"{text} ({exc.hint})" if exc.hint else text
+    return str(exc)
+
+
+class Applier:
+    """Runs one plan's changes against one client."""
+
+    def __init__(
+        self,
+        client: KfClient,
+        avatars: Mapping[str, bytes],
+        *,
+        parallelism: int = 4,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.avatars = avatars  #: normalised JPEG bytes by kf_account
+        self.parallelism = max(1, parallelism)
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._finished = 0
+
+    def run(self, plan: Plan) -> ApplyResult:
+        changes = {c.id: c for c in plan.changes}
+        pending = list(plan.changes)
+        outcomes: dict[str, Outcome] = {}
+        running: dict[Future[Outcome], Change] = {}
+        stopped: str | None = None
+        total = len(pending)
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="kfsync-apply") as pool:
+            while pending or running:
+                for change in list(pending):
+                    blocked = [d for d in change.depends_on if d in changes]
+                    failed_dep = next(
+                        (d for d in blocked if d in outcomes and outcomes[d].status != "done"), None
+                    )
+                    if stopped or failed_dep:
+                        why = stopped or f"{failed_dep} did not complete"
+                        pending.remove(change)
+                        self._record(outcomes, Outcome(change, "skipped", message=why), total)
+                        continue
+                    if len(running) >= self.parallelism:
+                        break
+                    if all(d in outcomes for d in blocked):
+                        pending.remove(change)
+                        running[pool.submit(self._execute, change)] = change
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    outcome = future.result()
+                    self._record(outcomes, outcome, total)
+                    if outcome.errcode in (45009, 45011) and stopped is None:
+                        stopped = f"stopped after WeChat quota error {outcome.errcode}"
+        ordered = tuple(outcomes[c.id] for c in plan.changes)
+        return ApplyResult(ordered, stopped)
+
+    def _record(self, outcomes: dict[str, Outcome], outcome: Outcome, total: int) -> None:
+        outcomes[outcome.change.id] = outcome
+        with self._lock:
+            self._finished += 1
+            index = self._finished
+        if self.progress:
+            self.progress(index, total, outcome)
+
+    # ------------------------------------------------------------------ one change
+
+    def _execute(self, change: Change) -> Outcome:
+        started = time.monotonic()
+
+        def ms() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            self._call(change)
+            return Outcome(change, "done", ms())
+        except OutcomeUnknownError as exc:
+            log.info("%s: answer lost (%s); re-reading the live list", change.id, exc.message)
+            return self._resolve_unknown(change, ms)
+        except QuotaError as exc:
+            return Outcome(change, "failed", ms(), exc.errcode, describe(exc))
+        except WeChatError as exc:
+            if self._already_true(change, exc.errcode):
+                return Outcome(change, "done", ms(), note=f"WeChat said {exc.errcode}; already so")
+            return Outcome(change, "failed", ms(), exc.errcode, describe(exc))
+        except KfsyncError as exc:
+            return Outcome(change, "failed", ms(), None, describe(exc))
+
+    def _call(self, change: Change) -> None:
+        account = change.account
+        after = change.after or {}
+        if change.action is Action.DELETE:
+            self.client.delete_account(account)
+        elif change.action is Action.ADD:
+            self.client.add_account(account, str(after["nickname"]))
+        elif change.action is Action.UPDATE:
+            self.client.update_account(account, str(after["nickname"]))
+        elif change.action is Action.SET_AVATAR:
+            self.client.set_avatar(account, self.avatars[account])
+        else:
+            self.client.invite_worker(account, str(after["invite_wx"]))
+
+    def _already_true(self, change: Change, errcode: int) -> bool:
+        """Whether an error answer means the wanted state already holds."""
+        if change.action is Action.DELETE and errcode == 65401:
+            return True
+        if change.action is Action.ADD and errcode == 65406:
+            return self._holds(change, self._live(change.account))
+        if change.action is Action.INVITE and errcode in (65408, 65411):
+            return self._holds(change, self._live(change.account))
+        return False
+
+    def _resolve_unknown(self, change: Change, ms: Callable[[], int]) -> Outcome:
+        try:
+            account = self._live(change.account)
+            if self._holds(change, account):
+                return Outcome(change, "done", ms(), note="answer lost; confirmed by re-reading")
+            # The change did not happen: now it is safe to make it once more.
+            self._call(change)
+            return Outcome(change, "done", ms(), note="answer lost; not made; made again")
+        except KfsyncError as exc:
+            errcode = exc.errcode if isinstance(exc, WeChatError) else None
+            return Outcome(change, "failed", ms(), errcode, f"answer lost, then: {describe(exc)}")
+
+    def _live(self, kf_account: str) -> LiveAccount | None:
+        return next((a for a in self.client.list_accounts() if a.kf_account == kf_account), None)
+
+    @staticmethod
+    def _holds(change: Change, account: LiveAccount | None) -> bool:
+        after = change.after or {}
+        if change.action is Action.DELETE:
+            return account is None
+        if account is None:
+            return False
+        if change.action in (Action.ADD, Action.UPDATE):
+            return account.nickname == after.get("nickname")
+        if change.action is Action.INVITE:
+            wanted = after.get("invite_wx")
+            return account.kf_wx == wanted or (
+                account.invite_wx == wanted and account.invite_status == "waiting"
+            )
+        # set_avatar: a new picture URL means the upload landed.
+        before = (change.before or {}).get("avatar")
+        return bool(account.headimgurl) and account.headimgurl != before

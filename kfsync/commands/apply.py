@@ -1,0 +1,109 @@
+"""`kfsync apply`: make the calls a plan lists, then verify that nothing is left."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
+from kfsync.errors import ExitCode, UsageError
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirmed() -> bool:
+    answer: str = click.prompt(
+        "Do you want to make these changes? Only 'yes' will be accepted",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    return answer.strip() == "yes"
+
+
+@click.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="How many calls to make at once.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to report the result.",
+)
+@reconcile_options
+def command(
+    plan_file: Path | None,
+    config_path: Path,
+    auto_approve: bool,
+    parallelism: int,
+    fmt: str,
+    allow_delete: str,
+    no_color: bool,
+    cache_dir: Path | None,
+) -> ExitCode:
+    """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
+    from kfsync.apply import ApplyResult, Outcome
+    from kfsync.client import KfClient
+    from kfsync.config import load_config
+    from kfsync.live import PictureCache, default_cache_dir
+    from kfsync.plan import check_safety
+    from kfsync.planfile import check_fresh, load_plan
+    from kfsync.reconcile import Prepared, apply_plan, declare, read_and_plan
+    from kfsync.render import progress_line, render_apply, render_plan
+
+    color = use_color(no_color)
+    err_color = use_color(no_color, sys.stderr)
+    saved = load_plan(plan_file) if plan_file is not None else None
+    if saved is None and not auto_approve and not _interactive():
+        raise UsageError(
+            "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
+            "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
+        )
+    config = load_config(config_path)
+    declared = declare(config)
+    cache = PictureCache(cache_dir or default_cache_dir())
+    with KfClient() as client:
+        prepared = read_and_plan(declared, client, cache=cache)
+        if saved is not None:
+            check_fresh(saved, declared, prepared.live.fingerprint())
+            prepared = Prepared(declared, prepared.live, saved.plan)
+        if fmt == "text":
+            click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
+        if prepared.plan.empty:
+            if fmt == "json":
+                click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
+            return ExitCode.OK
+        check_safety(prepared.plan, config.policy, allowed(allow_delete))
+        if saved is None and not auto_approve and not _confirmed():
+            click.echo("Apply cancelled.", err=True)
+            return ExitCode.ERROR
+
+        def progress(index: int, total: int, outcome: Outcome) -> None:
+            click.echo(progress_line(index, total, outcome, err_color), err=True)
+
+        result, verify = apply_plan(
+            prepared,
+            client,
+            allow_delete=allowed(allow_delete),
+            parallelism=parallelism,
+            progress=progress,
+            cache=cache,
+        )
+    click.echo(render_apply(result, fmt, verify=verify.plan, color=color), nl=False)
+    if result.complete and verify.plan.empty:
+        return ExitCode.OK
+    return ExitCode.INCOMPLETE

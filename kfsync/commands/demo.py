@@ -1,0 +1,91 @@
+"""`kfsync demo`: the whole workflow, end to end, against an emulator in this process.
+
+It copies the example config to a temporary folder, starts the emulator,
+seeds it with a live state that has drifted from the example (an extra
+account, a changed nickname, a missing avatar, an expired invitation and a
+tombstoned account still live), then shows `plan`, runs `apply` and shows the
+second `plan`.  Nothing is written outside the temporary folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kfsync.commands._options import use_color
+from kfsync.errors import ExitCode
+
+
+def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[dict[str, Any]]:
+    """Live accounts as a console user might have left them, for the example config."""
+
+    def picture(prefix: str) -> dict[str, str]:
+        return {"headimg_base64": base64.b64encode(uploads[f"{prefix}@{wechat_id}"]).decode()}
+
+    return [
+        {"kf_account": f"alice@{wechat_id}", "kf_nick": "小美", **picture("alice"),
+         "invite_wx": "alice_wx2024", "invite_status": "expired", "invite_expire_time": now - 3600},
+        {"kf_account": f"bob@{wechat_id}", "kf_nick": "Bobby", **picture("bob")},
+        {"kf_account": f"carol@{wechat_id}", "kf_nick": "Carol", "kf_wx": "carol_wx"},
+        {"kf_account": f"chen@{wechat_id}", "kf_nick": "陈师傅·售后", "kf_wx": "chen-tea88"},
+        {"kf_account": f"dora@{wechat_id}", "kf_nick": "Dora (EN)", **picture("dora"),
+         "kf_wx": "dora_2024"},
+        {"kf_account": f"zoe@{wechat_id}", "kf_nick": "Zoe (console)", **picture("bob")},
+    ]
+
+
+@click.command("demo")
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def command(no_color: bool) -> ExitCode:
+    """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
+    from kfsync.client import KfClient, RetryPolicy
+    from kfsync.config import load_config
+    from kfsync.config.resources import data_path
+    from kfsync.emulator import Emulator
+    from kfsync.live import PictureCache
+    from kfsync.reconcile import apply_plan, declare, read_and_plan
+    from kfsync.render import apply_summary, progress_line, render_plan
+
+    color = use_color(no_color)
+    with tempfile.TemporaryDirectory(prefix="kfsync-demo-") as tmp:
+        folder = Path(tmp) / "shop"
+        shutil.copytree(data_path("examples"), folder)
+        config = load_config(folder / "kfsync.yaml")
+        declared = declare(config)
+        cache = PictureCache(Path(tmp) / "cache")
+        wechat_id = config.official_account.wechat_id
+        with Emulator(wechat_id=wechat_id) as emulator:
+            now = emulator.admin.now()
+            emulator.admin.seed(accounts=drifted_live(wechat_id, dict(declared.uploads), now))
+            click.secho(f"# Emulator at {emulator.base_url}, seeded with drifted accounts", bold=color)
+            click.echo(f"# Config: {folder / 'kfsync.yaml'} (a copy of examples/kfsync.yaml)\n")
+            with KfClient(
+                appid=emulator.config.appid,
+                secret=emulator.config.secret,
+                api_base=emulator.base_url,
+                token_mode="stable",
+                retry=RetryPolicy(base_delay=0.05, max_delay=0.2),
+            ) as client:
+                click.secho("$ kfsync plan", bold=color)
+                prepared = read_and_plan(declared, client, cache=cache, now=now)
+                click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
+                click.secho("\n$ kfsync apply --auto-approve", bold=color)
+                result, verify = apply_plan(
+                    prepared,
+                    client,
+                    allow_delete=frozenset(),
+                    parallelism=4,
+                    progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
+                    cache=cache,
+                )
+                click.echo(apply_summary(result))
+                click.secho("\n$ kfsync plan", bold=color)
+                click.echo(render_plan(verify.plan, "text", color=color), nl=False)
+    sys.stdout.flush()
+    return ExitCode.OK if result.complete and verify.plan.empty else ExitCode.INCOMPLETE

@@ -1,0 +1,173 @@
+"""The live side: the accounts WeChat has now, and fingerprints of their pictures.
+
+`read_live` makes one `getkflist` call and downloads the avatar pictures it
+needs to compare, in parallel, bounded in size and time, through a cache keyed
+by URL.  The cache only saves time: deleting it changes no plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kfsync.client.results import KfAccount
+from kfsync.files import write_atomic
+
+if TYPE_CHECKING:
+    import requests
+
+    from kfsync.client import KfClient
+
+log = logging.getLogger(__name__)
+
+LiveAccount = KfAccount
+
+#: A live picture larger than this is not downloaded (WeChat's own cap is 5 MB).
+MAX_PICTURE_BYTES = 6 * 1024 * 1024
+PICTURE_TIMEOUT = 10.0
+MAX_REDIRECTS = 3
+_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LivePicture:
+    """The fingerprint of one live picture, or why it could not be read."""
+
+    phash: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What WeChat has now, as of `now` (unix seconds, passed in, never read here)."""
+
+    accounts: tuple[LiveAccount, ...]
+    now: int
+    pictures: Mapping[str, LivePicture] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A digest of the account list, for saved-plan staleness checks."""
+        rows = sorted((a.to_dict() for a in self.accounts), key=lambda r: str(r["kf_account"]))
+        blob = json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+    def by_account(self) -> dict[str, LiveAccount]:
+        return {a.kf_account: a for a in self.accounts}
+
+
+def default_cache_dir() -> Path:
+    """`$KFSYNC_CACHE_DIR`, else the user cache directory."""
+    explicit = os.environ.get("KFSYNC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kfsync" / "pictures"
+
+
+class PictureCache:
+    """Picture fingerprints by URL, one small JSON file each, written atomically."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def _path(self, url: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / (hashlib.sha256(url.encode("utf-8")).hexdigest() + ".json")
+
+    def get(self, url: str) -> str | None:
+        path = self._path(url)
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("v") != _CACHE_VERSION or data.get("url") != url:
+            return None
+        phash = data.get("phash")
+        return phash if isinstance(phash, str) else None
+
+    def put(self, url: str, phash: str) -> None:
+        path = self._path(url)
+        if path is None:
+            return
+        try:
+            write_atomic(path, json.dumps({"v": _CACHE_VERSION, "url": url, "phash": phash}))
+        except OSError as exc:  # a cache that cannot be written only costs speed
+            log.debug("picture cache not written: %s", exc)
+
+
+def read_live(
+    client: KfClient,
+    *,
+    now: int,
+    picture_urls: Callable[[tuple[LiveAccount, ...]], Iterable[str]] | None = None,
+    cache: PictureCache | None = None,
+    workers: int = 8,
+) -> LiveState:
+    """List the live accounts and fingerprint the pictures `picture_urls` picks from them."""
+    accounts = client.list_accounts()
+    urls = sorted(set(picture_urls(accounts))) if picture_urls else []
+    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers)
+    return LiveState(accounts=accounts, now=now, pictures=pictures)
+
+
+def fetch_pictures(
+    urls: Iterable[str], cache: PictureCache, *, workers: int = 8
+) -> dict[str, LivePicture]:
+    """Fingerprint each picture, from the cache or by a bounded download."""
+    import requests
+
+    result: dict[str, LivePicture] = {}
+    missing: list[str] = []
+    for url in urls:
+        cached = cache.get(url)
+        if cached is not None:
+            result[url] = LivePicture(cached)
+        else:
+            missing.append(url)
+    if not missing:
+        return result
+    with requests.Session() as session:
+        session.max_redirects = MAX_REDIRECTS
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(missing)))) as pool:
+            pictures = pool.map(lambda u: _fetch_one(session, u), missing)
+            for url, picture in zip(missing, pictures, strict=True):
+                result[url] = picture
+                if picture.phash is not None:
+                    cache.put(url, picture.phash)
+    return result
+
+
+def _fetch_one(session: requests.Session, url: str) -> LivePicture:
+    import requests
+
+    from kfsync.avatars import picture_hash
+
+    if not url.lower().startswith(("http://", "https://")):
+        return LivePicture(None, "not an http(s) URL")
+    try:
+        with session.get(url, timeout=PICTURE_TIMEOUT, stream=True) as response:
+            if response.status_code != 200:
+                return LivePicture(None, f"HTTP {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                data.extend(chunk)
+                if len(data) > MAX_PICTURE_BYTES:
+                    return LivePicture(None, f"larger than {MAX_PICTURE_BYTES} bytes")
+    except requests.TooManyRedirects:
+        return LivePicture(None, "too many redirects")
+    except requests.RequestException as exc:
+        return LivePicture(None, type(exc).__name__)
+    try:
+        return LivePicture(picture_hash(bytes(data)))
+    except Exception as exc:  # Pillow raises many kinds for hostile or broken pictures
+        return LivePicture(None, f"not a readable picture ({type(exc).__name__})")

@@ -1,0 +1,121 @@
+"""The edges around the pure planner: read the declared and the live side, plan, apply, verify.
+
+`plan` and `apply` commands, the demo and the benchmarks all go through here,
+so that they read, plan and judge safety the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kfsync.apply import Applier, ApplyResult, Progress
+from kfsync.errors import UsageError
+from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
+from kfsync.plan import Desired, DesiredAvatar, Plan, check_safety, plan
+
+if TYPE_CHECKING:
+    from kfsync.client import KfClient
+    from kfsync.config import Config
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The declared side, with each avatar fingerprinted and ready to upload."""
+
+    desired: Desired
+    uploads: Mapping[str, bytes]  #: normalised JPEG by kf_account
+
+    @property
+    def config(self) -> Config:
+        return self.desired.config
+
+    def avatar_digests(self) -> dict[str, str]:
+        return {prefix: a.digest for prefix, a in sorted(self.desired.avatars.items())}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    declared: Declared
+    live: LiveState
+    plan: Plan
+
+
+def declare(config: Config) -> Declared:
+    """Fingerprint every declared avatar exactly as it will be uploaded."""
+    from kfsync.avatars import load_avatar, picture_hash
+
+    avatars: dict[str, DesiredAvatar] = {}
+    uploads: dict[str, bytes] = {}
+    folder = config.path.resolve().parent
+    by_path: dict[Path, tuple[DesiredAvatar, bytes]] = {}
+    for account in config.present:
+        path = account.avatar
+        if path is None:
+            continue
+        if path not in by_path:
+            jpeg = load_avatar(path)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            shown = path.relative_to(folder).as_posix()  # the loader keeps avatars inside the folder
+            by_path[path] = (DesiredAvatar(shown, picture_hash(jpeg), digest), jpeg)
+        avatars[account.prefix], uploads[config.kf_account(account.prefix)] = by_path[path]
+    return Declared(Desired(config, avatars), uploads)
+
+
+def check_appid(config: Config, client: KfClient) -> None:
+    """The config's `official_account.appid`, when set, must match the credentials in use."""
+    wanted = config.official_account.appid
+    actual = getattr(client, "appid", None)
+    if wanted and actual and wanted != actual:
+        raise UsageError(
+            f"{config.path}: official_account.appid is {wanted} but the credentials are for "
+            f"{actual}; point KFSYNC_APPID at the right Official Account"
+        )
+
+
+def read_and_plan(
+    declared: Declared,
+    client: KfClient,
+    *,
+    cache: PictureCache,
+    now: int | None = None,
+) -> Prepared:
+    """One `getkflist`, the pictures worth comparing, and the plan."""
+    config = declared.config
+    check_appid(config, client)
+
+    def worth_comparing(accounts: tuple[LiveAccount, ...]) -> list[str]:
+        return [
+            a.headimgurl
+            for a in accounts
+            if a.headimgurl and a.prefix in declared.desired.avatars
+        ]
+
+    live = read_live(
+        client,
+        now=int(time.time()) if now is None else now,
+        picture_urls=worth_comparing,
+        cache=cache,
+    )
+    return Prepared(declared, live, plan(declared.desired, live, config.policy))
+
+
+def apply_plan(
+    prepared: Prepared,
+    client: KfClient,
+    *,
+    allow_delete: frozenset[str],
+    parallelism: int,
+    progress: Progress | None,
+    cache: PictureCache,
+) -> tuple[ApplyResult, Prepared]:
+    """Apply a checked plan, then plan again to verify that nothing is left to do."""
+    check_safety(prepared.plan, prepared.declared.config.policy, allow_delete)
+    applier = Applier(client, prepared.declared.uploads, parallelism=parallelism, progress=progress)
+    result = applier.run(prepared.plan)
+    verify = read_and_plan(prepared.declared, client, cache=cache)
+    return result, verify

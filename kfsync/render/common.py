@@ -1,0 +1,241 @@
+"""What every plan renderer shares: symbols, colours, display order, wording.
+
+The text, JSON and Markdown renderers differ only in how they escape and lay
+out; the words they use ("Plan: 1 to add, …"), the symbol of each action, the
+order rows appear in, how a rebind is grouped, how a change is described and
+what the notes sections say all live here, once.  Describing functions take
+the renderer's `Escaping`, so that each applies its own quoting to
+user-derived strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kfsync.plan import Action, Change, Plan
+
+Escape = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Escaping:
+    """How a renderer makes user-derived strings safe: free text, and quoted values."""
+
+    text: Escape
+    value: Escape  #: must add its own quotes
+
+
+SYMBOLS: Mapping[Action, str] = {
+    Action.ADD: "+",
+    Action.UPDATE: "~",
+    Action.SET_AVATAR: "~",
+    Action.DELETE: "-",
+    Action.INVITE: ">",
+}
+REBIND_SYMBOL = "-/+"
+REBIND_LABEL = "rebind"
+
+#: ANSI SGR colour code of each symbol.
+COLORS: Mapping[str, str] = {"+": "32", "~": "33", "-": "31", ">": "36", REBIND_SYMBOL: "35"}
+STATUS_COLORS: Mapping[str, str] = {"ok": "32", "failed": "31", "skipped": "33"}
+
+NO_CHANGES = "No changes. The live accounts match the configuration."
+UNMANAGED_NOTE = "not declared; policy unmanaged: report"
+JSON_POINTER = "run `kfsync plan --format json` for the full plan"
+
+#: Characters that could move the cursor, reorder text or end a line where a renderer
+#: does not expect it: C0/C1 controls, line/paragraph separators, bidi controls.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def colorize(text: str, code: str | None, color: bool) -> str:
+    """`text` in an ANSI colour when `color` is on (and a code is given)."""
+    if not color or not code:
+        return text
+    return f"\x1b[{code}m{text}\x1b[0m"
+
+
+def visible(text: str) -> str:
+    """`text` with every unsafe character written as a `\\xNN`/`\\uNNNN` escape."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
+def quoted(text: str) -> str:
+    """`text` in double quotes, unambiguous: quotes, backslashes and unsafe characters escaped."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + visible(body) + '"'
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def iso_utc(timestamp: int) -> str:
+    """A unix time as an ISO 8601 UTC time, e.g. `2024-05-01T12:00:00Z`."""
+    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def plan_summary_line(summary: Mapping[str, int]) -> str:
+    """`Plan: 1 to add, 2 to change, 0 to delete, 1 to invite, 1 avatar` (+ rebinds)."""
+    line = (
+        f"Plan: {summary['add']} to add, {summary['change']} to change, "
+        f"{summary['delete']} to delete, {summary['invite']} to invite, "
+        f"{plural(summary['avatar'], 'avatar')}"
+    )
+    rebinds = summary.get("rebind", 0)
+    if rebinds:
+        line += f" ({plural(rebinds, 'rebind')})"
+    return line
+
+
+def headline(plan: Plan) -> str:
+    """The one line that sums a plan up: its counts, or that there is nothing to do."""
+    return NO_CHANGES if plan.empty else plan_summary_line(plan.summary())
+
+
+def apply_summary_line(counts: Mapping[str, int], complete: bool) -> str:
+    """`Apply complete: 1 added, …, 1 avatar set`; when incomplete, `…; 1 failed, 2 skipped`."""
+    done = (
+        f"{counts['added']} added, {counts['updated']} updated, {counts['deleted']} deleted, "
+        f"{counts['invited']} invited, {plural(counts['avatars'], 'avatar')} set"
+    )
+    if complete:
+        return f"Apply complete: {done}"
+    return f"Apply incomplete: {done}; {counts['failed']} failed, {counts['skipped']} skipped"
+
+
+def more_line(count: int, noun: str) -> str:
+    """The pointer shown where a renderer cut a list short."""
+    return f"… {count} more {noun}; {JSON_POINTER}"
+
+
+# --------------------------------------------------------------------------- order
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of a rendered plan: a single change, or the steps of one rebind."""
+
+    account: str
+    changes: tuple[Change, ...]
+
+    @property
+    def rebind(self) -> bool:
+        return self.changes[0].rebind
+
+    @property
+    def symbol(self) -> str:
+        return REBIND_SYMBOL if self.rebind else SYMBOLS[self.changes[0].action]
+
+    @property
+    def label(self) -> str:
+        return REBIND_LABEL if self.rebind else self.changes[0].action.value
+
+    @property
+    def destructive(self) -> bool:
+        return any(c.destructive for c in self.changes)
+
+    @property
+    def reason(self) -> str:
+        """The rebind's own reason sits on its delete; the other steps just say "rebind"."""
+        head = next((c for c in self.changes if c.action is Action.DELETE), self.changes[0])
+        return head.reason
+
+
+def display_key(change: Change) -> tuple[str, tuple[int, str]]:
+    """The one order plans are shown in: by account, then in apply order."""
+    return (change.account, change.sort_key)
+
+
+def entries(changes: Iterable[Change]) -> tuple[Entry, ...]:
+    """The rows to show, in display order, each rebind folded into one entry."""
+    rows: list[Entry] = []
+    rebinds: dict[str, list[Change]] = {}
+    for change in sorted(changes, key=display_key):
+        if change.rebind:
+            if change.account not in rebinds:
+                rebinds[change.account] = []
+                rows.append(Entry(change.account, ()))
+            rebinds[change.account].append(change)
+        else:
+            rows.append(Entry(change.account, (change,)))
+    return tuple(
+        Entry(row.account, tuple(rebinds[row.account])) if not row.changes else row
+        for row in rows
+    )
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def describe(change: Change, escaping: Escaping) -> str:
+    """What the change does to its fields: `nickname "Bob" → "Bobby"`, `avatar "a.jpg"`."""
+    key = escaping.text
+
+    def value(raw: Any) -> str:
+        return "(none)" if raw is None else escaping.value(str(raw))
+
+    if change.before is not None and change.after is not None:
+        before = change.before
+        parts = [
+            f"{key(name)} {value(new)}"
+            if before.get(name) == new
+            else f"{key(name)} {value(before.get(name))} → {value(new)}"
+            for name, new in change.after.items()
+        ]
+    else:
+        side = change.after if change.after is not None else change.before
+        parts = [f"{key(name)} {value(v)}" for name, v in (side or {}).items() if v is not None]
+    return ", ".join(parts)
+
+
+def dependencies(change: Change, escape: Escape) -> str:
+    """`after add:alice@shop_cs`, or "" when the change waits for nothing."""
+    if not change.depends_on:
+        return ""
+    return "after " + ", ".join(escape(d) for d in change.depends_on)
+
+
+# --------------------------------------------------------------------------- notes
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled list of what the reviewer should know besides the changes."""
+
+    title: str
+    noun: str  #: for "… N more <noun>"
+    items: tuple[str, ...]
+
+
+def refusals(plan: Plan, escaping: Escaping) -> Section:
+    return Section("Refused", "refusals", tuple(escaping.text(r) for r in plan.refusals))
+
+
+def notes(plan: Plan, escaping: Escaping) -> tuple[Section, ...]:
+    """Pending invitations, unmanaged accounts and warnings, in that order."""
+    text, value = escaping.text, escaping.value
+    pending = tuple(
+        f"{text(p.account)}: invitation to {value(p.invite_wx)} pending until {iso_utc(p.expires)}"
+        for p in plan.pending_invites
+    )
+    unmanaged = tuple(f"{text(a)}: {UNMANAGED_NOTE}" for a in plan.unmanaged)
+    return (
+        Section("Pending invitations", "pending invitations", pending),
+        Section("Unmanaged accounts", "unmanaged accounts", unmanaged),
+        Section("Warnings", "warnings", tuple(text(w) for w in plan.warnings)),
+    )
