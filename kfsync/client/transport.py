@@ -133,7 +133,13 @@ class Transport:
         self.timeout = timeout
         self.retry = retry
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            # apply runs up to 32 calls at once; the default pool keeps only 10 connections.
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
 
     def close(self) -> None:
         if self._owns_session:
