@@ -51,6 +51,10 @@ class Desired:
     avatars: Mapping[str, DesiredAvatar] = field(default_factory=dict)  #: by prefix
 
 
+def _copy(fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(fields) if fields is not None else None
+
+
 @dataclass(frozen=True)
 class Change:
     """One API operation the plan would make."""
@@ -80,8 +84,8 @@ class Change:
             "id": self.id,
             "action": self.action.value,
             "account": self.account,
-            "before": dict(self.before) if self.before is not None else None,
-            "after": dict(self.after) if self.after is not None else None,
+            "before": _copy(self.before),
+            "after": _copy(self.after),
             "reason": self.reason,
             "depends_on": list(self.depends_on),
             "rebind": self.rebind,
@@ -92,8 +96,8 @@ class Change:
         return cls(
             action=Action(data["action"]),
             account=str(data["account"]),
-            before=data.get("before"),
-            after=data.get("after"),
+            before=_copy(data.get("before")),
+            after=_copy(data.get("after")),
             reason=str(data["reason"]),
             depends_on=tuple(str(d) for d in data.get("depends_on", ())),
             rebind=bool(data.get("rebind", False)),
@@ -154,40 +158,38 @@ class SafetyError(KfsyncError):
 
 def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
     """Compare the declared accounts with the live ones; pure and deterministic."""
-    from deepdiff import DeepDiff
-
     config = desired.config
-    suffix = "@" + config.official_account.wechat_id
+    wechat_id = config.official_account.wechat_id
+    suffix = "@" + wechat_id
     declared = {a.prefix: a for a in config.accounts if not policy.is_ignored(a.prefix)}
     present = {p: a for p, a in declared.items() if a.state == "present"}
-    by_prefix = {a.prefix: a for a in live.accounts if a.kf_account.endswith(suffix)}
-    managed_live = {p: a for p, a in by_prefix.items() if not policy.is_ignored(p)}
+    visible = [a for a in live.accounts if not policy.is_ignored(a.prefix)]
+    managed_live = {a.prefix: a for a in visible if _suffix(a) == wechat_id}
 
     changes: list[Change] = []
-    warnings: list[str] = []
+    # Not ours (another suffix): never planned, but worth a word, since a wrong wechat_id looks like this.
+    warnings = [
+        f"{kf_account} is not an account of {wechat_id}; left alone "
+        "(check official_account.wechat_id, or add its prefix to policy.ignore)"
+        for kf_account in sorted(a.kf_account for a in visible if _suffix(a) != wechat_id)
+    ]
     refusals: list[str] = []
     pending: list[PendingInvite] = []
     unmanaged: list[str] = []
+    renamed = _changed_fields(managed_live, present)
 
-    # Names and nicknames: deepdiff of {prefix: {"nickname": …}} tells adds, removals and updates.
-    wanted_view = {p: {"nickname": a.nickname} for p, a in present.items()}
-    live_view = {p: {"nickname": a.nickname} for p, a in managed_live.items()}
-    diff = DeepDiff(live_view, wanted_view, view="tree")
-    added = {_root_key(item) for item in diff.get("dictionary_item_added", [])}
-    removed = {_root_key(item) for item in diff.get("dictionary_item_removed", [])}
-    renamed = {_root_key(item) for item in diff.get("values_changed", [])}
-
-    for prefix in sorted(removed):
+    for prefix in sorted(managed_live.keys() - present.keys()):
         account = managed_live[prefix]
-        entry = declared.get(prefix)
-        if entry is not None:  # a tombstone
+        if prefix in declared:  # a tombstone
             if policy.is_protected(prefix):
                 refusals.append(f"{account.kf_account} is protected and cannot be deleted")
                 continue
             changes.append(_delete(account, "tombstone (state: absent)"))
-        elif policy.unmanaged == "delete" and not policy.is_protected(prefix):
+        elif policy.unmanaged == "delete" and policy.is_protected(prefix):
+            warnings.append(f"{account.kf_account} is not declared but protected; left alone")
+        elif policy.unmanaged == "delete":
             changes.append(_delete(account, "not declared (unmanaged: delete)"))
-        elif policy.unmanaged != "ignore":
+        elif policy.unmanaged == "report":
             unmanaged.append(account.kf_account)
 
     for prefix in sorted(present):
@@ -195,7 +197,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
         kf_account = prefix + suffix
         live_account = managed_live.get(prefix)
         avatar = desired.avatars.get(prefix)
-        if prefix in added or live_account is None:
+        if live_account is None:
             changes.extend(_create(kf_account, entry, avatar, "declared, not live"))
             continue
         if entry.wechat and _bound_elsewhere(live_account, entry.wechat):
@@ -212,7 +214,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
                 _create(kf_account, entry, avatar, "rebind", after_delete=True, rebind=True)
             )
             continue
-        if prefix in renamed:
+        if "nickname" in renamed.get(prefix, ()):
             changes.append(
                 Change(Action.UPDATE, kf_account, {"nickname": live_account.nickname},
                        {"nickname": entry.nickname}, "nickname differs")
@@ -241,7 +243,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
         )
     changes.sort(key=lambda c: c.sort_key)
     return Plan(
-        wechat_id=config.official_account.wechat_id,
+        wechat_id=wechat_id,
         changes=tuple(changes),
         unmanaged=tuple(sorted(unmanaged)),
         pending_invites=tuple(pending),
@@ -250,10 +252,29 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
     )
 
 
-def _root_key(item: Any) -> str:
-    """The top-level key (the prefix) of a deepdiff tree item."""
-    path = item.path(output_format="list")
-    return str(path[0])
+def _changed_fields(
+    live: Mapping[str, LiveAccount], present: Mapping[str, DesiredAccount]
+) -> dict[str, set[str]]:
+    """The fields that differ, by prefix, for the accounts on both sides, as deepdiff finds them.
+
+    Only accounts on both sides are compared, so both trees have the same keys:
+    deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
+    whole root (`threshold_to_diff_deeper`), which would hide every account.
+    """
+    from deepdiff import DeepDiff
+
+    both = sorted(live.keys() & present.keys())
+    live_view = {p: {"nickname": live[p].nickname} for p in both}
+    wanted_view = {p: {"nickname": present[p].nickname} for p in both}
+    changed: dict[str, set[str]] = {}
+    for item in DeepDiff(live_view, wanted_view, view="tree").get("values_changed", []):
+        prefix, name = item.path(output_format="list")[:2]
+        changed.setdefault(str(prefix), set()).add(str(name))
+    return changed
+
+
+def _suffix(account: LiveAccount) -> str:
+    return account.kf_account.partition("@")[2]
 
 
 def _bound_elsewhere(account: LiveAccount, wechat: str) -> bool:
@@ -302,7 +323,11 @@ def _avatar_change(
     if picture is None or picture.phash is None:
         why = picture.error if picture is not None and picture.error else "not downloaded"
         return None, f"{kf_account}: live avatar could not be read ({why}); left as it is"
-    if hamming(picture.phash, avatar.phash) <= SAME_PICTURE_BITS:
+    try:
+        distance = hamming(picture.phash, avatar.phash)
+    except ValueError as exc:  # e.g. a damaged picture cache entry
+        return None, f"{kf_account}: live avatar cannot be compared ({exc}); left as it is"
+    if distance <= SAME_PICTURE_BITS:
         return None, None
     before = {"avatar": account.headimgurl}
     return Change(Action.SET_AVATAR, kf_account, before, after, "live avatar is a different picture"), None
@@ -330,10 +355,16 @@ def _binding(
 
 
 def hamming(left: str, right: str) -> int:
-    """Bits that differ between two hex-encoded hashes (different lengths never match)."""
-    if len(left) != len(right):
-        return len(left) * 4 + 1
-    return (int(left, 16) ^ int(right, 16)).bit_count()
+    """Bits that differ between two hex-encoded hashes of the same length.
+
+    Raises ValueError for hashes that cannot be compared (other lengths, not hex).
+    """
+    if len(left) != len(right) or not left:
+        raise ValueError(f"hashes of {len(left)} and {len(right)} hex digits cannot be compared")
+    try:
+        return (int(left, 16) ^ int(right, 16)).bit_count()
+    except ValueError:
+        raise ValueError("a hash is not hexadecimal") from None
 
 
 # --------------------------------------------------------------------------- safety
