@@ -21,11 +21,16 @@ from kfsync.redact import RedactingFilter, redact
 
 #: command name -> (module under kfsync.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "accounts": ("accounts", "List the live kf accounts with their binding and invitation."),
     "apply": ("apply", "Make the changes of a plan, then verify nothing is left."),
     "demo": ("demo", "Run the whole workflow against an embedded emulator."),
     "emulator": ("emulator", "Serve a local emulator of the WeChat kf API."),
+    "import": ("import_", "Write a kfsync.yaml that describes the live accounts."),
+    "online": ("online", "List the agents online now, with their accepted sessions."),
     "plan": ("plan", "Show the WeChat calls that would bring the live accounts in line."),
+    "records": ("records", "Export chat records for any time range, as JSON lines or CSV."),
     "schema": ("schema", "Print the JSON Schema of kfsync.yaml."),
+    "session": ("session", "Create, close and inspect customer sessions."),
     "validate": ("validate", "Check a kfsync.yaml without credentials or network."),
 }
 
@@ -94,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `kfsync` or `kfsync session` alone: the help is the answer, not an error.
+        click.echo(exc.format_message())
+        return int(ExitCode.OK)
     except click.Abort:
         click.echo("kfsync: interrupted", err=True)
         return int(ExitCode.INTERRUPTED)

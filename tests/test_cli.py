@@ -97,3 +97,11 @@ def test_start_up_imports_no_heavy_dependencies() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("argv", [[], ["session"]])
+def test_no_subcommand_prints_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Usage: kfsync")
+    assert "error" not in captured.err
