@@ -17,6 +17,7 @@ def emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator(emulator_server: Emulator) -> Emulator:
-    """The session's emulator, reset to an empty state (no accounts, clock unchanged)."""
+    """The session's emulator, reset to an empty state, its clock frozen (it moves only when advanced)."""
     emulator_server.admin.reset()
+    emulator_server.admin.freeze_clock()
     return emulator_server

@@ -65,6 +65,11 @@ class EmulatorAdmin:
         now: int = self._call("POST", "clock", {"advance": seconds})["now"]
         return now
 
+    def freeze_clock(self, frozen: bool = True) -> int:
+        """Stop the emulator clock (it then moves only when advanced), or restart it."""
+        now: int = self._call("POST", "clock", {"freeze": frozen})["now"]
+        return now
+
     def fault(self, path: str, count: int = 1, *, errcode: int | None = None,
               http_status: int | None = None, drop: str | None = None,
               latency_ms: int | None = None) -> None:

@@ -79,9 +79,16 @@ def _invitation(outcome: str) -> AdminHandler:
 
 
 def _clock(app: EmulatorApp, payload: Json) -> Json:
-    seconds = payload.get("advance")
+    seconds = payload.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
         raise AdminError("advance must be an integer number of seconds >= 0")
+    frozen = payload.get("freeze")
+    if frozen is not None and not isinstance(frozen, bool):
+        raise AdminError("freeze must be true or false")
+    if "advance" not in payload and frozen is None:
+        raise AdminError("give advance (seconds) or freeze (true or false)")
+    if frozen is not None:
+        app.clock.freeze(frozen)
     app.clock.advance(seconds)
     app.backend.changed()
     app.backend.expire_due()

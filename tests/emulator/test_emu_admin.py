@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import pytest
@@ -158,6 +159,18 @@ def test_clock_and_unknown_admin_requests(emulator: Emulator) -> None:
     assert "not valid JSON" in response.json()["error"]
     response = requests.post(f"{emulator.base_url}/_emulator/seed", data=b"[]", timeout=10)
     assert response.json() == {"error": "the body must be a JSON object"}
+
+
+def test_frozen_clock_moves_only_when_advanced(emulator: Emulator) -> None:
+    now = emulator.admin.freeze_clock()
+    time.sleep(1.05)
+    assert emulator.admin.now() == now
+    assert emulator.admin.advance_clock(5) == now + 5
+    restarted = emulator.admin.freeze_clock(False)
+    assert restarted == now + 5  # no jump when the clock restarts
+    for bad in ({"freeze": "yes"}, {}):
+        with pytest.raises(EmulatorAdminError, match="freeze"):
+            emulator.admin._call("POST", "clock", bad)
 
 
 def test_admin_client_reports_an_unreachable_emulator() -> None:

@@ -122,9 +122,9 @@ def test_force_refresh_invalidates_the_previous_stable_token(
 def test_force_refresh_within_30_s_returns_the_current_token(wx: Wx, emulator: Emulator) -> None:
     emulator.admin.advance_clock(60)
     first = wx.stable_token(force_refresh=True)["access_token"]
-    emulator.admin.advance_clock(29)
+    emulator.admin.advance_clock(20)  # the clock also runs in real time: leave it slack
     assert wx.stable_token(force_refresh=True)["access_token"] == first
-    emulator.admin.advance_clock(1)
+    emulator.admin.advance_clock(10)
     assert wx.stable_token(force_refresh=True)["access_token"] != first
 
 
