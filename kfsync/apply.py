@@ -78,6 +78,14 @@ class ApplyResult:
 Progress = Callable[[int, int, Outcome], None]
 
 
+def _wanted(change: Change, key: str) -> str:
+    """The value a change sets; a plan file edited by hand may lack it."""
+    value = (change.after or {}).get(key)
+    if not isinstance(value, str) or not value:
+        raise KfsyncError(f"the plan gives no {key} for {change.id}")
+    return value
+
+
 def describe(exc: KfsyncError) -> str:
     """An error as an outcome shows it: the account and action are shown beside it already."""
     if isinstance(exc, WeChatError):
@@ -113,6 +121,7 @@ class Applier:
         total = len(pending)
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="kfsync-apply") as pool:
             while pending or running:
+                moved = False
                 for change in list(pending):
                     blocked = [d for d in change.depends_on if d in changes]
                     failed_dep = next(
@@ -122,13 +131,20 @@ class Applier:
                         why = stopped or f"{failed_dep} did not complete"
                         pending.remove(change)
                         self._record(outcomes, Outcome(change, "skipped", message=why), total)
+                        moved = True
                         continue
                     if len(running) >= self.parallelism:
                         break
                     if all(d in outcomes for d in blocked):
                         pending.remove(change)
                         running[pool.submit(self._execute, change)] = change
+                        moved = True
                 if not running:
+                    if not moved:  # only a hand-edited plan file can make changes wait on each other
+                        for change in pending:
+                            why = "its depends_on can never be met (the changes wait on each other)"
+                            self._record(outcomes, Outcome(change, "skipped", message=why), total)
+                        pending.clear()
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -173,17 +189,19 @@ class Applier:
 
     def _call(self, change: Change) -> None:
         account = change.account
-        after = change.after or {}
         if change.action is Action.DELETE:
             self.client.delete_account(account)
         elif change.action is Action.ADD:
-            self.client.add_account(account, str(after["nickname"]))
+            self.client.add_account(account, _wanted(change, "nickname"))
         elif change.action is Action.UPDATE:
-            self.client.update_account(account, str(after["nickname"]))
+            self.client.update_account(account, _wanted(change, "nickname"))
         elif change.action is Action.SET_AVATAR:
-            self.client.set_avatar(account, self.avatars[account])
+            picture = self.avatars.get(account)
+            if picture is None:  # only a hand-edited plan file gets here
+                raise KfsyncError(f"the config declares no avatar for {account}")
+            self.client.set_avatar(account, picture)
         else:
-            self.client.invite_worker(account, str(after["invite_wx"]))
+            self.client.invite_worker(account, _wanted(change, "invite_wx"))
 
     def _already_true(self, change: Change, errcode: int) -> bool:
         """Whether an error answer means the wanted state already holds."""

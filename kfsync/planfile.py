@@ -51,7 +51,10 @@ def save_plan(path: Path, prepared: Prepared) -> None:
     from kfsync.render.jsondoc import plan_document
 
     document = plan_document(prepared.plan, saved=saved_block(prepared))
-    write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    try:
+        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    except OSError as exc:
+        raise KfsyncError(f"{path}: cannot write the saved plan: {exc.strerror or exc}") from None
 
 
 def load_plan(path: Path) -> SavedPlan:

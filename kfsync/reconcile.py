@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfsync.apply import Applier, ApplyResult, Progress
-from kfsync.errors import UsageError
+from kfsync.errors import KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
 from kfsync.plan import Desired, DesiredAvatar, Plan, check_safety, plan
 
@@ -43,6 +43,19 @@ class Prepared:
     declared: Declared
     live: LiveState
     plan: Plan
+
+
+@dataclass(frozen=True)
+class Applied:
+    """How an apply went, and the plan made again afterwards to verify it."""
+
+    result: ApplyResult
+    verify: Prepared | None  #: None when the live side could not be read again
+    verify_error: str | None = None  #: why it could not
+
+    @property
+    def converged(self) -> bool:
+        return self.result.complete and self.verify is not None and self.verify.plan.empty
 
 
 def declare(config: Config) -> Declared:
@@ -112,10 +125,17 @@ def apply_plan(
     parallelism: int,
     progress: Progress | None,
     cache: PictureCache,
-) -> tuple[ApplyResult, Prepared]:
-    """Apply a checked plan, then plan again to verify that nothing is left to do."""
+) -> Applied:
+    """Apply a checked plan, then plan again to verify that nothing is left to do.
+
+    A verification that cannot read the live side does not hide what was applied:
+    it is reported as not verified.
+    """
     check_safety(prepared.plan, prepared.declared.config.policy, allow_delete)
     applier = Applier(client, prepared.declared.uploads, parallelism=parallelism, progress=progress)
     result = applier.run(prepared.plan)
-    verify = read_and_plan(prepared.declared, client, cache=cache)
-    return result, verify
+    try:
+        verify = read_and_plan(prepared.declared, client, cache=cache)
+    except KfsyncError as exc:
+        return Applied(result, None, str(exc))
+    return Applied(result, verify)

@@ -9,6 +9,7 @@ import click
 
 from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
 from kfsync.errors import ExitCode, UsageError
+from kfsync.redact import redact
 
 
 def _interactive() -> bool:
@@ -83,11 +84,12 @@ def command(
             prepared = Prepared(declared, prepared.live, saved.plan)
         if fmt == "text":
             click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
+        # Before the in-sync exit: a plan may break a rule (a protected rebind) yet change nothing.
+        check_safety(prepared.plan, config.policy, allowed(allow_delete))
         if prepared.plan.empty:
             if fmt == "json":
                 click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
             return ExitCode.OK
-        check_safety(prepared.plan, config.policy, allowed(allow_delete))
         if saved is None and not auto_approve and not _confirmed():
             click.echo("Apply cancelled.", err=True)
             return ExitCode.ERROR
@@ -95,7 +97,7 @@ def command(
         def progress(index: int, total: int, outcome: Outcome) -> None:
             click.echo(progress_line(index, total, outcome, err_color), err=True)
 
-        result, verify = apply_plan(
+        applied = apply_plan(
             prepared,
             client,
             allow_delete=allowed(allow_delete),
@@ -103,7 +105,9 @@ def command(
             progress=progress,
             cache=cache,
         )
-    click.echo(render_apply(result, fmt, verify=verify.plan, color=color), nl=False)
-    if result.complete and verify.plan.empty:
-        return ExitCode.OK
-    return ExitCode.INCOMPLETE
+    if applied.verify_error is not None:
+        why = redact(applied.verify_error)
+        click.echo(f"Not verified: the live accounts could not be read again: {why}", err=True)
+    verify = applied.verify.plan if applied.verify is not None else None
+    click.echo(render_apply(applied.result, fmt, verify=verify, color=color), nl=False)
+    return ExitCode.OK if applied.converged else ExitCode.INCOMPLETE

@@ -76,7 +76,7 @@ def command(no_color: bool) -> ExitCode:
                 prepared = read_and_plan(declared, client, cache=cache, now=now)
                 click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
                 click.secho("\n$ kfsync apply --auto-approve", bold=color)
-                result, verify = apply_plan(
+                applied = apply_plan(
                     prepared,
                     client,
                     allow_delete=frozenset(),
@@ -84,8 +84,11 @@ def command(no_color: bool) -> ExitCode:
                     progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
                     cache=cache,
                 )
-                click.echo(apply_summary(result))
+                click.echo(apply_summary(applied.result))
                 click.secho("\n$ kfsync plan", bold=color)
-                click.echo(render_plan(verify.plan, "text", color=color), nl=False)
+                if applied.verify is None:
+                    click.echo(f"Not verified: {applied.verify_error}")
+                else:
+                    click.echo(render_plan(applied.verify.plan, "text", color=color), nl=False)
     sys.stdout.flush()
-    return ExitCode.OK if result.complete and verify.plan.empty else ExitCode.INCOMPLETE
+    return ExitCode.OK if applied.converged else ExitCode.INCOMPLETE

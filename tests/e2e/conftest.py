@@ -1,0 +1,7 @@
+"""The end-to-end fixtures, defined in e2e_fixtures so that mypy checks them under a unique name."""
+
+from __future__ import annotations
+
+from e2e_fixtures import _kfsync_logger, console, retry_sleeps, seen_tokens, shop
+
+__all__ = ["_kfsync_logger", "console", "retry_sleeps", "seen_tokens", "shop"]

@@ -1,0 +1,79 @@
+"""End-to-end fixtures (made visible by conftest.py): the CLI on the shared emulator, from tmp_path.
+
+Retries never really sleep (the client's default `RetryPolicy` is swapped for
+one that only records its delays), and every access token the client sends is
+recorded, so that `Shop.run` can check that none reaches the output.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_helpers import Shop
+
+from kfsync.client import KfClient, RetryPolicy
+from kfsync.client.transport import Call, Transport
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+
+
+@pytest.fixture(autouse=True)
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays the CLI's client would have slept between retries (it sleeps none)."""
+    sleeps: list[float] = []
+    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
+    return sleeps
+
+
+@pytest.fixture(autouse=True)
+def seen_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every access token any client sent during the test."""
+    tokens: set[str] = set()
+    send: Callable[[Transport, Call, str | None], dict[str, object]] = Transport._send
+
+    def spy(self: Transport, call: Call, token: str | None) -> dict[str, object]:
+        if token:
+            tokens.add(token)
+        return send(self, call, token)
+
+    monkeypatch.setattr(Transport, "_send", spy)
+    return tokens
+
+
+@pytest.fixture(autouse=True)
+def _kfsync_logger() -> Iterator[None]:
+    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
+    logger = logging.getLogger("kfsync")
+    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         capsys: pytest.CaptureFixture[str], seen_tokens: set[str]) -> Shop:
+    """An empty shop folder, with the environment pointed at the (reset) emulator."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
+    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
+    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
+    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    return Shop(folder, emulator, capsys, seen_tokens)
+
+
+@pytest.fixture
+def console(emulator: Emulator) -> Iterator[KfClient]:
+    """A client playing someone who edits the accounts in the WeChat console meanwhile."""
+    with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url,
+                  retry=RetryPolicy(sleep=lambda _: None)) as client:
+        yield client

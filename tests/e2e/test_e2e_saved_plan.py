@@ -1,0 +1,234 @@
+"""Saved plans: `plan --out FILE` then `apply FILE`, and every way such a file is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_helpers import Shop, kf, picture, seeded
+
+from kfsync.client import KfClient
+from kfsync.emulator import DEFAULT_SECRET
+
+
+def reviewed(shop: Shop) -> Path:
+    """A shop with one update and one avatar to make, and its plan saved to plan.json."""
+    shop.write_config({"bob": {"nickname": "Bob", "avatar": shop.avatar("bob.png", "stripes")}})
+    shop.seed(seeded("bob", "Bobby"))
+    saved = shop.folder / "plan.json"
+    result = shop.plan("--out", saved)
+    assert result.code == 0, result.text
+    assert f"Saved the plan to {saved}" in result.err
+    return saved
+
+
+def test_saved_plan_applies_without_a_prompt_and_converges(shop: Shop) -> None:
+    saved = reviewed(shop)
+    applied = shop.run("apply", saved, "-c", shop.config)
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 0 added, 1 updated, 0 deleted, 0 invited, 1 avatar set" in applied.out
+    assert shop.live()[kf("bob")]["kf_nick"] == "Bob"
+    shop.assert_converged()
+
+
+def test_saved_plan_file_is_written_atomically_and_holds_no_secret(shop: Shop) -> None:
+    saved = reviewed(shop)
+    text = saved.read_text(encoding="utf-8")
+    shop.assert_no_secret(text)
+    assert shop.secrets, "the spy saw the access token"
+    assert "access_token" not in text
+    assert DEFAULT_SECRET not in text
+    document = json.loads(text)
+    assert set(document["saved"]) >= {"config_digest", "avatar_digests", "live_fingerprint", "created"}
+    assert [p.name for p in shop.folder.iterdir() if p.name.startswith(".")] == []
+
+
+def test_saving_a_plan_that_cannot_be_written_is_a_one_line_error(shop: Shop) -> None:
+    reviewed(shop)
+    blocker = shop.folder / "not-a-folder"
+    blocker.write_text("x")
+    result = shop.plan("--out", blocker / "plan.json")
+    assert result.code == 1, result.text
+    assert result.err.startswith("kfsync: error: ")
+    assert "cannot write the saved plan" in result.err
+    assert result.err.count("\n") == 1
+
+
+def test_a_failed_save_keeps_the_previous_plan_file(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = reviewed(shop)
+    before = saved.read_bytes()
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("kfsync.files.os.replace", refuse)
+    result = shop.plan("--out", saved)
+    assert result.code == 1, result.text
+    assert "No space left on device" in result.err
+    assert saved.read_bytes() == before
+    assert sorted(p.name for p in shop.folder.iterdir()) == ["avatars", "kfsync.yaml", "plan.json"]
+
+
+def _extra_account(shop: Shop, console: KfClient) -> None:
+    shop.seed(seeded("zed", "Zed"))
+
+
+def _nickname_in_console(shop: Shop, console: KfClient) -> None:
+    console.update_account(kf("bob"), "Robert")
+
+
+def _config_edit(shop: Shop, console: KfClient) -> None:
+    shop.write_config({"bob": {"nickname": "Bob", "avatar": "avatars/bob.png", "wechat": "bob_wx"}})
+
+
+def _avatar_edit(shop: Shop, console: KfClient) -> None:
+    (shop.folder / "avatars" / "bob.png").write_bytes(picture("checker"))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_extra_account, "the live accounts changed"),
+        (_nickname_in_console, "the live accounts changed"),
+        (_config_edit, "the config changed"),
+        (_avatar_edit, "an avatar file changed"),
+    ],
+    ids=["account-added-live", "nickname-changed-live", "config-changed", "avatar-changed"],
+)
+def test_stale_saved_plan_is_refused(shop: Shop, console: KfClient,
+                                     change: Callable[[Shop, KfClient], None], reason: str) -> None:
+    saved = reviewed(shop)
+    change(shop, console)
+    since = shop.last_seq()
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 3, result.text
+    assert "saved plan is stale" in result.err
+    assert reason in result.err
+    assert shop.writes(since) == []
+
+
+def test_saved_plan_applied_with_another_config_is_stale(shop: Shop) -> None:
+    saved = reviewed(shop)
+    other = shop.folder / "other.yaml"
+    other.write_text(shop.config.read_text(encoding="utf-8") + "# another file\n", encoding="utf-8")
+    result = shop.run("apply", saved, "-c", other)
+    assert result.code == 3, result.text
+    assert "the config changed" in result.err
+
+
+def _edit(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{ not json", "not a saved kfsync plan (invalid JSON"),
+        ("[]", "not a saved kfsync plan (no `saved` block)"),
+        ('{"format_version": 1}', "not a saved kfsync plan (no `saved` block)"),
+        (b"\xff\xfe\x00".decode("latin-1"), "not a saved kfsync plan"),
+    ],
+    ids=["not-json", "array", "plan-without-saved-block", "binary"],
+)
+def test_malformed_plan_file_is_a_one_line_error(shop: Shop, content: str, message: str) -> None:
+    reviewed(shop)
+    bad = shop.folder / "bad.json"
+    bad.write_text(content, encoding="latin-1")
+    result = shop.run("apply", bad, "-c", shop.config)
+    assert result.code == 1, result.text
+    assert result.err.startswith("kfsync: error: ")
+    assert message in result.err
+    assert result.err.count("\n") == 1
+    assert shop.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(format_version=99), "format_version 99 is not supported"),
+        (lambda d: d["changes"][0].update(action="explode"), "'explode' is not one of"),
+        (lambda d: d["saved"].pop("live_fingerprint"), "saved plan is malformed"),
+        (lambda d: d.update(saved="yesterday"), "no `saved` block"),
+    ],
+    ids=["unknown-version", "unknown-action", "saved-block-incomplete", "saved-not-an-object"],
+)
+def test_unknown_or_damaged_plan_file_is_a_one_line_error(
+        shop: Shop, edit: Callable[[dict[str, Any]], None], message: str) -> None:
+    saved = reviewed(shop)
+    _edit(saved, edit)
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 1, result.text
+    assert message in result.err
+    assert result.err.count("\n") == 1
+    assert shop.writes() == []
+
+
+def test_missing_plan_file_is_a_one_line_error(shop: Shop) -> None:
+    reviewed(shop)
+    since = shop.last_seq()
+    result = shop.run("apply", shop.folder / "nowhere.json", "-c", shop.config)
+    assert result.code == 1, result.text
+    assert "cannot read the saved plan" in result.err
+    assert shop.requests(since) == []
+
+
+@pytest.mark.timeout(20)
+def test_plan_file_whose_changes_wait_on_each_other_ends_instead_of_hanging(shop: Shop) -> None:
+    shop.write_config({"bob": {"nickname": "Bob"}, "cy": {"nickname": "Cy"}})
+    shop.seed(seeded("bob", "Bobby"), seeded("cy", "Cyrus"))
+    saved = shop.folder / "plan.json"
+    assert shop.plan("--out", saved).code == 0
+
+    def cycle(document: dict[str, Any]) -> None:
+        first, second = document["changes"]
+        first["depends_on"], second["depends_on"] = [second["id"]], [first["id"]]
+
+    _edit(saved, cycle)
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 4, result.text
+    assert "skipped" in result.err
+    assert shop.writes() == []
+
+
+def test_plan_file_edited_into_nonsense_fails_those_changes_only(shop: Shop) -> None:
+    shop.write_config({"bob": {"nickname": "Bob", "avatar": shop.avatar("bob.png", "stripes")},
+                       "cy": {"nickname": "Cy"}})
+    shop.seed(seeded("bob", "Bobby"), seeded("cy", "Cyrus"))
+    saved = shop.folder / "plan.json"
+    assert shop.plan("--out", saved).code == 0
+
+    def nonsense(document: dict[str, Any]) -> None:
+        by_id = {c["id"]: c for c in document["changes"]}
+        by_id["update:cy@shop_cs"]["after"] = {}
+        avatar = by_id["set_avatar:bob@shop_cs"]
+        avatar["account"], avatar["id"] = kf("cy"), "set_avatar:cy@shop_cs"
+
+    _edit(saved, nonsense)
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 4, result.text
+    assert "update cy@shop_cs … failed: the plan gives no nickname for update:cy@shop_cs" in result.err
+    assert "set_avatar cy@shop_cs … failed: the config declares no avatar for cy@shop_cs" in result.err
+    assert re.search(r"update bob@shop_cs … ok", result.err)
+    assert shop.live()[kf("bob")]["kf_nick"] == "Bob"
+
+
+def test_saved_plan_refused_by_safety_is_not_written(shop: Shop) -> None:
+    shop.write_config({"bob": {"nickname": "Bob"}, "zed": {"state": "absent"}},
+                      policy={"max_deletes": 0})
+    shop.seed(seeded("bob", "Bob"), seeded("zed", "Zed"))
+    saved = shop.folder / "plan.json"
+    result = shop.plan("--out", saved)
+    assert result.code == 3, result.text
+    assert not os.path.exists(saved)
+    assert shop.plan("--out", saved, "--allow-delete", "zed").code == 0
+    assert shop.run("apply", saved, "-c", shop.config).code == 3  # the flag is needed again
+    applied = shop.run("apply", saved, "-c", shop.config, "--allow-delete", "zed")
+    assert applied.code == 0, applied.text
+    assert kf("zed") not in shop.live()
