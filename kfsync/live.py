@@ -3,6 +3,7 @@
 `read_live` makes one `getkflist` call and downloads the avatar pictures it
 needs to compare, in parallel, bounded in size and time, through a cache keyed
 by URL.  The cache only saves time: deleting it changes no plan.
+`download_pictures` is the same bounded download, keeping the bytes (for import).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from kfsync.client.results import KfAccount
 from kfsync.files import write_atomic
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from kfsync.client import KfClient
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 LiveAccount = KfAccount
 
@@ -41,6 +43,14 @@ class LivePicture:
     """The fingerprint of one live picture, or why it could not be read."""
 
     phash: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PictureBytes:
+    """A downloaded live picture, or why it could not be downloaded."""
+
+    data: bytes | None
     error: str | None = None
 
 
@@ -124,8 +134,6 @@ def fetch_pictures(
     urls: Iterable[str], cache: PictureCache, *, workers: int = 8
 ) -> dict[str, LivePicture]:
     """Fingerprint each picture, from the cache or by a bounded download."""
-    import requests
-
     result: dict[str, LivePicture] = {}
     missing: list[str] = []
     for url in urls:
@@ -134,40 +142,60 @@ def fetch_pictures(
             result[url] = LivePicture(cached)
         else:
             missing.append(url)
-    if not missing:
-        return result
-    with requests.Session() as session:
-        session.max_redirects = MAX_REDIRECTS
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(missing)))) as pool:
-            pictures = pool.map(lambda u: _fetch_one(session, u), missing)
-            for url, picture in zip(missing, pictures, strict=True):
-                result[url] = picture
-                if picture.phash is not None:
-                    cache.put(url, picture.phash)
+    for url, picture in _each_download(missing, _fingerprint, workers):
+        result[url] = picture
+        if picture.phash is not None:
+            cache.put(url, picture.phash)
     return result
 
 
-def _fetch_one(session: requests.Session, url: str) -> LivePicture:
+def download_pictures(urls: Iterable[str], *, workers: int = 8) -> dict[str, PictureBytes]:
+    """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
+    return dict(_each_download(list(dict.fromkeys(urls)), lambda download: download, workers))
+
+
+def _each_download(
+    urls: list[str], then: Callable[[PictureBytes], _T], workers: int
+) -> Iterator[tuple[str, _T]]:
+    """The one download path: a shared session, bounded parallelism, `then` run in the worker."""
+    if not urls:
+        return
     import requests
 
-    from kfsync.avatars import picture_hash
+    with requests.Session() as session:
+        session.max_redirects = MAX_REDIRECTS
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
+            results = pool.map(lambda u: then(_download(session, u)), urls)
+            yield from zip(urls, results, strict=True)
+
+
+def _download(session: requests.Session, url: str) -> PictureBytes:
+    import requests
 
     if not url.lower().startswith(("http://", "https://")):
-        return LivePicture(None, "not an http(s) URL")
+        return PictureBytes(None, "not an http(s) URL")
     try:
         with session.get(url, timeout=PICTURE_TIMEOUT, stream=True) as response:
             if response.status_code != 200:
-                return LivePicture(None, f"HTTP {response.status_code}")
+                return PictureBytes(None, f"HTTP {response.status_code}")
             data = bytearray()
             for chunk in response.iter_content(64 * 1024):
                 data.extend(chunk)
                 if len(data) > MAX_PICTURE_BYTES:
-                    return LivePicture(None, f"larger than {MAX_PICTURE_BYTES} bytes")
+                    return PictureBytes(None, f"larger than {MAX_PICTURE_BYTES} bytes")
     except requests.TooManyRedirects:
-        return LivePicture(None, "too many redirects")
+        return PictureBytes(None, "too many redirects")
     except requests.RequestException as exc:
-        return LivePicture(None, type(exc).__name__)
+        return PictureBytes(None, type(exc).__name__)
+    return PictureBytes(bytes(data))
+
+
+def _fingerprint(download: PictureBytes) -> LivePicture:
+    from kfsync.avatars import picture_hash
+
+    if download.data is None:
+        return LivePicture(None, download.error)
     try:
-        return LivePicture(picture_hash(bytes(data)))
+        return LivePicture(picture_hash(download.data))
     except Exception as exc:  # Pillow raises many kinds for hostile or broken pictures
         return LivePicture(None, f"not a readable picture ({type(exc).__name__})")

@@ -1,0 +1,186 @@
+"""`kfsync import`: write a kfsync.yaml (and its avatars) describing the live accounts.
+
+The contract: `kfsync plan` on the written file reports no changes (see
+`kfsync.importer` for how each live field is written so that it holds).
+Nothing is written until every account checked out, and then each file is
+written atomically: avatars first, the config last, so the config never names
+a picture that is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import click
+
+from kfsync.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from kfsync.importer import Imported
+
+
+@click.command("import")
+@click.option(
+    "-o",
+    "--output",
+    default="kfsync.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The configuration file to write.",
+)
+@click.option(
+    "--avatars-dir",
+    default="avatars",
+    show_default=True,
+    metavar="DIR",
+    help="Where to save the avatar pictures, relative to the folder of the configuration file.",
+)
+@click.option(
+    "--wechat-id",
+    metavar="ID",
+    help="The Official Account's WeChat ID, the suffix of its kf accounts "
+    "(default: the one suffix all live accounts share).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the file and avatar pictures if they exist.")
+def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) -> ExitCode:
+    """Write a kfsync.yaml that describes the live accounts: `kfsync plan` on it shows no changes.
+
+    Nicknames are written as they are; a bound account gets `wechat:`, and so
+    does a waiting invitation (with a comment saying until when); an expired or
+    rejected invitation is only a comment.  Avatars are downloaded into DIR as
+    <prefix>.jpg.  The JSON Schema is written next to the file as
+    kfsync.schema.json, for editors.  Existing files are never overwritten
+    without --force.  Credentials come from KFSYNC_* as for `kfsync plan`.
+    """
+    from kfsync.client import KfClient
+    from kfsync.config.resources import schema_bytes
+    from kfsync.importer import SCHEMA_FILE, build_import, check_import, render_config, select_accounts
+
+    folder = output.parent  # as given, so that messages name files the way the user does
+    schema_path = folder / SCHEMA_FILE
+    if output.name == SCHEMA_FILE:
+        raise UsageError(f"--output: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
+    _avatar_target(avatars_dir, "x", folder)  # a bad --avatars-dir fails before any call
+    _refuse_overwrite([output], force)
+
+    with KfClient() as client:
+        live = client.list_accounts()
+        appid = client.appid
+    now = int(time.time())
+    chosen, accounts, skipped = select_accounts(live, wechat_id)
+    # Prefixes and nicknames are checked before any of them becomes a file name.
+    check_import(build_import(chosen, accounts, now=now, appid=appid))
+
+    pictures = {a.prefix: a.headimgurl for a in accounts if a.headimgurl}
+    targets = {prefix: _avatar_target(avatars_dir, prefix, folder) for prefix in pictures}
+    schema = schema_bytes()
+    schema_stale = not _holds(schema_path, schema)
+    _refuse_overwrite(
+        [output, *([schema_path] if schema_stale else []), *(path for _, path in targets.values())],
+        force,
+    )
+
+    saved, failures = _download_avatars(pictures)
+    imported = check_import(
+        build_import(
+            chosen,
+            accounts,
+            now=now,
+            appid=appid,
+            avatars={prefix: targets[prefix][0] for prefix in saved},
+            avatar_failures=failures,
+            warnings=skipped,
+        )
+    )
+    for prefix, data in saved.items():
+        _write(targets[prefix][1], data)
+    if schema_stale:
+        _write(schema_path, schema)
+    _write(output, render_config(imported).encode("utf-8"))
+
+    if logging.getLogger("kfsync").isEnabledFor(logging.WARNING):  # quiet with -q
+        from kfsync.redact import redact
+
+        for warning in imported.warnings:
+            click.echo(f"kfsync: warning: {redact(warning)}", err=True)
+        click.echo(_summary(imported, output), err=True)
+    return ExitCode.OK
+
+
+def _avatar_target(avatars_dir: str, prefix: str, folder: Path) -> tuple[str, Path]:
+    """The avatar path as the config writes it, and the file it names, refused unless inside `folder`."""
+    from kfsync.config.semantic import AvatarPathError, resolve_avatar
+
+    written = (PurePosixPath(avatars_dir) / f"{prefix}.jpg").as_posix()
+    try:
+        resolve_avatar(written, folder.absolute())  # the loader's own check
+    except AvatarPathError as exc:
+        raise UsageError(f"--avatars-dir {avatars_dir}: {exc}") from None
+    return written, folder / written
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether `path` is a file with exactly `data` (then writing it again is no overwrite)."""
+    try:
+        return path.is_file() and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
+    if force:
+        return
+    existing = [str(path) for path in paths if path.exists() or path.is_symlink()]
+    if existing:
+        more = f" (and {len(existing) - 3} more)" if len(existing) > 3 else ""
+        raise UsageError(
+            f"refusing to overwrite {', '.join(existing[:3])}{more}; pass --force to replace"
+        )
+
+
+def _download_avatars(urls: Mapping[str, str]) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The picture to save by prefix, and why the others were not saved."""
+    from kfsync.errors import AvatarError
+    from kfsync.importer import prepare_avatar
+    from kfsync.live import download_pictures
+
+    downloads = download_pictures(urls.values())
+    saved: dict[str, bytes] = {}
+    failures: dict[str, str] = {}
+    for prefix, url in sorted(urls.items()):
+        download = downloads[url]
+        if download.data is None:
+            failures[prefix] = download.error or "not downloaded"
+            continue
+        try:
+            saved[prefix] = prepare_avatar(download.data)
+        except AvatarError as exc:
+            failures[prefix] = str(exc)
+        except Exception as exc:  # Pillow raises many kinds for hostile or broken pictures
+            failures[prefix] = f"not a readable picture ({type(exc).__name__})"
+    return saved, failures
+
+
+def _write(path: Path, data: bytes) -> None:
+    from kfsync.files import write_atomic_bytes
+
+    try:
+        write_atomic_bytes(path, data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary(imported: Imported, output: Path) -> str:
+    return (
+        f"Imported {_count(len(imported.accounts), 'account')} ({imported.bound} bound, "
+        f"{_count(imported.pending, 'invitation')} pending, {_count(imported.avatars, 'avatar')}) "
+        f"into {output}"
+    )

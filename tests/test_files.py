@@ -1,0 +1,56 @@
+"""Atomic writes: exact bytes, no temporary files left, the permissions a file normally gets."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from kfsync.files import write_atomic, write_atomic_bytes
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_bytes_and_text_are_written_exactly(tmp_path: Path) -> None:
+    write_atomic_bytes(tmp_path / "sub/a.bin", b"\x00\xff\r\n")
+    write_atomic(tmp_path / "b.txt", "小美\n")
+    assert (tmp_path / "sub/a.bin").read_bytes() == b"\x00\xff\r\n"
+    assert (tmp_path / "b.txt").read_bytes() == "小美\n".encode()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.bin", "b.txt", "sub"]
+
+
+def test_a_new_file_gets_the_umask_permissions_not_0600(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.yaml", "x")
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "new.yaml") == 0o644
+
+
+def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "kept.yaml"
+    path.write_text("old")
+    path.chmod(0o640)
+    write_atomic(path, "new")
+    assert (path.read_text(), mode(path)) == ("new", 0o640)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kept.yaml"
+    path.write_text("old")
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(path, "new")
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.yaml"]
+    assert path.read_text() == "old"
