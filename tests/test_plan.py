@@ -26,6 +26,7 @@ from kfsync.plan import (
     SafetyError,
     check_safety,
     hamming,
+    iso_utc,
     plan,
 )
 
@@ -240,7 +241,8 @@ BINDING_CASES = [
          invited("wx_other", "rejected", LATER), (invite("wx_other", "rejected", "invitation rejected"),)),
     Case("invitation to another ID waiting: WeChat would answer 65411", WANTS_WX,
          invited("wx_other", "waiting", LATER),
-         warnings=(f"alice@shop_cs: an invitation to wx_other is pending until {LATER}; wx_alice can be",)),
+         warnings=(f"alice@shop_cs: an invitation to wx_other is pending until {iso_utc(LATER)}; "
+                   "wx_alice can be",)),
     Case(
         "bound to another ID: rebind",
         WANTS_WX,

@@ -10,13 +10,12 @@ user-derived strings.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfsync.plan import Action, Change, Plan
+from kfsync.plan import Action, Change, Plan, iso_utc
 
 Escape = Callable[[str], str]
 
@@ -74,11 +73,6 @@ def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-
-def iso_utc(timestamp: int) -> str:
-    """A unix time as an ISO 8601 UTC time, e.g. `2024-05-01T12:00:00Z`."""
-    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

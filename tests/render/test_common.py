@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kfsync.plan import Action, Change, Plan
+from kfsync.plan import Action, Change, Plan, iso_utc
 from kfsync.render.common import (
     REBIND_SYMBOL,
     Escaping,
@@ -16,7 +16,6 @@ from kfsync.render.common import (
     describe,
     entries,
     headline,
-    iso_utc,
     more_line,
     plan_summary_line,
     quoted,
