@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ LiveAccount = KfAccount
 
 #: A live picture larger than this is not downloaded (WeChat's own cap is 5 MB).
 MAX_PICTURE_BYTES = 6 * 1024 * 1024
-PICTURE_TIMEOUT = 10.0
+PICTURE_TIMEOUT = 10.0  #: seconds to connect, and between two pieces of the answer
+PICTURE_DEADLINE = 30.0  #: seconds for a whole download, so a trickling server cannot stall plan
 MAX_REDIRECTS = 3
 _CACHE_VERSION = 1
 
@@ -110,7 +112,8 @@ class PictureCache:
         if path is None:
             return
         try:
-            write_atomic(path, json.dumps({"v": _CACHE_VERSION, "url": url, "phash": phash}))
+            entry = json.dumps({"v": _CACHE_VERSION, "url": url, "phash": phash})
+            write_atomic(path, entry, durable=False)  # a lost entry only costs a download
         except OSError as exc:  # a cache that cannot be written only costs speed
             log.debug("picture cache not written: %s", exc)
 
@@ -171,21 +174,27 @@ def _each_download(
 
 def _download(session: requests.Session, url: str) -> PictureBytes:
     import requests
+    from urllib3.exceptions import HTTPError
 
     if not url.lower().startswith(("http://", "https://")):
         return PictureBytes(None, "not an http(s) URL")
+    deadline = time.monotonic() + PICTURE_DEADLINE
     try:
         with session.get(url, timeout=PICTURE_TIMEOUT, stream=True) as response:
             if response.status_code != 200:
                 return PictureBytes(None, f"HTTP {response.status_code}")
             data = bytearray()
-            for chunk in response.iter_content(64 * 1024):
+            # read1, not iter_content: iter_content waits for whole 64 KiB pieces, which a
+            # server sending a byte at a time would make last for days.
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 data.extend(chunk)
                 if len(data) > MAX_PICTURE_BYTES:
                     return PictureBytes(None, f"larger than {MAX_PICTURE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    return PictureBytes(None, f"not downloaded within {PICTURE_DEADLINE:g} s")
     except requests.TooManyRedirects:
         return PictureBytes(None, "too many redirects")
-    except requests.RequestException as exc:
+    except (requests.RequestException, HTTPError, OSError) as exc:  # read1 raises urllib3's own
         return PictureBytes(None, type(exc).__name__)
     return PictureBytes(bytes(data))
 

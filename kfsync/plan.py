@@ -261,12 +261,17 @@ def _changed_fields(
     Only accounts on both sides are compared, so both trees have the same keys:
     deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
     whole root (`threshold_to_diff_deeper`), which would hide every account.
+    Rows that are equal are left out first: deepdiff is slow to import and to
+    run, and a plan in sync (the usual case) then needs neither.
     """
+    both = sorted(live.keys() & present.keys())
+    differing = [p for p in both if live[p].nickname != present[p].nickname]
+    if not differing:
+        return {}
     from deepdiff import DeepDiff
 
-    both = sorted(live.keys() & present.keys())
-    live_view = {p: {"nickname": live[p].nickname} for p in both}
-    wanted_view = {p: {"nickname": present[p].nickname} for p in both}
+    live_view = {p: {"nickname": live[p].nickname} for p in differing}
+    wanted_view = {p: {"nickname": present[p].nickname} for p in differing}
     changed: dict[str, set[str]] = {}
     for item in DeepDiff(live_view, wanted_view, view="tree").get("values_changed", []):
         prefix, name = item.path(output_format="list")[:2]
@@ -378,10 +383,18 @@ def hamming(left: str, right: str) -> int:
 
 
 def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = frozenset()) -> None:
-    """Refuse a plan that breaks a safety rule (exit 3); the rules live on the plan."""
+    """Refuse a plan that breaks a safety rule (exit 3); the rules live on the plan.
+
+    Protected accounts are checked here again, not only while planning: a saved
+    plan file may have been edited since.
+    """
     if result.refusals:
         raise SafetyError("refused: " + "; ".join(result.refusals))
     deletes = result.deletes
+    protected = [c.account for c in deletes if policy.is_protected(c.account.split("@", 1)[0])]
+    if protected:
+        raise SafetyError("refused: " + "; ".join(
+            f"{account} is protected and cannot be deleted or rebound" for account in protected))
     if len(deletes) <= policy.max_deletes:
         return
     named = {n if "@" in n else f"{n}@{result.wechat_id}" for n in allow_delete}

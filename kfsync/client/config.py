@@ -5,14 +5,26 @@ Constructor arguments win over the environment (`KFSYNC_APPID`,
 `KFSYNC_API_BASE`); an empty variable counts as unset.  Everything is checked
 when the client is constructed, so a missing credential fails before the first
 request, with a one-line error naming the variable.
+
+The API base must be an https:// URL of a host (optionally with a path prefix,
+for a relay with a fixed IP); http:// is accepted only for loopback (the
+emulator), so that a typo cannot send the app secret in clear text.  User
+names, queries and fragments are refused: `https://api.weixin.qq.com@evil.example`
+names the host evil.example.  Only the default base has a backup host: when
+the default host cannot be reached, the transport moves to `BACKUP_API_BASE`
+(see `kfsync.client.transport`).  Both are module constants, so that tests can
+point them at local stand-ins.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from kfsync.errors import CredentialsError, UsageError
 from kfsync.redact import register_secret
@@ -20,6 +32,10 @@ from kfsync.redact import register_secret
 TokenMode = Literal["stable", "classic", "static"]
 TOKEN_MODES: tuple[TokenMode, ...] = ("stable", "classic", "static")
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
+#: WeChat's backup host, tried when the default one cannot be reached.
+BACKUP_API_BASE = "https://api2.weixin.qq.com"
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,8 @@ class ClientConfig:
     token_mode: TokenMode
     api_base: str
     appid: str | None = None
+    #: where to go when `api_base` cannot be reached; only the default base has one
+    backup_api_base: str | None = None
     secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
 
@@ -63,10 +81,9 @@ class ClientConfig:
             raise UsageError(
                 f"KFSYNC_TOKEN_MODE must be one of {', '.join(TOKEN_MODES)}, got {mode!r}"
             )
-        base = (pick(api_base, "KFSYNC_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-        if not base.startswith(("https://", "http://")):
-            raise UsageError(f"KFSYNC_API_BASE must be an http(s):// URL, got {base!r}")
-        config = cls(token_mode=mode, api_base=base, appid=appid,
+        base = checked_api_base(pick(api_base, "KFSYNC_API_BASE") or DEFAULT_API_BASE)
+        backup = BACKUP_API_BASE if base == checked_api_base(DEFAULT_API_BASE) else None
+        config = cls(token_mode=mode, api_base=base, appid=appid, backup_api_base=backup,
                      secret=secret, access_token=access_token)
         config.check()
         return config
@@ -82,3 +99,44 @@ class ClientConfig:
                 raise CredentialsError(
                     f"{variable} is not set (needed by the {self.token_mode!r} token mode)"
                 )
+
+
+def checked_api_base(value: str) -> str:
+    """`value` as a normalised base URL (lower-case scheme and host, no trailing /), or UsageError."""
+    parts = urlsplit(value.rstrip("/"))
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    problem = None
+    if scheme not in ("https", "http") or not parts.netloc:
+        problem = "it is not an https:// URL"
+    elif "@" in parts.netloc:
+        problem = "it names a user before @, so the host would be what follows the @"
+    elif not (_HOST.fullmatch(host) or _is_ip(host)) or port == -1 or port == 0:
+        problem = "its host or port is not valid"
+    elif parts.query or parts.fragment or "?" in value or "#" in value:
+        problem = "it has a query or a fragment"
+    elif not all(_PATH_SEGMENT.fullmatch(s) for s in parts.path.split("/")[1:]):
+        problem = "its path may only be a plain prefix such as /wechat"
+    elif scheme == "http" and not is_loopback(host):
+        problem = ("http:// would send the app secret in clear text; use https:// "
+                   "(http:// is only for loopback: 127.0.0.1, ::1, localhost)")
+    if problem is not None:
+        raise UsageError(f"KFSYNC_API_BASE {value!r} is refused: {problem}")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "") + parts.path
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a host name or an IP address) is this machine."""
+    return host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

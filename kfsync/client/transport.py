@@ -15,6 +15,15 @@ What is retried (with bounded exponential backoff and jitter, see
   non-idempotent write these mean the server may have applied it, so they
   raise `OutcomeUnknownError` and are never resent blindly.
 
+Backup host: a transport given a `backup_base` (the client gives one only
+for the default https://api.weixin.qq.com) moves to it when the API host
+cannot be reached, i.e. nothing was sent: a DNS failure, a refused
+connection, a connect timeout.  It says so in one warning and resends the
+call there at once, without counting a retry; it then stays on the backup
+for the rest of its life (one command run): going back would make every later
+call wait for the dead host's connect timeout first.  Other failures (TLS
+errors, timeouts after sending, HTTP errors) never move it.
+
 40001/40014/42001 refresh the token once, if the failing token is still the
 current one, then repeat the call once.  45009 is never retried.  Exceptions
 from `requests` never escape and are never chained: their text carries the
@@ -27,11 +36,12 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -108,9 +118,11 @@ class TokenSource(Protocol):
 class _Retryable(Exception):
     """An attempt failed in a way that may succeed if repeated; carries the error to raise."""
 
-    def __init__(self, error: ApiError) -> None:
+    def __init__(self, error: ApiError, *, unreachable: str | None = None) -> None:
         super().__init__(error.message)
         self.error = error
+        #: why the host could not be reached, when nothing at all was sent
+        self.unreachable = unreachable
 
 
 def wechat_error(call: Call, errcode: int, errmsg: str) -> WeChatError:
@@ -125,11 +137,14 @@ def wechat_error(call: Call, errcode: int, errmsg: str) -> WeChatError:
 
 
 class Transport:
-    """Sends `Call`s to one API base over one `requests.Session`."""
+    """Sends `Call`s to one API base (or its backup) over one `requests.Session`."""
 
     def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
-                 session: requests.Session | None = None) -> None:
-        self.api_base = api_base
+                 session: requests.Session | None = None, backup_base: str | None = None) -> None:
+        self.api_base = api_base  #: where calls go now: the backup once failed over
+        self._primary = api_base
+        self._backup = backup_base
+        self._failover_lock = threading.Lock()
         self.timeout = timeout
         self.retry = retry
         self._owns_session = session is None
@@ -160,9 +175,12 @@ class Transport:
         refreshed = False
         while True:
             token = tokens.current() if tokens is not None and call.authenticated else None
+            attempted = self.api_base
             try:
                 body = self._send(call, token)
             except _Retryable as exc:
+                if exc.unreachable is not None and self._fail_over(attempted, exc.unreachable):
+                    continue
                 failure: ApiError = exc.error
             else:
                 errcode, errmsg = _status(call, body)
@@ -184,6 +202,17 @@ class Transport:
             log.debug("%s %s: retry %d/%d in %.2f s after: %s", call.method, call.path,
                       retries, self.retry.attempts - 1, delay, failure.message)
             self.retry.sleep(delay)
+
+    def _fail_over(self, attempted: str, why: str) -> bool:
+        """Move to the backup host after `attempted` was unreachable; True: send again now."""
+        if self._backup is None or attempted != self._primary:
+            return False
+        with self._failover_lock:
+            if self.api_base == self._primary:  # concurrent calls warn once
+                self.api_base = self._backup
+                log.warning("%s unreachable (%s); trying the backup host %s",
+                            urlsplit(self._primary).netloc, why, urlsplit(self._backup).netloc)
+        return True
 
     # ------------------------------------------------------------------ one attempt
 
@@ -289,7 +318,7 @@ def _failure(call: Call, exc: requests.RequestException, timeout: float) -> ApiE
             and isinstance(exc.args[0].reason, NewConnectionError)):
         # Nothing was sent: safe to try again, whatever the call.
         message = f"cannot connect to the API for {call.path} ({detail})"
-        return _Retryable(TransportError(message, endpoint=call.path))
+        return _Retryable(TransportError(message, endpoint=call.path), unreachable=detail)
     if isinstance(exc, (requests.exceptions.ReadTimeout, requests.ConnectionError,
                         requests.exceptions.ChunkedEncodingError)) \
             and not isinstance(exc, requests.exceptions.SSLError):
@@ -323,6 +352,9 @@ def _decode(call: Call, raw: bytes) -> dict[str, object]:
         start = raw[:60].decode("utf-8", "replace")
         message = f"the answer from {call.path} is not JSON (it starts {start!r})"
         raise TransportError(redact(message), endpoint=call.path) from None
+    except RecursionError:  # e.g. [[[[...]]]]: no kf answer nests more than a few levels
+        raise TransportError(f"the answer from {call.path} is JSON nested too deeply",
+                             endpoint=call.path) from None
     if not isinstance(body, dict):
         raise TransportError(f"the answer from {call.path} is JSON but not an object",
                              endpoint=call.path)

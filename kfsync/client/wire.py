@@ -72,7 +72,10 @@ class Fields:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:  # digits int() refuses: "²", or thousands of them
+                pass
         raise self._fail(key, "a whole number")
 
     def ident(self, key: str) -> str:

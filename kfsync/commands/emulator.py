@@ -6,7 +6,6 @@ script can start it with `--port 0` and read where it listens.
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import sys
 import threading
@@ -15,6 +14,7 @@ from types import FrameType
 
 import click
 
+from kfsync.client.config import is_loopback
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -24,15 +24,6 @@ from kfsync.emulator.config import (
     MSGID_MODES,
 )
 from kfsync.errors import ExitCode, UsageError
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command("emulator")

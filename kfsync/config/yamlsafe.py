@@ -3,6 +3,9 @@
 Stricter than `yaml.safe_load`, because kfsync.yaml is read in CI jobs that
 hold secrets and must mean exactly one thing:
 
+- a regular file in the folder it is named in: a symbolic link leading out of
+  that folder is refused, since a pull request could otherwise make a CI job
+  read (and quote in its error messages) any file of the runner;
 - at most 1 MiB (checked before reading), strict UTF-8; a UTF-8 byte-order
   mark is accepted and ignored, any other encoding is refused;
 - no tab characters outside quoted strings (tabs in indentation are reported
@@ -127,6 +130,9 @@ def read_bytes(path: Path, display: str) -> bytes:
         size = path.stat().st_size
         if not path.is_file():
             raise UsageError(f"{display}: not a regular file; pass a YAML file with -c FILE")
+        if not path.resolve().is_relative_to(path.absolute().parent.resolve()):
+            raise UsageError(f"{display}: a symbolic link leading outside its folder; refused "
+                             "(pass the file it points to with -c FILE)")
         if size > MAX_FILE_BYTES:
             raise too_big(size)
         with path.open("rb") as stream:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from emu_wire import OK, Wx
 
-from kfsync.commands.emulator import is_loopback
+from kfsync.client.config import is_loopback
 from kfsync.emulator import Emulator
 
 

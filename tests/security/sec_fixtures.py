@@ -1,0 +1,88 @@
+"""Security-test fixtures (made visible by conftest.py): a shop on the emulator, a stand-in, opens.
+
+The CLI's client never really sleeps between retries here, and the `kfsync`
+logger the CLI points at the captured stderr is put back after each test.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sec_helpers import OPENS, TOKEN_ANSWER, TOKEN_PATH, OpenLog, Shop, StandIn, body, serving
+
+from kfsync.client import RetryPolicy
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that makes this process look up a name other than loopback."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        assert name in {"127.0.0.1", "127.0.0.2", "localhost", "::1"}, f"a test looked up {name}"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=lambda _: None))
+
+
+@pytest.fixture(autouse=True)
+def _kfsync_logger() -> Iterator[None]:
+    logger = logging.getLogger("kfsync")
+    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         capsys: pytest.CaptureFixture[str]) -> Shop:
+    """An empty shop folder, the environment pointed at the (reset) emulator."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
+    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
+    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
+    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(home))
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    return Shop(folder, emulator, capsys)
+
+
+@pytest.fixture(scope="module")
+def stand_in_server() -> Iterator[StandIn]:
+    with serving() as server:
+        yield server
+
+
+@pytest.fixture
+def stand_in(stand_in_server: StandIn) -> StandIn:
+    """The module's stand-in server, with only its token route and no hits."""
+    stand_in_server.routes.clear()
+    stand_in_server.routes[TOKEN_PATH] = body(TOKEN_ANSWER)
+    with stand_in_server.lock:
+        stand_in_server.hits.clear()
+    return stand_in_server
+
+
+@pytest.fixture
+def opens() -> Iterator[OpenLog]:
+    """Every file the process opens during the test."""
+    OPENS.paths.clear()
+    OPENS.recording = True
+    yield OPENS
+    OPENS.recording = False
