@@ -2,9 +2,10 @@
 
 Dependencies are respected; a failed change skips its dependents, not the
 whole run.  A change whose answer was lost (outcome unknown) is resolved by
-re-reading the live list, never by a blind resend.  A quota error stops new
-work, lets work in flight finish, and reports the rest as skipped.  Every
-change ends as done, failed or skipped.
+re-reading the live list, never by a blind resend (and so again if the
+repeat's answer is lost too).  A quota error stops new work, lets work in
+flight finish, and reports the rest as skipped.  Every change ends as done,
+failed or skipped, even when the re-read that would decide it fails.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Status = Literal["done", "failed", "skipped"]
+
+#: A change whose answer was lost is re-read (and made again if it did not happen) at most this
+#: many times, since the repeat's answer can be lost as well.
+LOST_ANSWER_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -177,15 +182,9 @@ class Applier:
             return Outcome(change, "done", ms())
         except OutcomeUnknownError as exc:
             log.info("%s: answer lost (%s); re-reading the live list", change.id, exc.message)
-            return self._resolve_unknown(change, ms)
-        except QuotaError as exc:
-            return Outcome(change, "failed", ms(), exc.errcode, describe(exc))
-        except WeChatError as exc:
-            if self._already_true(change, exc.errcode):
-                return Outcome(change, "done", ms(), note=f"WeChat said {exc.errcode}; already so")
-            return Outcome(change, "failed", ms(), exc.errcode, describe(exc))
+            return self._resolve_unknown(change, exc, ms)
         except KfsyncError as exc:
-            return Outcome(change, "failed", ms(), None, describe(exc))
+            return self._refused(change, exc, ms)
 
     def _call(self, change: Change) -> None:
         account = change.account
@@ -213,17 +212,42 @@ class Applier:
             return self._holds(change, self._live(change.account))
         return False
 
-    def _resolve_unknown(self, change: Change, ms: Callable[[], int]) -> Outcome:
-        try:
-            account = self._live(change.account)
-            if self._holds(change, account):
-                return Outcome(change, "done", ms(), note="answer lost; confirmed by re-reading")
-            # The change did not happen: now it is safe to make it once more.
-            self._call(change)
-            return Outcome(change, "done", ms(), note="answer lost; not made; made again")
-        except KfsyncError as exc:
-            errcode = exc.errcode if isinstance(exc, WeChatError) else None
-            return Outcome(change, "failed", ms(), errcode, f"answer lost, then: {describe(exc)}")
+    def _refused(self, change: Change, exc: KfsyncError, ms: Callable[[], int],
+                 context: str = "") -> Outcome:
+        """Done when the refusal means "already so" (checked by re-reading), else failed."""
+        errcode = exc.errcode if isinstance(exc, WeChatError) else None
+        if isinstance(exc, WeChatError) and not isinstance(exc, QuotaError):
+            try:
+                if self._already_true(change, exc.errcode):
+                    return Outcome(change, "done", ms(), note=f"WeChat said {exc.errcode}; already so")
+            except KfsyncError as reread:  # the change must still end as failed, not crash the run
+                return Outcome(change, "failed", ms(), errcode,
+                               f"{context}{describe(exc)}; the live list could not be re-read to "
+                               f"check it: {describe(reread)}")
+        return Outcome(change, "failed", ms(), errcode, context + describe(exc))
+
+    def _resolve_unknown(self, change: Change, lost: OutcomeUnknownError,
+                         ms: Callable[[], int]) -> Outcome:
+        """Re-read: done if the change is there, else make it again (never blindly).
+
+        The repeat's answer can be lost too: then the same again, up to
+        LOST_ANSWER_ROUNDS times.
+        """
+        for _ in range(LOST_ANSWER_ROUNDS):
+            try:
+                if self._holds(change, self._live(change.account)):
+                    return Outcome(change, "done", ms(), note="answer lost; confirmed by re-reading")
+                # The change did not happen: now it is safe to make it once more.
+                self._call(change)
+                return Outcome(change, "done", ms(), note="answer lost; not made; made again")
+            except OutcomeUnknownError as exc:
+                log.info("%s: answer lost again (%s); re-reading the live list", change.id, exc.message)
+                lost = exc
+            except KfsyncError as exc:
+                # e.g. 65406: someone else made it between our re-read and our repeat.
+                return self._refused(change, exc, ms, "answer lost, then: ")
+        return Outcome(change, "failed", ms(), None,
+                       f"answer lost {LOST_ANSWER_ROUNDS + 1} times: {describe(lost)}")
 
     def _live(self, kf_account: str) -> LiveAccount | None:
         return next((a for a in self.client.list_accounts() if a.kf_account == kf_account), None)

@@ -80,6 +80,18 @@ class EmulatorAdmin:
         payload.update((k, v) for k, v in kinds.items() if v is not None)
         self._call("POST", "faults", payload)
 
+    def random_faults(self, path: str = "*", *, rate: float, seed: int = 0,
+                      kinds: list[str] | None = None) -> None:
+        """Fault a share `rate` of the requests to `path`, reproducibly from `seed`; rate 0 stops.
+
+        `kinds` are labels such as `errcode:-1`, `http_status:502`, `drop:after`
+        (default: -1, 45011, 502, drop before and drop after).
+        """
+        payload: dict[str, Any] = {"path": path, "rate": rate, "seed": seed}
+        if kinds is not None:
+            payload["kinds"] = kinds
+        self._call("POST", "faults", payload)
+
     def requests(self) -> list[dict[str, Any]]:
         """The WeChat-side request log, oldest first, with the token and secret masked."""
         entries: list[dict[str, Any]] = self._call("GET", "requests")["requests"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kfsync.emulator.exceptions import AdminError
-from kfsync.emulator.faults import Fault
+from kfsync.emulator.faults import Fault, RandomFaults
 from kfsync.emulator.seed import parse_seed
 from kfsync.emulator.wire import Answer, Call
 
@@ -96,9 +96,12 @@ def _clock(app: EmulatorApp, payload: Json) -> Json:
 
 
 def _fault(app: EmulatorApp, payload: Json) -> Json:
-    fault, count = Fault.from_dict(payload)
-    app.faults.add(fault, count)
-    return {"ok": True, "pending": app.faults.pending()}
+    if "rate" in payload:
+        app.faults.add_random(RandomFaults.from_dict(payload))
+    else:
+        fault, count = Fault.from_dict(payload)
+        app.faults.add(fault, count)
+    return {"ok": True, "pending": app.faults.pending(), "random": app.faults.random()}
 
 
 def _requests(app: EmulatorApp, payload: Json) -> Json:
@@ -120,6 +123,7 @@ def _state(app: EmulatorApp, payload: Json) -> Json:
         "pictures": len(backend.pictures),
         "tokens": backend.tokens.summary(now),
         "faults": app.faults.pending(),
+        "random_faults": app.faults.random(),
         "requests": len(app.log),
     }
 

@@ -1,0 +1,89 @@
+"""Reliability fixtures (made visible by conftest.py): in-process CLI runs against the shared emulator.
+
+Retries never really sleep, every access token a client sends is recorded
+(`sent_tokens`), and the `kfsync` logger the CLI configures is put back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfsync.client import RetryPolicy
+from kfsync.client.transport import Call, Transport
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+
+#: Attempts per call in the chaos tests: a call faulted that many times in a row (0.2**10) never happens.
+PATIENT_ATTEMPTS = 10
+
+
+@pytest.fixture(autouse=True)
+def _rel_logger() -> Iterator[None]:
+    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
+    logger = logging.getLogger("kfsync")
+    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every access token any client in this process sent during the test."""
+    tokens: set[str] = set()
+    send: Callable[[Transport, Call, str | None], dict[str, object]] = Transport._send
+
+    def spy(self: Transport, call: Call, token: str | None) -> dict[str, object]:
+        if token:
+            tokens.add(token)
+        return send(self, call, token)
+
+    monkeypatch.setattr(Transport, "_send", spy)
+    return tokens
+
+
+@pytest.fixture(autouse=True)
+def no_sleep_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
+    sleeps: list[float] = []
+    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
+    return sleeps
+
+
+@pytest.fixture
+def patient_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like `no_sleep_retries`, with PATIENT_ATTEMPTS attempts per call."""
+    monkeypatch.setattr("kfsync.client.api.RetryPolicy",
+                        lambda: RetryPolicy(attempts=PATIENT_ATTEMPTS, sleep=lambda _: None))
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A folder for the config, a cache directory, and the emulator the environment points at."""
+
+    folder: Path
+    cache: Path
+    emulator: Emulator
+
+
+@pytest.fixture
+def workspace(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """The environment pointed at the (reset, clock-frozen) shared emulator, with a private cache."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
+    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
+    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
+    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    return Workspace(folder, tmp_path / "cache", emulator)
