@@ -9,16 +9,18 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
     """Write a text file (UTF-8, `\\n` line ends) so that readers see the old content or the new."""
-    write_atomic_bytes(path, text.encode("utf-8"))
+    write_atomic_bytes(path, text.encode("utf-8"), durable=durable)
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
+def write_atomic_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write a file so that readers see the old content or the new, never half of it.
 
     The file keeps its permissions if it exists; a new one gets the usual ones
-    (0666 less the umask), not the 0600 of a temporary file.
+    (0666 less the umask), not the 0600 of a temporary file.  `durable=False`
+    skips the fsync, for files whose loss in a crash costs nothing (a cache):
+    it is what makes writing a hundred small files slow.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -30,7 +32,8 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -6,9 +6,11 @@ so that they read, plan and judge safety the same way.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,9 +18,10 @@ from typing import TYPE_CHECKING
 from kfsync.apply import Applier, ApplyResult, Progress
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
-from kfsync.plan import Desired, DesiredAvatar, Plan, check_safety, plan
+from kfsync.plan import Action, Desired, DesiredAvatar, Plan, check_safety, plan
 
 if TYPE_CHECKING:
+    from kfsync.avatars import FingerprintCache
     from kfsync.client import KfClient
     from kfsync.config import Config
 
@@ -58,25 +61,71 @@ class Applied:
         return self.result.complete and self.verify is not None and self.verify.plan.empty
 
 
-def declare(config: Config) -> Declared:
-    """Fingerprint every declared avatar exactly as it will be uploaded."""
-    from kfsync.avatars import load_avatar, picture_hash
+class Uploads(Mapping[str, bytes]):
+    """The JPEG to upload for each declared avatar, by kf_account, normalised when first asked for.
+
+    Planning needs only the fingerprints; the pictures are made when apply uploads
+    them (or ahead, by `prepare`), from files that must still be the ones fingerprinted.
+    Each file is normalised once, whoever asks first; the others wait for it.
+    """
+
+    def __init__(self, files: Mapping[str, tuple[Path, str]]) -> None:
+        self._files = files  #: kf_account -> (file, sha256 when fingerprinted)
+        self._made: dict[Path, Future[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kf_account: str) -> bytes:
+        from kfsync.avatars import load_avatar
+
+        path, digest = self._files[kf_account]
+        with self._lock:
+            made = self._made.get(path)
+            mine = made is None
+            if made is None:
+                made = self._made[path] = Future()
+        if mine:
+            try:
+                made.set_result(load_avatar(path, digest=digest))
+            except BaseException as exc:
+                made.set_exception(exc)
+        return made.result()
+
+    def prepare(self, kf_accounts: Iterable[str]) -> None:
+        """Normalise these accounts' pictures in the background, while apply makes other calls."""
+
+        def make_all() -> None:
+            for kf_account in kf_accounts:
+                with contextlib.suppress(Exception):  # the upload itself reports it
+                    self.get(kf_account)
+
+        threading.Thread(target=make_all, name="kfsync-pictures", daemon=True).start()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
+    """Fingerprint every declared avatar exactly as it will be uploaded (see `fingerprint_avatar`)."""
+    from kfsync.avatars import fingerprint_avatar
 
     avatars: dict[str, DesiredAvatar] = {}
-    uploads: dict[str, bytes] = {}
+    files: dict[str, tuple[Path, str]] = {}
     folder = config.path.resolve().parent
-    by_path: dict[Path, tuple[DesiredAvatar, bytes]] = {}
+    by_path: dict[Path, DesiredAvatar] = {}
     for account in config.present:
         path = account.avatar
         if path is None:
             continue
         if path not in by_path:
-            jpeg = load_avatar(path)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            found = fingerprint_avatar(path, cache)
             shown = path.relative_to(folder).as_posix()  # the loader keeps avatars inside the folder
-            by_path[path] = (DesiredAvatar(shown, picture_hash(jpeg), digest), jpeg)
-        avatars[account.prefix], uploads[config.kf_account(account.prefix)] = by_path[path]
-    return Declared(Desired(config, avatars), uploads)
+            by_path[path] = DesiredAvatar(shown, found.phash, found.digest)
+        avatars[account.prefix] = by_path[path]
+        files[config.kf_account(account.prefix)] = (path, by_path[path].digest)
+    return Declared(Desired(config, avatars), Uploads(files))
 
 
 def check_appid(config: Config, client: KfClient) -> None:
@@ -132,7 +181,10 @@ def apply_plan(
     it is reported as not verified.
     """
     check_safety(prepared.plan, prepared.declared.config.policy, allow_delete)
-    applier = Applier(client, prepared.declared.uploads, parallelism=parallelism, progress=progress)
+    uploads = prepared.declared.uploads
+    if isinstance(uploads, Uploads):  # adds come first: their round trips hide the normalising
+        uploads.prepare(c.account for c in prepared.plan.changes if c.action is Action.SET_AVATAR)
+    applier = Applier(client, uploads, parallelism=parallelism, progress=progress)
     result = applier.run(prepared.plan)
     try:
         verify = read_and_plan(prepared.declared, client, cache=cache)

@@ -54,3 +54,13 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         write_atomic(path, "new")
     assert [p.name for p in tmp_path.iterdir()] == ["kept.yaml"]
     assert path.read_text() == "old"
+
+
+def test_only_a_durable_write_is_synced_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    write_atomic(tmp_path / "cache.json", "{}", durable=False)
+    assert synced == []
+    assert (tmp_path / "cache.json").read_text() == "{}"
+    write_atomic(tmp_path / "kfsync.yaml", "x")
+    assert len(synced) == 1

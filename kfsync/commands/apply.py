@@ -74,9 +74,9 @@ def command(
             "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
-    config = load_config(config_path)
-    declared = declare(config)
     cache = PictureCache(cache_dir or default_cache_dir())
+    config = load_config(config_path, avatar_cache=cache)
+    declared = declare(config, cache)
     with KfClient() as client:
         prepared = read_and_plan(declared, client, cache=cache)
         if saved is not None:

@@ -56,9 +56,9 @@ def command(
     from kfsync.planfile import save_plan
     from kfsync.reconcile import declare, read_and_plan
 
-    config = load_config(config_path)
-    declared = declare(config)
     cache = PictureCache(cache_dir or default_cache_dir())
+    config = load_config(config_path, avatar_cache=cache)
+    declared = declare(config, cache)
     with KfClient() as client:
         prepared = read_and_plan(declared, client, cache=cache)
     refused: SafetyError | None = None

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from kfsync.avatars import FingerprintCache
 from kfsync.config.model import Config, DesiredAccount, OfficialAccount, Policy, State
 from kfsync.config.schema import apply_defaults, load_schema, schema_problems
 from kfsync.config.semantic import resolve_avatar, semantic_problems
@@ -30,12 +31,18 @@ __all__ = [
 ]
 
 
-def load_config(path: str | os.PathLike[str], *, check_avatars: bool = True) -> Config:
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    check_avatars: bool = True,
+    avatar_cache: FingerprintCache | None = None,
+) -> Config:
     """Read and validate a kfsync.yaml.
 
     Raises ConfigError with every problem found, or UsageError if the file
     cannot be read at all.  With `check_avatars=False` avatar files are not
     opened (their paths are still checked to stay inside the file's folder).
+    An `avatar_cache` spares decoding avatar files already known to upload.
     """
     display = os.fspath(path)
     base = Path(path).absolute().parent
@@ -44,7 +51,8 @@ def load_config(path: str | os.PathLike[str], *, check_avatars: bool = True) -> 
     problems = schema_problems(document.data, document.positions, schema, display)
     data = apply_defaults(schema, document.data)
     problems += semantic_problems(
-        data, document.positions, display, base, check_avatars=check_avatars
+        data, document.positions, display, base, check_avatars=check_avatars,
+        avatar_cache=avatar_cache,
     )
     if problems:
         raise ConfigError(_in_file_order(problems))

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from kfsync.avatars import load_avatar
+from kfsync.avatars import FingerprintCache, fingerprint_avatar
 from kfsync.config.schema import show
 from kfsync.config.yamlsafe import FieldPath, Positions, printable
 from kfsync.errors import AvatarError, Problem
@@ -74,10 +74,12 @@ def _accounts(data: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]
 
 
 class _Checker:
-    def __init__(self, positions: Positions, display: str, base: Path) -> None:
+    def __init__(self, positions: Positions, display: str, base: Path,
+                 avatar_cache: FingerprintCache | None = None) -> None:
         self.positions = positions
         self.display = display
         self.base = base
+        self.avatar_cache = avatar_cache
         self.problems: list[Problem] = []
         self.avatars_seen: dict[Path, str | None] = {}  # for this load only
 
@@ -173,7 +175,7 @@ class _Checker:
                 return f"no such file {value} (paths are relative to the folder of the config file)"
             if not target.is_file():
                 return f"{value} is not a regular file"
-            load_avatar(target)
+            fingerprint_avatar(target, self.avatar_cache)
         except OSError as exc:
             return f"{value}: cannot read it ({exc.strerror or exc})"
         except AvatarError as exc:
@@ -188,11 +190,16 @@ def semantic_problems(
     base: str | os.PathLike[str],
     *,
     check_avatars: bool = True,
+    avatar_cache: FingerprintCache | None = None,
 ) -> list[Problem]:
-    """The cross-field problems of `data` (defaults applied), for a config file in folder `base`."""
+    """The cross-field problems of `data` (defaults applied), for a config file in folder `base`.
+
+    `avatar_cache` remembers which avatar contents are known to upload (see
+    `kfsync.avatars.fingerprint_avatar`), so unchanged pictures are not decoded again.
+    """
     if not isinstance(data, dict):
         return []
-    checker = _Checker(positions, display, Path(base))
+    checker = _Checker(positions, display, Path(base), avatar_cache)
     policy = data.get("policy")
     policy = policy if isinstance(policy, dict) else {}
     checker.globs(policy)

@@ -1,0 +1,109 @@
+"""Results: one table per scenario (figure, target, ratio, verdict), the machine, and RESULTS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Verdict = Literal["PASS", "FAIL", "info"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a scenario's table."""
+
+    figure: str  #: what was measured
+    value: str  #: the measured value, with its unit
+    target: str = "—"
+    ratio: str = "—"  #: the value over its same-run reference (or over the target's bound)
+    verdict: Verdict = "info"
+
+
+@dataclass
+class Table:
+    """A scenario's result: its rows and the notes that say how they were measured."""
+
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @property
+    def passed(self) -> bool:
+        return all(row.verdict != "FAIL" for row in self.rows)
+
+    def markdown(self) -> str:
+        lines = [f"## {self.title}", "", "| figure | value | target | ratio | verdict |",
+                 "|---|---|---|---|---|"]
+        lines += [f"| {r.figure} | {r.value} | {r.target} | {r.ratio} | {r.verdict} |"
+                  for r in self.rows]
+        if self.notes:
+            lines.append("")
+            lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def verdict(ok: bool) -> Verdict:
+    return "PASS" if ok else "FAIL"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def secs(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def times(ratio: float) -> str:
+    return f"{ratio:.2f}×"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, str]:
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": str(os.cpu_count()),
+        "cpu model": cpu_model(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+    }
+
+
+def document(tables: list[Table], *, command: str, settings: dict[str, str]) -> str:
+    """RESULTS.md: how it was run, on what, and every table."""
+    lines = ["# kfsync benchmark results", "",
+             f"Written by `{command}`. Every time is shown beside a ratio to a reference "
+             "measured in the same run: the machine is shared and noisy, so bare times from "
+             "different runs do not compare.", ""]
+    lines += ["| machine | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in {**machine(), **settings}.items()]
+    lines += ["", "| scenario | verdict |", "|---|---|"]
+    lines += [f"| {t.title} | {'PASS' if t.passed else 'FAIL'} |" for t in tables]
+    lines.append("")
+    return "\n".join(lines) + "\n" + "\n".join(t.markdown() for t in tables)
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)

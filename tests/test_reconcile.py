@@ -1,0 +1,113 @@
+"""The declared side as reconcile builds it: avatar fingerprints through the cache, uploads made lazily."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image, ImageDraw
+
+from kfsync import avatars
+from kfsync.avatars import AvatarPrint, fingerprint_avatar, load_avatar, picture_hash
+from kfsync.config import load_config
+from kfsync.errors import AvatarError, ConfigError
+from kfsync.live import PictureCache
+from kfsync.reconcile import Uploads, declare
+
+
+def picture(path: Path, dark_half: int) -> Path:
+    """A small PNG whose left (0) or top (1) half is dark: two pictures the hash tells apart."""
+    image = Image.new("RGB", (64, 64), (240, 240, 240))
+    box = (0, 0, 31, 63) if dark_half == 0 else (0, 0, 63, 31)
+    ImageDraw.Draw(image).rectangle(box, fill=(20, 30, 90))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def shop(folder: Path, accounts: dict[str, str]) -> Path:
+    """A kfsync.yaml whose accounts (prefix -> avatar path) are all present."""
+    document = {"version": 1, "official_account": {"wechat_id": "shop_cs"},
+                "accounts": {p: {"nickname": p.title(), "avatar": a} for p, a in accounts.items()}}
+    config = folder / "kfsync.yaml"
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return config
+
+
+def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(data: bytes) -> bytes:
+        raise AssertionError("decoded a picture the cache knows")
+
+    monkeypatch.setattr(avatars, "normalise_avatar", refuse)
+
+
+def test_a_fingerprint_is_that_of_the_upload(tmp_path: Path) -> None:
+    path = picture(tmp_path / "a.png", 0)
+    found = fingerprint_avatar(path)
+    assert found.phash == picture_hash(load_avatar(path))
+    assert len(found.digest) == 64
+
+
+def test_a_cached_fingerprint_spares_decoding_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = PictureCache(tmp_path / "cache")
+    path = picture(tmp_path / "a.png", 0)
+    first = fingerprint_avatar(path, cache)
+    no_decoding(monkeypatch)
+    assert fingerprint_avatar(path, cache) == first
+    picture(path, 1)  # other bytes: another key, so decoded (and refused here)
+    with pytest.raises(AssertionError, match="decoded"):
+        fingerprint_avatar(path, cache)
+
+
+def test_a_broken_avatar_is_reported_by_the_loader_with_a_cache(tmp_path: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    config = shop(tmp_path, {"alice": "broken.png"})
+    with pytest.raises(ConfigError, match="not a readable image"):
+        load_config(config, avatar_cache=PictureCache(tmp_path / "cache"))
+
+
+def test_declare_with_a_warm_cache_decodes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    picture(tmp_path / "a.png", 0)
+    config_path = shop(tmp_path, {"alice": "a.png", "bob": "a.png"})
+    cache = PictureCache(tmp_path / "cache")
+    cold = declare(load_config(config_path, avatar_cache=cache), cache)
+    no_decoding(monkeypatch)
+    warm = declare(load_config(config_path, avatar_cache=cache), cache)
+    assert warm.desired.avatars == cold.desired.avatars
+    assert warm.desired.avatars["alice"] == warm.desired.avatars["bob"]
+    assert isinstance(fingerprint_avatar(tmp_path / "a.png", cache), AvatarPrint)
+
+
+def test_uploads_are_normalised_when_asked_for_once_per_file(tmp_path: Path) -> None:
+    path = picture(tmp_path / "a.png", 0)
+    picture(tmp_path / "b.png", 1)
+    declared = declare(load_config(shop(tmp_path, {"alice": "a.png", "bob": "a.png", "carol": "b.png"})))
+    uploads = declared.uploads
+    assert sorted(uploads) == ["alice@shop_cs", "bob@shop_cs", "carol@shop_cs"]
+    assert len(uploads) == 3
+    assert uploads["alice@shop_cs"] == load_avatar(path)
+    assert uploads["alice@shop_cs"] is uploads["bob@shop_cs"]
+    assert uploads.get("nobody@shop_cs") is None
+
+
+def test_uploads_prepared_ahead_are_the_same(tmp_path: Path) -> None:
+    path = picture(tmp_path / "a.png", 0)
+    declared = declare(load_config(shop(tmp_path, {"alice": "a.png"})))
+    uploads = declared.uploads
+    assert isinstance(uploads, Uploads)
+    uploads.prepare(["alice@shop_cs", "nobody@shop_cs"])
+    assert uploads["alice@shop_cs"] == load_avatar(path)
+
+
+def test_an_avatar_changed_since_it_was_fingerprinted_is_not_uploaded(tmp_path: Path) -> None:
+    path = picture(tmp_path / "a.png", 0)
+    declared = declare(load_config(shop(tmp_path, {"alice": "a.png"})))
+    picture(path, 1)
+    with pytest.raises(AvatarError, match="changed since it was planned; plan again"):
+        declared.uploads["alice@shop_cs"]
