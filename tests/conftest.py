@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -21,3 +23,12 @@ def emulator(emulator_server: Emulator) -> Emulator:
     emulator_server.admin.reset()
     emulator_server.admin.freeze_clock()
     return emulator_server
+
+
+@pytest.fixture(autouse=True)
+def _kfsync_logger() -> Iterator[None]:
+    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
+    logger = logging.getLogger("kfsync")
+    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

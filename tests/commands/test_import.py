@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -34,13 +32,6 @@ def picture(seed: int, size: int = 120) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-@pytest.fixture(autouse=True)
-def _kfsync_logger() -> Iterator[None]:
-    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
-    logger = logging.getLogger("kfsync")
-    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ recorded, so that `Shop.run` can check that none reaches the output.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from e2e_helpers import Shop
@@ -43,13 +41,6 @@ def seen_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     return tokens
 
 
-@pytest.fixture(autouse=True)
-def _kfsync_logger() -> Iterator[None]:
-    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
-    logger = logging.getLogger("kfsync")
-    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture

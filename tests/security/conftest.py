@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sec_fixtures import (
-    _kfsync_logger,
     _loopback_only,
     _no_retry_sleep,
     opens,
@@ -12,5 +11,5 @@ from sec_fixtures import (
     stand_in_server,
 )
 
-__all__ = ["_kfsync_logger", "_loopback_only", "_no_retry_sleep", "opens", "shop", "stand_in",
+__all__ = ["_loopback_only", "_no_retry_sleep", "opens", "shop", "stand_in",
            "stand_in_server"]

@@ -6,7 +6,6 @@ logger the CLI points at the captured stderr is put back after each test.
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,12 +36,6 @@ def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=lambda _: None))
 
 
-@pytest.fixture(autouse=True)
-def _kfsync_logger() -> Iterator[None]:
-    logger = logging.getLogger("kfsync")
-    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture
