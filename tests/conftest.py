@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
 
 
@@ -32,3 +33,18 @@ def _kfsync_logger() -> Iterator[None]:
     saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every access token any client in this process sends during the test (for leak checks)."""
+    tokens: set[str] = set()
+    send: Callable[[Transport, Call, str | None], dict[str, object]] = Transport._send
+
+    def spy(self: Transport, call: Call, token: str | None) -> dict[str, object]:
+        if token:
+            tokens.add(token)
+        return send(self, call, token)
+
+    monkeypatch.setattr(Transport, "_send", spy)
+    return tokens

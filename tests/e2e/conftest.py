@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from e2e_fixtures import console, retry_sleeps, seen_tokens, shop
+from e2e_fixtures import console, retry_sleeps, shop
 
-__all__ = ["console", "retry_sleeps", "seen_tokens", "shop"]
+__all__ = ["console", "retry_sleeps", "shop"]

@@ -7,14 +7,13 @@ recorded, so that `Shop.run` can check that none reaches the output.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_helpers import Shop
 
 from kfsync.client import KfClient, RetryPolicy
-from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 
 
@@ -26,26 +25,13 @@ def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return sleeps
 
 
-@pytest.fixture(autouse=True)
-def seen_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """Every access token any client sent during the test."""
-    tokens: set[str] = set()
-    send: Callable[[Transport, Call, str | None], dict[str, object]] = Transport._send
-
-    def spy(self: Transport, call: Call, token: str | None) -> dict[str, object]:
-        if token:
-            tokens.add(token)
-        return send(self, call, token)
-
-    monkeypatch.setattr(Transport, "_send", spy)
-    return tokens
 
 
 
 
 @pytest.fixture
 def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         capsys: pytest.CaptureFixture[str], seen_tokens: set[str]) -> Shop:
+         capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Shop:
     """An empty shop folder, with the environment pointed at the (reset) emulator."""
     home = tmp_path / "home"
     home.mkdir()
@@ -59,7 +45,7 @@ def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     folder = tmp_path / "shop"
     folder.mkdir()
-    return Shop(folder, emulator, capsys, seen_tokens)
+    return Shop(folder, emulator, capsys, sent_tokens)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from kfsync.emulator import DEFAULT_SECRET
 
 def test_demo_plans_applies_and_ends_in_sync_writing_nothing_outside_a_temp_dir(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        seen_tokens: set[str]) -> None:
+        sent_tokens: set[str]) -> None:
     home, temp, work = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
     for folder in (home, temp, work):
         folder.mkdir()
@@ -33,7 +33,7 @@ def test_demo_plans_applies_and_ends_in_sync_writing_nothing_outside_a_temp_dir(
     assert re.search(r"\[1/\d+\] \w+ \w+@shop_cs … ok \(\d+ ms\)", applied)
     assert "Apply complete:" in applied
     assert again.rstrip().endswith("No changes. The live accounts match the configuration.")
-    assert seen_tokens
-    for secret in (DEFAULT_SECRET, *seen_tokens):
+    assert sent_tokens
+    for secret in (DEFAULT_SECRET, *sent_tokens):
         assert secret not in out + err
     assert [p for p in (home, temp, work) if any(p.iterdir())] == []

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from rel_fixtures import _rel_logger, no_sleep_retries, patient_retries, sent_tokens, workspace
+from rel_fixtures import no_sleep_retries, patient_retries, workspace
 
-__all__ = ["_rel_logger", "no_sleep_retries", "patient_retries", "sent_tokens", "workspace"]
+__all__ = ["no_sleep_retries", "patient_retries", "workspace"]

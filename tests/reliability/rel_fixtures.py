@@ -1,49 +1,25 @@
 """Reliability fixtures (made visible by conftest.py): in-process CLI runs against the shared emulator.
 
-Retries never really sleep, every access token a client sends is recorded
-(`sent_tokens`), and the `kfsync` logger the CLI configures is put back.
+Retries never really sleep; `sent_tokens` (recording every access token sent)
+and the restoring of the `kfsync` logger come from tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kfsync.client import RetryPolicy
-from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 
 #: Attempts per call in the chaos tests: a call faulted that many times in a row (0.2**10) never happens.
 PATIENT_ATTEMPTS = 10
 
 
-@pytest.fixture(autouse=True)
-def _rel_logger() -> Iterator[None]:
-    """The CLI points the `kfsync` logger at the captured stderr; put it back afterwards."""
-    logger = logging.getLogger("kfsync")
-    saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
-@pytest.fixture(autouse=True)
-def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """Every access token any client in this process sent during the test."""
-    tokens: set[str] = set()
-    send: Callable[[Transport, Call, str | None], dict[str, object]] = Transport._send
-
-    def spy(self: Transport, call: Call, token: str | None) -> dict[str, object]:
-        if token:
-            tokens.add(token)
-        return send(self, call, token)
-
-    monkeypatch.setattr(Transport, "_send", spy)
-    return tokens
 
 
 @pytest.fixture(autouse=True)
