@@ -131,7 +131,7 @@ def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
 def check_appid(config: Config, client: KfClient) -> None:
     """The config's `official_account.appid`, when set, must match the credentials in use."""
     wanted = config.official_account.appid
-    actual = getattr(client, "appid", None)
+    actual = client.appid
     if wanted and actual and wanted != actual:
         raise UsageError(
             f"{config.path}: official_account.appid is {wanted} but the credentials are for "

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kfsync.client import RetryPolicy
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
 
@@ -48,3 +49,11 @@ def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
     monkeypatch.setattr(Transport, "_send", spy)
     return tokens
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
+    sleeps: list[float] = []
+    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
+    return sleeps

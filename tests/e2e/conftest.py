@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from e2e_fixtures import console, retry_sleeps, shop
+import pytest
+from e2e_fixtures import console, shop
 
-__all__ = ["console", "retry_sleeps", "shop"]
+__all__ = ["console", "shop"]
+
+
+@pytest.fixture(autouse=True)
+def _retries_never_sleep(retry_sleeps: list[float]) -> None:
+    """In this folder the client retries as usual but never sleeps (see tests/conftest.py)."""

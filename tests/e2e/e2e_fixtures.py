@@ -17,18 +17,6 @@ from kfsync.client import KfClient, RetryPolicy
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 
 
-@pytest.fixture(autouse=True)
-def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays the CLI's client would have slept between retries (it sleeps none)."""
-    sleeps: list[float] = []
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
-    return sleeps
-
-
-
-
-
-
 @pytest.fixture
 def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
          capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Shop:

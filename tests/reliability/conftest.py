@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from rel_fixtures import no_sleep_retries, patient_retries, workspace
+import pytest
+from rel_fixtures import patient_retries, workspace
 
-__all__ = ["no_sleep_retries", "patient_retries", "workspace"]
+__all__ = ["patient_retries", "workspace"]
+
+
+@pytest.fixture(autouse=True)
+def _retries_never_sleep(retry_sleeps: list[float]) -> None:
+    """In this folder the client retries as usual but never sleeps (see tests/conftest.py)."""

@@ -22,17 +22,11 @@ PATIENT_ATTEMPTS = 10
 
 
 
-@pytest.fixture(autouse=True)
-def no_sleep_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
-    sleeps: list[float] = []
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
-    return sleeps
 
 
 @pytest.fixture
 def patient_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Like `no_sleep_retries`, with PATIENT_ATTEMPTS attempts per call."""
+    """Like `retry_sleeps` (tests/conftest.py), with PATIENT_ATTEMPTS attempts per call."""
     monkeypatch.setattr("kfsync.client.api.RetryPolicy",
                         lambda: RetryPolicy(attempts=PATIENT_ATTEMPTS, sleep=lambda _: None))
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from sec_fixtures import (
     _loopback_only,
-    _no_retry_sleep,
     opens,
     shop,
     stand_in,
     stand_in_server,
 )
 
-__all__ = ["_loopback_only", "_no_retry_sleep", "opens", "shop", "stand_in",
+__all__ = ["_loopback_only", "opens", "shop", "stand_in",
            "stand_in_server"]
+
+
+@pytest.fixture(autouse=True)
+def _retries_never_sleep(retry_sleeps: list[float]) -> None:
+    """In this folder the client retries as usual but never sleeps (see tests/conftest.py)."""

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sec_helpers import OPENS, TOKEN_ANSWER, TOKEN_PATH, OpenLog, Shop, StandIn, body, serving
 
-from kfsync.client import RetryPolicy
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 
 
@@ -31,9 +30,6 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
-@pytest.fixture(autouse=True)
-def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=lambda _: None))
 
 
 
