@@ -173,7 +173,7 @@ class Soak:
         try:
             with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=self.emulator.base_url,
                           retry=retry) as client:
-                config = load_config(self.shop.config, avatar_cache=self.cache)
+                config = load_config(self.shop.config, cache=self.cache)
                 prepared = read_and_plan(declare(config, self.cache), client, cache=self.cache)
                 if prepared.plan.empty:
                     return True, 0

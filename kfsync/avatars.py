@@ -118,14 +118,27 @@ def _flatten(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(white, rgba).convert("RGB")
 
 
-def load_avatar(path: str | os.PathLike[str], *, digest: str | None = None) -> bytes:
+def load_avatar(
+    path: str | os.PathLike[str],
+    *,
+    digest: str | None = None,
+    cache: FingerprintCache | None = None,
+) -> bytes:
     """The bytes to upload for an avatar file: read, normalised, and checked against 5 MB.
 
     With `digest`, the file must still have that sha256 (it was fingerprinted earlier).
+    With `cache`, the upload `fingerprint_avatar` made of these very bytes is
+    taken from it, if it is there intact, instead of normalising again.
     """
     data = _read_source(path)
-    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+    actual = hashlib.sha256(data).hexdigest()
+    if digest is not None and actual != digest:
         raise AvatarError(f"{os.fspath(path)} changed since it was planned; plan again")
+    if cache is not None:
+        known = _cached(cache, actual)
+        jpeg = cache.get_blob(known.upload) if known is not None else None
+        if jpeg is not None:
+            return jpeg
     return _upload_bytes(data)
 
 
@@ -153,11 +166,16 @@ def _upload_bytes(data: bytes) -> bytes:
 
 
 class FingerprintCache(Protocol):
-    """A store of fingerprints by key (`kfsync.live.PictureCache` is one)."""
+    """A store of fingerprints by key, and of uploads by their sha256 (`kfsync.live.PictureCache`)."""
 
     def get(self, url: str) -> str | None: ...
 
     def put(self, url: str, phash: str) -> None: ...
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        """The bytes stored under their sha256 (hex), if they are there and still have it."""
+
+    def put_blob(self, sha256: str, data: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,7 @@ class AvatarPrint:
 
     digest: str  #: sha256 of the source file, hex
     phash: str  #: picture_hash of the normalised JPEG
+    upload: str = ""  #: sha256 of the normalised JPEG, hex
 
 
 def fingerprint_avatar(
@@ -175,21 +194,31 @@ def fingerprint_avatar(
 
     The result depends only on the file's bytes and on how they are normalised,
     so it is cached under a key made of both: a hit means these very bytes
-    already normalised into an upload with this fingerprint, and nothing is decoded.
+    already normalised into an upload with this fingerprint, and nothing is
+    decoded.  The upload itself is kept in the cache too, for `load_avatar`.
     """
     data = _read_source(path)
     digest = hashlib.sha256(data).hexdigest()
-    key = _cache_key(digest)
-    phash = cache.get(key) if cache is not None else None
-    if phash is None:
-        phash = picture_hash(_upload_bytes(data))
-        if cache is not None:
-            cache.put(key, phash)
-    return AvatarPrint(digest, phash)
+    known = _cached(cache, digest) if cache is not None else None
+    if known is not None:
+        return known
+    jpeg = _upload_bytes(data)
+    found = AvatarPrint(digest, picture_hash(jpeg), hashlib.sha256(jpeg).hexdigest())
+    if cache is not None:
+        cache.put_blob(found.upload, jpeg)  # first: an entry never names an upload not stored
+        cache.put(_cache_key(digest), f"{found.phash} {found.upload}")
+    return found
+
+
+def _cached(cache: FingerprintCache, digest: str) -> AvatarPrint | None:
+    entry = (cache.get(_cache_key(digest)) or "").split()
+    if len(entry) != 2:
+        return None
+    return AvatarPrint(digest, entry[0], entry[1])
 
 
 def _cache_key(digest: str) -> str:
     import PIL  # the package alone, without its image modules: cheap
 
     recipe = f"{AVATAR_SIZE}px-q{JPEG_QUALITY}-hash{HASH_SIDE}draft-pillow{PIL.__version__}"
-    return f"kfsync-avatar:{recipe}:sha256:{digest}"
+    return f"kfsync-avatar-2:{recipe}:sha256:{digest}"

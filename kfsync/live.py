@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from kfsync.client.results import KfAccount
-from kfsync.files import write_atomic
+from kfsync.files import write_atomic, write_atomic_bytes
 
 if TYPE_CHECKING:
     import requests
@@ -38,6 +39,7 @@ PICTURE_TIMEOUT = 10.0  #: seconds to connect, and between two pieces of the ans
 PICTURE_DEADLINE = 30.0  #: seconds for a whole download, so a trickling server cannot stall plan
 MAX_REDIRECTS = 3
 _CACHE_VERSION = 1
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,11 @@ def default_cache_dir() -> Path:
 
 
 class PictureCache:
-    """Picture fingerprints by URL, one small JSON file each, written atomically."""
+    """Picture fingerprints by URL, one small JSON file each, written atomically.
+
+    It also keeps the normalised uploads of declared avatars, by their sha256,
+    so that apply after plan uploads them without normalising them again.
+    """
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
@@ -106,6 +112,32 @@ class PictureCache:
             return None
         phash = data.get("phash")
         return phash if isinstance(phash, str) else None
+
+    def _blob_path(self, sha256: str) -> Path | None:
+        if self.directory is None or not _SHA256.fullmatch(sha256):
+            return None
+        return self.directory / f"{sha256}.jpg"
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        """An upload stored by `put_blob`, if it is there and intact."""
+        path = self._blob_path(sha256)
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(MAX_PICTURE_BYTES + 1)
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        path = self._blob_path(sha256)
+        if path is None or len(data) > MAX_PICTURE_BYTES:
+            return
+        try:
+            write_atomic_bytes(path, data, durable=False)  # a lost upload is only made again
+        except OSError as exc:
+            log.debug("picture cache not written: %s", exc)
 
     def put(self, url: str, phash: str) -> None:
         path = self._path(url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +69,11 @@ class Uploads(Mapping[str, bytes]):
     Each file is normalised once, whoever asks first; the others wait for it.
     """
 
-    def __init__(self, files: Mapping[str, tuple[Path, str]]) -> None:
+    def __init__(
+        self, files: Mapping[str, tuple[Path, str]], cache: FingerprintCache | None = None
+    ) -> None:
         self._files = files  #: kf_account -> (file, sha256 when fingerprinted)
+        self._cache = cache  #: where fingerprinting kept the uploads it made
         self._made: dict[Path, Future[bytes]] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +88,7 @@ class Uploads(Mapping[str, bytes]):
                 made = self._made[path] = Future()
         if mine:
             try:
-                made.set_result(load_avatar(path, digest=digest))
+                made.set_result(load_avatar(path, digest=digest, cache=self._cache))
             except BaseException as exc:
                 made.set_exception(exc)
         return made.result()
@@ -108,7 +111,10 @@ class Uploads(Mapping[str, bytes]):
 
 
 def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
-    """Fingerprint every declared avatar exactly as it will be uploaded (see `fingerprint_avatar`)."""
+    """Fingerprint every declared avatar exactly as it will be uploaded (see `fingerprint_avatar`).
+
+    The loader's fingerprints are used where it made them: the file was read once.
+    """
     from kfsync.avatars import fingerprint_avatar
 
     avatars: dict[str, DesiredAvatar] = {}
@@ -120,12 +126,12 @@ def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
         if path is None:
             continue
         if path not in by_path:
-            found = fingerprint_avatar(path, cache)
+            found = config.avatar_prints.get(path) or fingerprint_avatar(path, cache)
             shown = path.relative_to(folder).as_posix()  # the loader keeps avatars inside the folder
             by_path[path] = DesiredAvatar(shown, found.phash, found.digest)
         avatars[account.prefix] = by_path[path]
         files[config.kf_account(account.prefix)] = (path, by_path[path].digest)
-    return Declared(Desired(config, avatars), Uploads(files))
+    return Declared(Desired(config, avatars), Uploads(files, cache))
 
 
 def check_appid(config: Config, client: KfClient) -> None:
@@ -139,6 +145,16 @@ def check_appid(config: Config, client: KfClient) -> None:
         )
 
 
+def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list[str]]:
+    """The live pictures a plan compares: those of accounts declared with an avatar."""
+    with_avatar = {account.prefix for account in config.present if account.avatar is not None}
+
+    def pick(accounts: tuple[LiveAccount, ...]) -> list[str]:
+        return [a.headimgurl for a in accounts if a.headimgurl and a.prefix in with_avatar]
+
+    return pick
+
+
 def read_and_plan(
     declared: Declared,
     client: KfClient,
@@ -149,21 +165,87 @@ def read_and_plan(
     """One `getkflist`, the pictures worth comparing, and the plan."""
     config = declared.config
     check_appid(config, client)
-
-    def worth_comparing(accounts: tuple[LiveAccount, ...]) -> list[str]:
-        return [
-            a.headimgurl
-            for a in accounts
-            if a.headimgurl and a.prefix in declared.desired.avatars
-        ]
-
     live = read_live(
         client,
         now=int(time.time()) if now is None else now,
-        picture_urls=worth_comparing,
+        picture_urls=_worth_comparing(config),
         cache=cache,
     )
-    return Prepared(declared, live, plan(declared.desired, live, config.policy))
+    return planned(declared, live)
+
+
+def planned(declared: Declared, live: LiveState) -> Prepared:
+    return Prepared(declared, live, plan(declared.desired, live, declared.config.policy))
+
+
+class Reading:
+    """The live side of a config, read in a thread of its own by a client of its own.
+
+    `start_reading` begins at once (the client, its token, `getkflist` and the
+    pictures worth comparing), so that the network's round trips overlap what
+    the caller does meanwhile: fingerprinting avatars, loading the renderers.
+    `result()` waits and returns the client (for apply's calls) and what was
+    read, or raises what went wrong.  Leaving the `with` block closes the
+    client, at once or, if the thread is still at work, when it ends.
+    """
+
+    def __init__(self, config: Config, cache: PictureCache, now: int | None) -> None:
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+        self._client: KfClient | None = None
+        self._live: LiveState | None = None
+        self._error: BaseException | None = None
+        self._closing = False
+        threading.Thread(
+            target=self._read, args=(config, cache, now), name="kfsync-read", daemon=True
+        ).start()
+
+    def _read(self, config: Config, cache: PictureCache, now: int | None) -> None:
+        try:
+            from kfsync.client import KfClient
+
+            client = self._client = KfClient()
+            check_appid(config, client)
+            self._live = read_live(
+                client,
+                now=int(time.time()) if now is None else now,
+                picture_urls=_worth_comparing(config),
+                cache=cache,
+            )
+        except BaseException as exc:  # handed to result(), in the caller's thread
+            self._error = exc
+        finally:
+            with self._lock:
+                self._finished.set()
+                if self._closing:
+                    self._close_client()
+
+    def result(self) -> tuple[KfClient, LiveState]:
+        self._finished.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._client is not None
+        assert self._live is not None
+        return self._client, self._live
+
+    def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closing = True
+            if self._finished.is_set():
+                self._close_client()
+
+
+def start_reading(config: Config, cache: PictureCache, *, now: int | None = None) -> Reading:
+    """Begin reading the live side of `config` in the background (see `Reading`)."""
+    return Reading(config, cache, now)
 
 
 def apply_plan(

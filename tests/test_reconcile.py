@@ -69,16 +69,16 @@ def test_a_broken_avatar_is_reported_by_the_loader_with_a_cache(tmp_path: Path) 
     (tmp_path / "broken.png").write_bytes(b"not a picture")
     config = shop(tmp_path, {"alice": "broken.png"})
     with pytest.raises(ConfigError, match="not a readable image"):
-        load_config(config, avatar_cache=PictureCache(tmp_path / "cache"))
+        load_config(config, cache=PictureCache(tmp_path / "cache"))
 
 
 def test_declare_with_a_warm_cache_decodes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     picture(tmp_path / "a.png", 0)
     config_path = shop(tmp_path, {"alice": "a.png", "bob": "a.png"})
     cache = PictureCache(tmp_path / "cache")
-    cold = declare(load_config(config_path, avatar_cache=cache), cache)
+    cold = declare(load_config(config_path, cache=cache), cache)
     no_decoding(monkeypatch)
-    warm = declare(load_config(config_path, avatar_cache=cache), cache)
+    warm = declare(load_config(config_path, cache=cache), cache)
     assert warm.desired.avatars == cold.desired.avatars
     assert warm.desired.avatars["alice"] == warm.desired.avatars["bob"]
     assert isinstance(fingerprint_avatar(tmp_path / "a.png", cache), AvatarPrint)
@@ -111,3 +111,57 @@ def test_an_avatar_changed_since_it_was_fingerprinted_is_not_uploaded(tmp_path: 
     picture(path, 1)
     with pytest.raises(AvatarError, match="changed since it was planned; plan again"):
         declared.uploads["alice@shop_cs"]
+
+
+def test_the_loader_fingerprints_each_avatar_once_and_declare_reuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picture(tmp_path / "a.png", 0)
+    picture(tmp_path / "b.png", 1)
+    config = load_config(shop(tmp_path, {"alice": "a.png", "bob": "a.png", "carol": "b.png"}))
+    assert sorted(p.name for p in config.avatar_prints) == ["a.png", "b.png"]
+    made: list[Path] = []
+    real = avatars.fingerprint_avatar
+
+    def counted(path: Path, cache: object = None) -> AvatarPrint:
+        made.append(path)
+        return real(path)
+
+    monkeypatch.setattr(avatars, "fingerprint_avatar", counted)
+    declared = declare(config)
+    assert made == []
+    assert declared.desired.avatars["alice"].phash == config.avatar_prints[tmp_path / "a.png"].phash
+
+
+def test_a_fingerprint_keeps_the_upload_for_apply_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = PictureCache(tmp_path / "cache")
+    path = picture(tmp_path / "a.png", 0)
+    expected = load_avatar(path)
+    found = fingerprint_avatar(path, cache)
+    assert cache.get_blob(found.upload) == expected
+    no_decoding(monkeypatch)
+    assert load_avatar(path, digest=found.digest, cache=cache) == expected
+
+
+def test_a_damaged_or_missing_cached_upload_is_made_again(tmp_path: Path) -> None:
+    cache = PictureCache(tmp_path / "cache")
+    path = picture(tmp_path / "a.png", 0)
+    expected = load_avatar(path)
+    found = fingerprint_avatar(path, cache)
+    stored = tmp_path / "cache" / f"{found.upload}.jpg"
+    stored.write_bytes(stored.read_bytes()[:-10])  # truncated: no longer its sha256
+    assert cache.get_blob(found.upload) is None
+    assert load_avatar(path, cache=cache) == expected
+    stored.unlink()
+    assert load_avatar(path, cache=cache) == expected
+
+
+def test_the_cache_stores_and_reads_uploads_only_under_a_sha256_name(tmp_path: Path) -> None:
+    cache = PictureCache(tmp_path / "cache")
+    (tmp_path / "secret.jpg").write_bytes(b"runner file")
+    cache.put_blob("../secret", b"x")
+    assert cache.get_blob("../secret") is None
+    assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
+    assert PictureCache(None).get_blob("0" * 64) is None

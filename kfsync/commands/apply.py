@@ -58,12 +58,11 @@ def command(
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
-    from kfsync.client import KfClient
     from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.plan import check_safety
     from kfsync.planfile import check_fresh, load_plan
-    from kfsync.reconcile import Prepared, apply_plan, declare, read_and_plan
+    from kfsync.reconcile import Prepared, apply_plan, declare, planned, start_reading
     from kfsync.render import progress_line, render_apply, render_plan
 
     color = use_color(no_color)
@@ -75,10 +74,11 @@ def command(
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, avatar_cache=cache)
-    declared = declare(config, cache)
-    with KfClient() as client:
-        prepared = read_and_plan(declared, client, cache=cache)
+    config = load_config(config_path, cache=cache)
+    with start_reading(config, cache) as reading:  # WeChat's round trips overlap declare()
+        declared = declare(config, cache)
+        client, live = reading.result()
+        prepared = planned(declared, live)
         if saved is not None:
             check_fresh(saved, declared, prepared.live.fingerprint())
             prepared = Prepared(declared, prepared.live, saved.plan)

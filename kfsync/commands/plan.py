@@ -49,18 +49,20 @@ def command(
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
-    from kfsync.client import KfClient
     from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.plan import SafetyError, check_safety
-    from kfsync.planfile import save_plan
-    from kfsync.reconcile import declare, read_and_plan
+    from kfsync.reconcile import declare, planned, start_reading
 
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, avatar_cache=cache)
-    declared = declare(config, cache)
-    with KfClient() as client:
-        prepared = read_and_plan(declared, client, cache=cache)
+    config = load_config(config_path, cache=cache)
+    with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
+        declared = declare(config, cache)
+        from kfsync.plan import SafetyError, check_safety
+        from kfsync.planfile import save_plan
+        from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
+
+        _, live = reading.result()
+    prepared = planned(declared, live)
     refused: SafetyError | None = None
     try:
         check_safety(prepared.plan, config.policy, allowed(allow_delete))

@@ -17,8 +17,8 @@ from typing import Any, cast
 
 from kfsync.avatars import FingerprintCache
 from kfsync.config.model import Config, DesiredAccount, OfficialAccount, Policy, State
-from kfsync.config.schema import apply_defaults, load_schema, schema_problems
-from kfsync.config.semantic import resolve_avatar, semantic_problems
+from kfsync.config.schema import apply_defaults, load_schema, schema_problems_memo
+from kfsync.config.semantic import Avatars, semantic_problems
 from kfsync.config.yamlsafe import Positions, read_document
 from kfsync.errors import ConfigError, Problem
 
@@ -35,24 +35,28 @@ def load_config(
     path: str | os.PathLike[str],
     *,
     check_avatars: bool = True,
-    avatar_cache: FingerprintCache | None = None,
+    cache: FingerprintCache | None = None,
 ) -> Config:
     """Read and validate a kfsync.yaml.
 
     Raises ConfigError with every problem found, or UsageError if the file
     cannot be read at all.  With `check_avatars=False` avatar files are not
     opened (their paths are still checked to stay inside the file's folder).
-    An `avatar_cache` spares decoding avatar files already known to upload.
+    A `cache` remembers what needs no checking again: avatar files already
+    known to upload (by their content), and data already known to satisfy the
+    schema (by the data and the schema), so an unchanged config is not
+    validated again (nor jsonschema imported).
     """
     display = os.fspath(path)
     base = Path(path).absolute().parent
     document = read_document(path, display)
     schema = load_schema()
-    problems = schema_problems(document.data, document.positions, schema, display)
+    problems = schema_problems_memo(document.data, document.positions, schema, display, cache)
     data = apply_defaults(schema, document.data)
+    avatars = Avatars()
     problems += semantic_problems(
         data, document.positions, display, base, check_avatars=check_avatars,
-        avatar_cache=avatar_cache,
+        avatar_cache=cache, avatars=avatars,
     )
     if problems:
         raise ConfigError(_in_file_order(problems))
@@ -60,7 +64,7 @@ def load_config(
         cast(Mapping[str, Any], data),
         document.positions,
         path=Path(path),
-        base=base,
+        avatars=avatars,
         digest=hashlib.sha256(document.raw).hexdigest(),
     )
 
@@ -71,7 +75,7 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
 
 
 def _build(
-    data: Mapping[str, Any], positions: Positions, *, path: Path, base: Path, digest: str
+    data: Mapping[str, Any], positions: Positions, *, path: Path, avatars: Avatars, digest: str
 ) -> Config:
     default_avatar = data.get("defaults", {}).get("avatar")
     accounts = []
@@ -83,7 +87,7 @@ def _build(
                 prefix=prefix,
                 state=state,
                 nickname=entry.get("nickname"),
-                avatar=resolve_avatar(avatar, base) if avatar else None,
+                avatar=avatars.targets[avatar] if avatar else None,  # all checked
                 wechat=entry.get("wechat"),
                 line=positions.key(("accounts", prefix))[0],
             )
@@ -94,4 +98,5 @@ def _build(
         policy=Policy.from_dict(data["policy"]),
         accounts=tuple(accounts),
         digest=digest,
+        avatar_prints=avatars.prints,
     )

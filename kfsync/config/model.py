@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from kfsync.avatars import AvatarPrint
 
 Unmanaged = Literal["report", "ignore", "delete"]
 State = Literal["present", "absent"]
@@ -114,6 +117,9 @@ class Config:
     policy: Policy
     accounts: tuple[DesiredAccount, ...]  #: sorted by prefix
     digest: str  #: sha256 of the file's bytes, hex
+    #: the avatar files the loader fingerprinted (all of them, unless it was told not to open
+    #: avatars); not part of the value: a saved plan's config has none and fingerprints again
+    avatar_prints: Mapping[Path, AvatarPrint] = field(default_factory=dict, compare=False, repr=False)
 
     def kf_account(self, prefix: str) -> str:
         """The full kf account name: `alice` -> `alice@shop_cs`."""

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-
+from kfsync import __version__
 from kfsync.config.resources import schema_bytes
 from kfsync.config.yamlsafe import FieldPath, Positions
 from kfsync.errors import Problem
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from kfsync.avatars import FingerprintCache
 
 Schema = Mapping[str, Any]
 
@@ -53,6 +57,8 @@ def _ecma_pattern(
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + r"\Z"
     if re.search(pattern, instance) is None:
+        from jsonschema.exceptions import ValidationError
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -178,6 +184,8 @@ def schema_problems(
     data: object, positions: Positions, schema: Schema, display: str
 ) -> list[Problem]:
     """Every way `data` breaks the schema, as Problems at their positions."""
+    from jsonschema import Draft202012Validator, validators
+
     validator_class = validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator, {"pattern": _ecma_pattern}
     )
@@ -193,6 +201,41 @@ def schema_problems(
         else:
             reporter.wrong(error)
     return reporter.problems
+
+
+def schema_problems_memo(
+    data: object, positions: Positions, schema: Schema, display: str,
+    memo: FingerprintCache | None,
+) -> list[Problem]:
+    """`schema_problems`, remembering in `memo` the data found to have none.
+
+    Validation is a function of the data and the schema alone, so the key is a
+    digest of both (and of this kfsync's version, which owns the checks):
+    unchanged data, however it is formatted, is not validated again.
+    """
+    key = _memo_key(data, schema) if memo is not None else None
+    if memo is None or key is None:
+        return schema_problems(data, positions, schema, display)
+    if memo.get(key) == _VALID:
+        return []
+    problems = schema_problems(data, positions, schema, display)
+    if not problems:
+        memo.put(key, _VALID)
+    return problems
+
+
+_VALID = "valid"
+
+
+def _memo_key(data: object, schema: Schema) -> str | None:
+    def digest(value: object) -> str:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    try:
+        return f"kfsync-schema:{__version__}:sha256:{digest(schema)}:data:sha256:{digest(data)}"
+    except (TypeError, ValueError):  # not JSON-like data: it is simply validated
+        return None
 
 
 def apply_defaults(schema: Schema, data: object) -> object:

@@ -17,13 +17,15 @@ together.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from kfsync.avatars import FingerprintCache, fingerprint_avatar
+from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar
 from kfsync.config.schema import show
 from kfsync.config.yamlsafe import FieldPath, Positions, printable
 from kfsync.errors import AvatarError, Problem
@@ -37,8 +39,11 @@ class AvatarPathError(ValueError):
     """An avatar path that is not allowed; the message says why."""
 
 
-def resolve_avatar(value: str, base: Path) -> Path:
-    """The absolute file `value` names, relative to folder `base`, refusing any way out of it."""
+def resolve_avatar(value: str, base: Path, *, root: Path | None = None) -> Path:
+    """The absolute file `value` names, relative to folder `base`, refusing any way out of it.
+
+    `root` is `base.resolve()`, when the caller already has it.
+    """
     if "\\" in value:
         raise AvatarPathError("use / to separate folders, not \\")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
@@ -46,7 +51,7 @@ def resolve_avatar(value: str, base: Path) -> Path:
     if ".." in PurePosixPath(value).parts:
         raise AvatarPathError("must stay inside the folder of the config file; remove ..")
     try:
-        root = base.resolve()
+        root = root or base.resolve()
         target = (base / value).resolve()
     except (OSError, RuntimeError) as exc:  # a symbolic-link loop
         raise AvatarPathError(f"cannot be resolved ({exc})") from None
@@ -73,13 +78,23 @@ def _accounts(data: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]
                 yield prefix, entry
 
 
+@dataclass
+class Avatars:
+    """What the checks learnt of the avatars, for building the model without doing it again."""
+
+    targets: dict[str, Path] = field(default_factory=dict)  #: the files written values name
+    prints: dict[Path, AvatarPrint] = field(default_factory=dict)  #: files known to upload
+
+
 class _Checker:
     def __init__(self, positions: Positions, display: str, base: Path,
-                 avatar_cache: FingerprintCache | None = None) -> None:
+                 avatar_cache: FingerprintCache | None, avatars: Avatars) -> None:
         self.positions = positions
         self.display = display
         self.base = base
+        self.root: Path | None = None  # base, resolved once, when an avatar needs it
         self.avatar_cache = avatar_cache
+        self.found = avatars
         self.problems: list[Problem] = []
         self.avatars_seen: dict[Path, str | None] = {}  # for this load only
 
@@ -158,10 +173,16 @@ class _Checker:
                     self.add(path, problem)
 
     def _avatar(self, value: str, check_files: bool) -> str | None:
-        try:
-            target = resolve_avatar(value, self.base)
-        except AvatarPathError as exc:
-            return str(exc)
+        target = self.found.targets.get(value)
+        if target is None:
+            if self.root is None:
+                with contextlib.suppress(OSError, RuntimeError):  # resolve_avatar reports it
+                    self.root = self.base.resolve()
+            try:
+                target = resolve_avatar(value, self.base, root=self.root)
+            except AvatarPathError as exc:
+                return str(exc)
+            self.found.targets[value] = target
         if not check_files:
             return None
         if target not in self.avatars_seen:
@@ -175,7 +196,7 @@ class _Checker:
                 return f"no such file {value} (paths are relative to the folder of the config file)"
             if not target.is_file():
                 return f"{value} is not a regular file"
-            fingerprint_avatar(target, self.avatar_cache)
+            self.found.prints[target] = fingerprint_avatar(target, self.avatar_cache)
         except OSError as exc:
             return f"{value}: cannot read it ({exc.strerror or exc})"
         except AvatarError as exc:
@@ -191,15 +212,17 @@ def semantic_problems(
     *,
     check_avatars: bool = True,
     avatar_cache: FingerprintCache | None = None,
+    avatars: Avatars | None = None,
 ) -> list[Problem]:
     """The cross-field problems of `data` (defaults applied), for a config file in folder `base`.
 
     `avatar_cache` remembers which avatar contents are known to upload (see
     `kfsync.avatars.fingerprint_avatar`), so unchanged pictures are not decoded again.
+    `avatars`, when given, is filled with the files the avatar values name and their fingerprints.
     """
     if not isinstance(data, dict):
         return []
-    checker = _Checker(positions, display, Path(base), avatar_cache)
+    checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars())
     policy = data.get("policy")
     policy = policy if isinstance(policy, dict) else {}
     checker.globs(policy)

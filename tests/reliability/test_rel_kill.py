@@ -10,6 +10,7 @@ loop is killed at seeded moments, and the file is always one whole version.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -50,13 +51,17 @@ def slow_emulator() -> Iterator[Emulator]:
 
 
 def assert_cache_is_whole(cache: Path) -> None:
-    """Each cache entry parses; any other file is an interrupted write's temp file, never read."""
+    """Each cache entry parses, each kept upload has its name's sha256; any other file is an
+    interrupted write's temp file, never read."""
     for path in cache.iterdir() if cache.exists() else ():
         temp = TEMP_NAME.match(path.name)
         if temp:
-            assert re.fullmatch(r"[0-9a-f]{64}\.json", temp["name"]), path.name
+            assert re.fullmatch(r"[0-9a-f]{64}\.(json|jpg)", temp["name"]), path.name
             continue
-        assert re.fullmatch(r"[0-9a-f]{64}\.json", path.name), path.name
+        assert re.fullmatch(r"[0-9a-f]{64}\.(json|jpg)", path.name), path.name
+        if path.suffix == ".jpg":
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.stem, path.name
+            continue
         entry = json.loads(path.read_text(encoding="utf-8"))
         assert set(entry) == {"v", "url", "phash"}, entry
 
