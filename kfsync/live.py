@@ -177,20 +177,25 @@ def fetch_pictures(
             result[url] = LivePicture(cached)
         else:
             missing.append(url)
-    for url, picture in _each_download(missing, _fingerprint, workers):
-        result[url] = picture
+
+    def remembered(url: str, download: PictureBytes) -> LivePicture:
+        picture = _fingerprint(download)
         if picture.phash is not None:
-            cache.put(url, picture.phash)
+            cache.put(url, picture.phash)  # in the worker, alongside the other downloads
+        return picture
+
+    for url, picture in _each_download(missing, remembered, workers):
+        result[url] = picture
     return result
 
 
 def download_pictures(urls: Iterable[str], *, workers: int = 8) -> dict[str, PictureBytes]:
     """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
-    return dict(_each_download(list(dict.fromkeys(urls)), lambda download: download, workers))
+    return dict(_each_download(list(dict.fromkeys(urls)), lambda _, download: download, workers))
 
 
 def _each_download(
-    urls: list[str], then: Callable[[PictureBytes], _T], workers: int
+    urls: list[str], then: Callable[[str, PictureBytes], _T], workers: int
 ) -> Iterator[tuple[str, _T]]:
     """The one download path: a shared session, bounded parallelism, `then` run in the worker."""
     if not urls:
@@ -200,7 +205,7 @@ def _each_download(
     with requests.Session() as session:
         session.max_redirects = MAX_REDIRECTS
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
-            results = pool.map(lambda u: then(_download(session, u)), urls)
+            results = pool.map(lambda u: then(u, _download(session, u)), urls)
             yield from zip(urls, results, strict=True)
 
 

@@ -19,7 +19,7 @@ from kfsync.emulator.exceptions import StateFileError
 from kfsync.emulator.faults import Fault, FaultQueue
 from kfsync.emulator.models import KfBackend
 from kfsync.emulator.requestlog import RequestLog
-from kfsync.emulator.responses import dispatch, error_body
+from kfsync.emulator.responses import cdn_picture, dispatch, error_body
 from kfsync.emulator.statefile import read_state, write_state
 from kfsync.emulator.urls import ROUTES
 from kfsync.emulator.wire import Answer, Call
@@ -68,6 +68,9 @@ class EmulatorApp:
         dropped = fault is not None and fault.label == "drop:after"
         if fault is not None and fault.kind != "latency_ms" and not dropped:
             return self._short_circuit(call, fault)
+        # The CDN's re-encoding of an upload is slow and needs no state: done before the lock,
+        # so that it holds up no other call.
+        picture = cdn_picture(call) if route is not None and route.body == "multipart" else None
         with self.lock:
             self.backend.expire_due()
             if call.path.startswith(MEDIA_PREFIX):
@@ -75,7 +78,7 @@ class EmulatorApp:
             elif route is None:
                 answer = Answer.json(error_body(40066))
             else:
-                answer = Answer.json(dispatch(route, self.backend, call))
+                answer = Answer.json(dispatch(route, self.backend, call, picture=picture))
             self.log.add(call, self.clock.now(), None if dropped else answer.status,
                          answer.errcode, fault.label if fault else None)
         self.persist()

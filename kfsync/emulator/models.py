@@ -156,9 +156,10 @@ class KfBackend:
         self.sessions = {o: s for o, s in self.sessions.items() if s.kf_account != kf_account}
         self.changed()
 
-    def set_avatar(self, kf_account: str, data: bytes) -> None:
+    def set_avatar(self, kf_account: str, data: bytes, *, picture: bytes | None = None) -> None:
+        """Store `data` as the CDN would (`picture`, if it is made already: `cdn_reencode(data)`)."""
         account = self.account(kf_account)
-        picture = cdn_reencode(data)
+        picture = picture if picture is not None else cdn_reencode(data)
         self.pictures.pop(account.media_id, None)
         media_id = new_media_id()
         self.pictures[media_id] = picture

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kfsync.emulator.exceptions import EmulatorError
+from kfsync.emulator.images import cdn_reencode
 from kfsync.emulator.models import Account, KfBackend, Record
 from kfsync.emulator.records import legacy_page, msg_page
 from kfsync.emulator.tokens import Token
@@ -35,8 +37,24 @@ class Route:
     token: bool = True
 
 
-def dispatch(route: Route, backend: KfBackend, call: Call) -> Json:
-    """Answer one WeChat call; the caller holds the state lock."""
+def cdn_picture(call: Call) -> bytes | None:
+    """The upload in `call` as the CDN will store it, or None if it has none or is refused.
+
+    A pure function of the request, so it can be made without the state lock;
+    a refused upload is refused again, in its turn, by `set_avatar`.
+    """
+    with contextlib.suppress(EmulatorError):
+        part = multipart_parts(call.content_type, call.body).get("media")
+        if part is not None:
+            return cdn_reencode(part.data)
+    return None
+
+
+def dispatch(route: Route, backend: KfBackend, call: Call, *, picture: bytes | None = None) -> Json:
+    """Answer one WeChat call; the caller holds the state lock.
+
+    `picture` is `cdn_picture(call)`, when the caller made it already.
+    """
     try:
         if call.method not in route.methods:
             raise EmulatorError(43001 if "GET" in route.methods else 43002)
@@ -45,7 +63,7 @@ def dispatch(route: Route, backend: KfBackend, call: Call) -> Json:
         strict = backend.config.strict
         if strict and "%40" in (call.raw_query_value("kf_account") or "").upper():
             raise EmulatorError(61452)
-        return route.handler(KfResponses(backend, call, route.body))
+        return route.handler(KfResponses(backend, call, route.body, picture))
     except EmulatorError as exc:
         return error_body(exc.errcode)
 
@@ -53,9 +71,11 @@ def dispatch(route: Route, backend: KfBackend, call: Call) -> Json:
 class KfResponses:
     """The request parsing of each endpoint; one instance per call."""
 
-    def __init__(self, backend: KfBackend, call: Call, body: str) -> None:
+    def __init__(self, backend: KfBackend, call: Call, body: str,
+                 picture: bytes | None = None) -> None:
         self.backend = backend
         self.call = call
+        self.picture = picture  #: the media re-encoded, if the caller did it already
         self.payload: Json = {}
         self.media: bytes | None = None
         if body == "multipart":
@@ -176,7 +196,7 @@ class KfResponses:
     def uploadheadimg(self) -> Json:
         kf_account = self._text("kf_account", 65401)
         assert self.media is not None  # the route is multipart
-        self.backend.set_avatar(kf_account, self.media)
+        self.backend.set_avatar(kf_account, self.media, picture=self.picture)
         return OK
 
     # ------------------------------------------------------------------ sessions
