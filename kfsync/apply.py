@@ -10,9 +10,11 @@ failed or skipped, even when the re-read that would decide it fails.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -118,46 +120,73 @@ class Applier:
         self._finished = 0
 
     def run(self, plan: Plan) -> ApplyResult:
-        changes = {c.id: c for c in plan.changes}
-        pending = list(plan.changes)
+        """Run every change once its dependencies are done; each ends done, failed or skipped.
+
+        Among the changes ready to start, the first (in plan order) of the action
+        with the fewest calls in flight goes next: mixing actions spreads the
+        heavy calls (avatar uploads) among the light ones, so that neither end
+        handles a burst of uploads while the light calls wait.
+        """
+        order = {c.id: index for index, c in enumerate(plan.changes)}
+        waiting = {c.id: c for c in plan.changes}  #: neither started nor decided
+        unmet: dict[str, int] = {}
+        dependents: dict[str, list[Change]] = defaultdict(list)
+        ready: dict[Action, list[tuple[int, str]]] = defaultdict(list)  #: heaps, in plan order
+        for change in plan.changes:
+            needs = {d for d in change.depends_on if d in order}
+            unmet[change.id] = len(needs)
+            for need in needs:
+                dependents[need].append(change)
+            if not needs:
+                heapq.heappush(ready[change.action], (order[change.id], change.id))
         outcomes: dict[str, Outcome] = {}
         running: dict[Future[Outcome], Change] = {}
+        in_flight: Counter[Action] = Counter()
         stopped: str | None = None
-        total = len(pending)
+        total = len(waiting)
+
+        def settle(outcome: Outcome) -> None:
+            """Record an outcome; release the changes waiting on it, or skip them if it failed."""
+            self._record(outcomes, outcome, total)
+            for child in dependents[outcome.change.id]:
+                if child.id not in waiting:
+                    continue
+                if outcome.status != "done":
+                    del waiting[child.id]
+                    why = stopped or f"{outcome.change.id} did not complete"
+                    settle(Outcome(child, "skipped", message=why))
+                else:
+                    unmet[child.id] -= 1
+                    if unmet[child.id] == 0:
+                        heapq.heappush(ready[child.action], (order[child.id], child.id))
+
+        def skip_all(why: str) -> None:
+            for change in sorted(waiting.values(), key=lambda c: order[c.id]):
+                self._record(outcomes, Outcome(change, "skipped", message=why), total)
+            waiting.clear()
+            ready.clear()
+
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="kfsync-apply") as pool:
-            while pending or running:
-                moved = False
-                for change in list(pending):
-                    blocked = [d for d in change.depends_on if d in changes]
-                    failed_dep = next(
-                        (d for d in blocked if d in outcomes and outcomes[d].status != "done"), None
-                    )
-                    if stopped or failed_dep:
-                        why = stopped or f"{failed_dep} did not complete"
-                        pending.remove(change)
-                        self._record(outcomes, Outcome(change, "skipped", message=why), total)
-                        moved = True
-                        continue
-                    if len(running) >= self.parallelism:
-                        break
-                    if all(d in outcomes for d in blocked):
-                        pending.remove(change)
-                        running[pool.submit(self._execute, change)] = change
-                        moved = True
-                if not running:
-                    if not moved:  # only a hand-edited plan file can make changes wait on each other
-                        for change in pending:
-                            why = "its depends_on can never be met (the changes wait on each other)"
-                            self._record(outcomes, Outcome(change, "skipped", message=why), total)
-                        pending.clear()
+            while waiting or running:
+                if stopped:
+                    skip_all(stopped)
+                while len(running) < self.parallelism and any(ready.values()):
+                    action = min((a for a, heap in ready.items() if heap),
+                                 key=lambda a: (in_flight[a], ready[a][0][0]))
+                    change = waiting.pop(heapq.heappop(ready[action])[1])
+                    running[pool.submit(self._execute, change)] = change
+                    in_flight[action] += 1
+                if not running:  # only a hand-edited plan file can make changes wait on each other
+                    skip_all("its depends_on can never be met (the changes wait on each other)")
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    running.pop(future)
+                    change = running.pop(future)
+                    in_flight[change.action] -= 1
                     outcome = future.result()
-                    self._record(outcomes, outcome, total)
                     if outcome.errcode in (45009, 45011) and stopped is None:
                         stopped = f"stopped after WeChat quota error {outcome.errcode}"
+                    settle(outcome)
         ordered = tuple(outcomes[c.id] for c in plan.changes)
         return ApplyResult(ordered, stopped)
 
