@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -148,12 +148,20 @@ class Transport:
         self.timeout = timeout
         self.retry = retry
         self._owns_session = session is None
+        self._environment: dict[str, dict[str, Any]] = {}  #: by API base, for our own session
         if session is None:
             session = requests.Session()
             # apply runs up to 32 calls at once; the default pool keeps only 10 connections.
             adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            # What requests reads from the environment (proxies and NO_PROXY, a CA bundle) it
+            # reads on every request, by a scan of every variable that costs more than the rest
+            # of a call's own work: read once per host here, by requests itself, then passed in.
+            for base in filter(None, (api_base, backup_base)):
+                found = session.merge_environment_settings(base + "/", {}, None, None, None)
+                self._environment[base] = {k: found[k] for k in ("proxies", "verify", "cert")}
+            session.trust_env = False  # also: no credentials from ~/.netrc, ever
         self.session = session
 
     def close(self) -> None:
@@ -224,9 +232,11 @@ class Transport:
         raw = b""
         try:
             headers, data, files = _payload(call)
+            base = self.api_base
             response = self.session.request(
-                call.method, self._url(call, token), headers=headers, data=data, files=files,
+                call.method, self._url(base, call, token), headers=headers, data=data, files=files,
                 timeout=self.timeout, stream=True, allow_redirects=False,
+                **self._environment.get(base, {}),
             )
             try:
                 status = response.status_code
@@ -255,11 +265,11 @@ class Transport:
         assert body is not None
         return body
 
-    def _url(self, call: Call, token: str | None) -> str:
+    def _url(self, base: str, call: Call, token: str | None) -> str:
         # Built by hand: `@` must stay literal (WeChat has rejected `%40` in kf_account).
         params = ([("access_token", token)] if token else []) + list(call.query)
         query = "&".join(f"{key}={quote(value, safe='@')}" for key, value in params)
-        return f"{self.api_base}{call.path}" + (f"?{query}" if query else "")
+        return f"{base}{call.path}" + (f"?{query}" if query else "")
 
 # ---------------------------------------------------------------------- helpers
 

@@ -1,0 +1,80 @@
+"""Proxies from the environment (HTTP(S)_PROXY, NO_PROXY) are honoured, though read once per client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from kfsync.client import KfClient, RetryPolicy
+from kfsync.errors import TransportError
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A stand-in forward proxy: records each request line and answers an empty account list."""
+
+    seen: list[str]
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = json.dumps({"kf_list": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    seen: list[str] = []
+    handler = type("Handler", (_Proxy,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_calls_go_through_the_proxy_the_environment_names(
+    proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    base = f"http://127.0.0.1:{closed_port()}"  # nothing listens there: only the proxy answers
+    with KfClient(access_token="static-token-value", api_base=base) as client:
+        assert client.list_accounts() == ()
+        assert client.list_accounts() == ()
+    assert len(seen) == 2
+    assert all(line.startswith(f"{base}/cgi-bin/customservice/getkflist?") for line in seen)
+
+
+def test_no_proxy_sends_calls_direct(
+    proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    base = f"http://127.0.0.1:{closed_port()}"
+    with KfClient(access_token="static-token-value", api_base=base,
+                  retry=RetryPolicy(attempts=1)) as client, pytest.raises(TransportError):
+        client.list_accounts()
+    assert seen == []
