@@ -17,6 +17,11 @@ hold secrets and must mean exactly one thing:
 
 Every problem becomes a `Problem` with a 1-based line and column; all that can
 be found are reported together.
+
+When PyYAML has libyaml, libyaml parses (several times faster); a document it
+does not read without a single problem, or that holds one of the few things on
+which the two differ, is read again by pure PyYAML, so that what is accepted,
+every message and every position stay pure PyYAML's.
 """
 
 from __future__ import annotations
@@ -25,13 +30,16 @@ import bisect
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from kfsync.errors import ConfigError, Problem, UsageError
 
@@ -172,21 +180,25 @@ def _tab_problems(text: str, display: str) -> list[Problem]:
     return problems
 
 
-class _Loader(yaml.SafeLoader):
-    """Composes nodes like SafeLoader, noting anchors and aliases instead of following them."""
+class _Strict(Composer, SafeConstructor, Resolver):
+    """Composes nodes like SafeLoader, noting anchors and aliases instead of following them.
+
+    The events come from whichever parser follows in the MRO: PyYAML's or libyaml's.
+    """
 
     yaml_implicit_resolvers: dict[Any, Any] = {  # noqa: RUF012 - PyYAML's own class-level table
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _YAML + "timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.found: list[tuple[yaml.Mark, str]] = []
+    found: list[tuple[yaml.Mark, str]]
+    check_event: Callable[..., bool]
+    peek_event: Callable[[], Any]
+    get_event: Callable[[], Any]
+    dispose: Callable[[], None]
 
     def compose_node(self, parent: Node | None, index: object) -> Node:
         if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
+            event = self.get_event()
             self.found.append(
                 (
                     event.start_mark,
@@ -195,7 +207,7 @@ class _Loader(yaml.SafeLoader):
                 )
             )
             return ScalarNode(_YAML + "null", "", event.start_mark, event.end_mark)
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         if event.anchor is not None:
             self.found.append(
                 (
@@ -209,10 +221,60 @@ class _Loader(yaml.SafeLoader):
         return node
 
 
+class _Loader(_Strict, yaml.SafeLoader):
+    """Pure PyYAML: what it accepts, its messages and its positions are the reference."""
+
+    def __init__(self, text: str) -> None:
+        yaml.SafeLoader.__init__(self, text)
+        self.found = []
+
+
+class _Unsure(Exception):
+    """libyaml met something on which it and PyYAML are known to disagree."""
+
+
+#: the libyaml loader, when PyYAML has it
+_FAST: Callable[[str], _Strict] | None = None
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _FastLoader(_Strict, CParser):
+        """libyaml's events (CParser), composed by PyYAML's composer, which comes first in the MRO.
+
+        libyaml skips byte-order marks that PyYAML reads as text, reads tags (even `!`),
+        block scalar headers and `?` in flow collections otherwise, and places some
+        empty values elsewhere: a document with a byte-order mark, a tag, a block
+        scalar, an empty plain value or a plain value holding `?` is left to PyYAML.
+        """
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.found = []
+            if "\ufeff" in text:
+                raise _Unsure
+
+        def compose_node(self, parent: Node | None, index: object) -> Node:
+            event = self.peek_event()
+            plain = isinstance(event, yaml.ScalarEvent) and not event.style
+            if (
+                getattr(event, "tag", None) is not None
+                or getattr(event, "style", None) in ("|", ">")
+                or (plain and (not event.value or "?" in event.value))
+            ):
+                raise _Unsure
+            return super().compose_node(parent, index)
+
+    _FAST = _FastLoader
+
+
 class _Builder:
     """Turns composed nodes into dicts, lists and scalars while recording positions."""
 
-    def __init__(self, loader: _Loader, display: str) -> None:
+    def __init__(self, loader: _Strict, display: str) -> None:
         self.loader = loader
         self.display = display
         self.positions = Positions()
@@ -276,10 +338,10 @@ class _Builder:
         construct = self.loader.yaml_constructors[node.tag]
         try:
             value: object = construct(self.loader, node)
-        except (ValueError, KeyError, yaml.YAMLError):
+        except (ValueError, KeyError, IndexError, yaml.YAMLError):  # IndexError: `!!int ""`
             self.problem(node.start_mark, f"{node.value!r} is not a valid {_short(node.tag)}", path)
             return None
-        if node.style is None and not isinstance(value, str):
+        if not node.style and not isinstance(value, str):  # plain: None, or "" from libyaml
             self.positions.plain[path] = node.value
         return value
 
@@ -346,8 +408,19 @@ def parse(text: str, display: str) -> tuple[object, Positions]:
     tabs = _tab_problems(text, display)
     if tabs:
         raise ConfigError(tabs)
+    if _FAST is not None:
+        try:
+            return _parse_with(_FAST, text, display)
+        except Exception:
+            pass  # whatever went wrong, PyYAML tells it, in the words and places it always has
+    return _parse_with(_Loader, text, display)
+
+
+def _parse_with(
+    make_loader: Callable[[str], _Strict], text: str, display: str
+) -> tuple[object, Positions]:
     try:
-        loader = _Loader(text)
+        loader = make_loader(text)
     except yaml.YAMLError as exc:
         raise ConfigError([_syntax_problem(exc, text, display)]) from None
     builder = _Builder(loader, display)

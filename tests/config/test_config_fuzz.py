@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yaml_edits import spliced
 
 from kfsync.config import Config, load_config
 from kfsync.errors import ConfigError, Problem
@@ -50,13 +51,7 @@ documents = st.lists(line, max_size=25).map(lambda lines: "".join(lines).encode(
 @st.composite
 def mutated_example(draw: st.DrawFn) -> bytes:
     """The example with a few fragments spliced in and spans cut out."""
-    text = EXAMPLE
-    for _ in range(draw(st.integers(1, 4))):
-        at = draw(st.integers(0, len(text)))
-        if draw(st.booleans()):
-            text = text[:at] + draw(st.one_of(fragment, line)) + text[at:]
-        else:
-            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
+    text = spliced(draw, EXAMPLE, st.one_of(fragment, line), edits=4, longest_cut=20)
     data = text.encode("utf-8")
     if draw(st.integers(0, 9)) == 0:
         at = draw(st.integers(0, len(data)))

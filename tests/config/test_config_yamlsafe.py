@@ -135,6 +135,15 @@ def test_an_explicit_standard_tag_is_fine_but_a_bad_value_for_it_is_not() -> Non
     ]
 
 
+@pytest.mark.parametrize("text", ["a: !!int\n", "a: !!float\n", "a: !!int ''\n", 'a: !!float ""\n'])
+def test_an_empty_value_tagged_as_a_number_is_a_problem_not_a_crash(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(text, "f.yaml")
+    assert [p.message for p in caught.value.problems] == [
+        f"a: '' is not a valid !!{'int' if 'int' in text else 'float'}"
+    ]
+
+
 def test_an_undefined_alias_is_reported_like_any_alias() -> None:
     with pytest.raises(ConfigError) as caught:
         parse("a: *nowhere\n", "f.yaml")
