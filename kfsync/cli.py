@@ -8,6 +8,7 @@ for `requests`, `deepdiff` or Pillow.  Commands return an `ExitCode`; every
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -125,4 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # On the way out the interpreter's collector would walk every object left, only to free
+    # memory the process is about to give back; it skips frozen ones (30-50 ms of a plan).
+    gc.freeze()
+    sys.exit(code)
