@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from kfsync.client.results import KfAccount
-from kfsync.files import write_atomic, write_atomic_bytes
+from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
 
 if TYPE_CHECKING:
     import requests
@@ -94,6 +94,13 @@ class PictureCache:
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
+        self._tidy = directory is not None  #: leftovers of killed writes not yet removed
+
+    def _tidied(self) -> None:
+        """Once, before the first write: remove what writes killed earlier left behind."""
+        if self._tidy and self.directory is not None:
+            self._tidy = False
+            remove_stale_temps(self.directory)
 
     def _path(self, url: str) -> Path | None:
         if self.directory is None:
@@ -134,6 +141,7 @@ class PictureCache:
         path = self._blob_path(sha256)
         if path is None or len(data) > MAX_PICTURE_BYTES:
             return
+        self._tidied()
         try:
             write_atomic_bytes(path, data, durable=False)  # a lost upload is only made again
         except OSError as exc:
@@ -143,6 +151,7 @@ class PictureCache:
         path = self._path(url)
         if path is None:
             return
+        self._tidied()
         try:
             entry = json.dumps({"v": _CACHE_VERSION, "url": url, "phash": phash})
             write_atomic(path, entry, durable=False)  # a lost entry only costs a download

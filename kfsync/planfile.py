@@ -15,7 +15,7 @@ from typing import Any
 
 from kfsync import __version__
 from kfsync.errors import ExitCode, KfsyncError
-from kfsync.files import write_atomic
+from kfsync.files import remove_stale_temps, write_atomic
 from kfsync.plan import Plan
 from kfsync.reconcile import Declared, Prepared
 
@@ -53,6 +53,7 @@ def save_plan(path: Path, prepared: Prepared) -> None:
     document = plan_document(prepared.plan, saved=saved_block(prepared))
     try:
         write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        remove_stale_temps(path.parent, path.name)
     except OSError as exc:
         raise KfsyncError(f"{path}: cannot write the saved plan: {exc.strerror or exc}") from None
 

@@ -1,14 +1,17 @@
-"""Atomic writes: exact bytes, no temporary files left, the permissions a file normally gets."""
+"""Atomic writes: exact bytes, no temporary files left, the permissions a file normally gets;
+and the leftovers of killed writes tidied away."""
 
 from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from kfsync.files import write_atomic, write_atomic_bytes
+from kfsync.files import STALE_AFTER, remove_stale_temps, write_atomic, write_atomic_bytes
+from kfsync.live import PictureCache
 
 
 def mode(path: Path) -> int:
@@ -64,3 +67,41 @@ def test_only_a_durable_write_is_synced_to_disk(tmp_path: Path, monkeypatch: pyt
     assert (tmp_path / "cache.json").read_text() == "{}"
     write_atomic(tmp_path / "kfsync.yaml", "x")
     assert len(synced) == 1
+
+
+def leftover(folder: Path, name: str, age: float, random: str = "k2x_9q0z") -> Path:
+    """A temporary file as a killed write leaves it, `age` seconds old."""
+    path = folder / f".{name}.{random}.tmp"
+    path.write_bytes(b"half a fi")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_stale_leftovers_of_killed_writes_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    old = leftover(tmp_path, "plan.json", 2 * STALE_AFTER)
+    other = leftover(tmp_path, "other.json", 2 * STALE_AFTER)
+    fresh = leftover(tmp_path, "plan.json", 60, "a1b2c3d4")  # a write may still be under way
+    (tmp_path / ".plan.json.notours.tmp.bak").write_text("x")
+    (tmp_path / "plan.json").write_text("{}")
+    assert remove_stale_temps(tmp_path, "plan.json") == 1
+    assert not old.exists()
+    assert other.exists()
+    assert fresh.exists()
+    assert remove_stale_temps(tmp_path) == 1
+    assert not other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".plan.json.a1b2c3d4.tmp", ".plan.json.notours.tmp.bak", "plan.json"]
+    assert remove_stale_temps(tmp_path / "missing") == 0
+
+
+def test_the_picture_cache_tidies_its_folder_before_its_first_write(tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    old = leftover(cache_dir, "0" * 64 + ".json", 2 * STALE_AFTER)
+    cache = PictureCache(cache_dir)
+    assert cache.get("https://example.com/a.jpg") is None
+    assert old.exists()  # reading tidies nothing
+    cache.put("https://example.com/a.jpg", "f" * 64)
+    assert not old.exists()
+    assert cache.get("https://example.com/a.jpg") == "f" * 64
