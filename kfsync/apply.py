@@ -4,8 +4,9 @@ Dependencies are respected; a failed change skips its dependents, not the
 whole run.  A change whose answer was lost (outcome unknown) is resolved by
 re-reading the live list, never by a blind resend (and so again if the
 repeat's answer is lost too).  A quota error stops new work, lets work in
-flight finish, and reports the rest as skipped.  Every change ends as done,
-failed or skipped, even when the re-read that would decide it fails.
+flight finish, and reports the rest as skipped; so does Ctrl-C, after which
+a change still under way is reported as failed, maybe made.  Every change ends
+as done, failed or skipped, even when the re-read that would decide it fails.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +35,8 @@ Status = Literal["done", "failed", "skipped"]
 #: A change whose answer was lost is re-read (and made again if it did not happen) at most this
 #: many times, since the repeat's answer can be lost as well.
 LOST_ANSWER_ROUNDS = 4
+INTERRUPTED = "interrupted by Ctrl-C"
+IN_FLIGHT = "interrupted while it was under way: it may or may not have been made; plan again to see"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Outcome:
 class ApplyResult:
     outcomes: tuple[Outcome, ...]
     stopped: str | None = None  #: why no new changes were started, if they were not
+    interrupted: bool = False  #: by Ctrl-C
 
     @property
     def complete(self) -> bool:
@@ -166,29 +170,45 @@ class Applier:
             waiting.clear()
             ready.clear()
 
+        interrupted = False
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="kfsync-apply") as pool:
-            while waiting or running:
-                if stopped:
-                    skip_all(stopped)
-                while len(running) < self.parallelism and any(ready.values()):
-                    action = min((a for a, heap in ready.items() if heap),
-                                 key=lambda a: (in_flight[a], ready[a][0][0]))
-                    change = waiting.pop(heapq.heappop(ready[action])[1])
-                    running[pool.submit(self._execute, change)] = change
-                    in_flight[action] += 1
-                if not running:  # only a hand-edited plan file can make changes wait on each other
-                    skip_all("its depends_on can never be met (the changes wait on each other)")
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
+            try:
+                while waiting or running:
+                    if stopped:
+                        skip_all(stopped)
+                    while len(running) < self.parallelism and any(ready.values()):
+                        action = min((a for a, heap in ready.items() if heap),
+                                     key=lambda a: (in_flight[a], ready[a][0][0]))
+                        change = waiting.pop(heapq.heappop(ready[action])[1])
+                        running[pool.submit(self._execute, change)] = change
+                        in_flight[action] += 1
+                    if not running:  # only a hand-edited plan file makes changes wait on each other
+                        skip_all("its depends_on can never be met (the changes wait on each other)")
+                        continue
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        change = running.pop(future)
+                        in_flight[change.action] -= 1
+                        outcome = future.result()
+                        if outcome.errcode in (45009, 45011) and stopped is None:
+                            stopped = f"stopped after WeChat quota error {outcome.errcode}"
+                        settle(outcome)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing more, but wait for the calls already sent, so that what
+                # they did is reported rather than guessed.  A second Ctrl-C gives up on them.
+                interrupted = True
+                stopped = INTERRUPTED
+                skip_all(stopped)
+                for future in as_completed(list(running)):
                     change = running.pop(future)
-                    in_flight[change.action] -= 1
-                    outcome = future.result()
-                    if outcome.errcode in (45009, 45011) and stopped is None:
-                        stopped = f"stopped after WeChat quota error {outcome.errcode}"
-                    settle(outcome)
+                    if future.exception() is None:
+                        settle(future.result())
+        # A change with no outcome was under way when the interruption came.
+        for change in plan.changes:
+            if change.id not in outcomes:
+                self._record(outcomes, Outcome(change, "failed", message=IN_FLIGHT), total)
         ordered = tuple(outcomes[c.id] for c in plan.changes)
-        return ApplyResult(ordered, stopped)
+        return ApplyResult(ordered, stopped, interrupted)
 
     def _record(self, outcomes: dict[str, Outcome], outcome: Outcome, total: int) -> None:
         outcomes[outcome.change.id] = outcome

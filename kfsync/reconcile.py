@@ -268,6 +268,8 @@ def apply_plan(
         uploads.prepare(c.account for c in prepared.plan.changes if c.action is Action.SET_AVATAR)
     applier = Applier(client, uploads, parallelism=parallelism, progress=progress)
     result = applier.run(prepared.plan)
+    if result.interrupted:  # whoever pressed Ctrl-C wants out: no verification
+        return Applied(result, None)
     try:
         verify = read_and_plan(prepared.declared, client, cache=cache)
     except KfsyncError as exc:

@@ -105,6 +105,10 @@ def command(
             progress=progress,
             cache=cache,
         )
+    if applied.result.interrupted:
+        click.echo(render_apply(applied.result, fmt, verify=None, color=color), nl=False)
+        click.echo("kfsync: interrupted; run `kfsync plan` to see what is left", err=True)
+        return ExitCode.INTERRUPTED
     if applied.verify_error is not None:
         why = redact(applied.verify_error)
         click.echo(f"Not verified: the live accounts could not be read again: {why}", err=True)

@@ -55,6 +55,7 @@ def apply_document(result: ApplyResult, *, verify: Plan | None) -> dict[str, Any
         "counts": result.counts(),
         "complete": result.complete,
         "stopped": result.stopped,
+        "interrupted": result.interrupted,
         "verify": plan_document(verify) if verify is not None else None,
     }
 

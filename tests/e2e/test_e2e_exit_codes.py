@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import signal
+import threading
+import time
 
 import pytest
-from e2e_helpers import LIST_PATH, Shop, kf, seeded
+from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
 from kfsync.apply import Applier
 from kfsync.plan import Change
@@ -164,3 +167,36 @@ def test_interrupt_during_apply_is_exit_130(shop: Shop, monkeypatch: pytest.Monk
     assert result.code == 130, result.text
     assert "kfsync: interrupted" in result.err
     assert shop.writes() == []
+
+
+def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.write_config({f"agent{i}": {"nickname": f"Agent {i}"} for i in range(6)})
+    real = Applier._call
+    started: list[str] = []
+
+    def interrupting(self: Applier, change: Change) -> None:
+        started.append(change.account)
+        if len(started) == 3:  # Ctrl-C reaches the main thread while this call is under way
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+            time.sleep(0.05)
+        real(self, change)
+
+    monkeypatch.setattr(Applier, "_call", interrupting)
+    result = shop.apply("--auto-approve", "--parallelism", "2", "--format", "json")
+    assert result.code == 130, result.text
+    assert result.err.endswith("kfsync: interrupted; run `kfsync plan` to see what is left\n")
+    document = json_out(result)
+    assert document["interrupted"] is True
+    assert document["stopped"] == "interrupted by Ctrl-C"
+    assert document["verify"] is None
+    done = {o["account"] for o in document["outcomes"] if o["status"] == "done"}
+    skipped = [o for o in document["outcomes"] if o["status"] == "skipped"]
+    assert started[2] in done  # the call under way was waited for, not guessed
+    assert done == set(shop.live())  # what is reported done is exactly what was made
+    assert len(done) + len(skipped) == 6
+    assert skipped
+    assert all(o["message"] == "interrupted by Ctrl-C" for o in skipped)
+    monkeypatch.setattr(Applier, "_call", real)
+    assert shop.apply("--auto-approve").code == 0
+    shop.assert_converged()

@@ -115,8 +115,8 @@ def test_an_apply_interrupted_by_ctrl_c_says_so_and_a_rerun_finishes_it(
     env = cli_env(slow_emulator.base_url, tmp_path / "home")
     ended, output = kill_apply(env, config, random.Random(9).random(), 0, signal.SIGINT)
     assert ended in (ExitCode.INTERRUPTED, ExitCode.OK), output
-    if ended == ExitCode.INTERRUPTED:
-        assert output.endswith("kfsync: interrupted\n"), output
+    if ended == ExitCode.INTERRUPTED:  # reading, or applying (then with what is left to do)
+        assert output.splitlines()[-1].startswith("kfsync: interrupted"), output
     assert "Traceback" not in output
     rerun = run_cli(env, "apply", "-c", config, "--auto-approve")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
