@@ -34,12 +34,14 @@ class SavedPlan:
     live_fingerprint: str
     created: str
     kfsync_version: str
+    config: str | None = None  #: the config file it was made from, as named (older plans: None)
 
 
 def saved_block(prepared: Prepared, *, created: datetime | None = None) -> dict[str, Any]:
     moment = created or datetime.now(timezone.utc)
     return {
         "kfsync_version": __version__,
+        "config": str(prepared.declared.config.path),
         "config_digest": prepared.declared.config.digest,
         "avatar_digests": prepared.declared.avatar_digests(),
         "live_fingerprint": prepared.live.fingerprint(),
@@ -81,6 +83,7 @@ def load_plan(path: Path) -> SavedPlan:
             live_fingerprint=str(saved["live_fingerprint"]),
             created=str(saved["created"]),
             kfsync_version=str(saved["kfsync_version"]),
+            config=str(saved["config"]) if "config" in saved else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise KfsyncError(f"{path}: saved plan is malformed ({exc})") from None
@@ -88,11 +91,18 @@ def load_plan(path: Path) -> SavedPlan:
 
 def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> None:
     """Refuse (exit 3) a saved plan whose config, avatars or live list changed since."""
+    from kfsync.render.common import visible
+
     reasons = []
     if saved.plan.wechat_id != declared.config.official_account.wechat_id:
         reasons.append("it is for another Official Account")
     if saved.config_digest != declared.config.digest:
-        reasons.append("the config changed")
+        made_from = saved.config
+        if made_from is not None and Path(made_from) != declared.config.path:
+            reasons.append(f"it was made from {visible(made_from)}, not "
+                           f"{visible(str(declared.config.path))}: pass -c {visible(made_from)}")
+        else:
+            reasons.append("the config changed")
     if saved.avatar_digests != declared.avatar_digests():
         reasons.append("an avatar file changed")
     if saved.live_fingerprint != live_fingerprint:

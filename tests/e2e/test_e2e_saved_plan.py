@@ -118,7 +118,19 @@ def test_saved_plan_applied_with_another_config_is_stale(shop: Shop) -> None:
     other.write_text(shop.config.read_text(encoding="utf-8") + "# another file\n", encoding="utf-8")
     result = shop.run("apply", saved, "-c", other)
     assert result.code == 3, result.text
+    assert f"it was made from {shop.config}, not {other}: pass -c {shop.config}" in result.err
+
+
+def test_a_saved_plan_of_an_older_kfsync_without_its_config_name_is_stale_all_the_same(
+        shop: Shop) -> None:
+    saved = reviewed(shop)
+    _edit(saved, lambda document: document["saved"].pop("config"))
+    other = shop.folder / "other.yaml"
+    other.write_text(shop.config.read_text(encoding="utf-8") + "# another file\n", encoding="utf-8")
+    result = shop.run("apply", saved, "-c", other)
+    assert result.code == 3, result.text
     assert "the config changed" in result.err
+    assert shop.run("apply", saved, "-c", shop.config).code == 0
 
 
 def _edit(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
