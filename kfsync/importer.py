@@ -222,8 +222,8 @@ def check_import(imported: Imported) -> Imported:
     leaves undeclared bindings alone); a prefix or nickname it refuses cannot
     be written at all, and raises UnimportableError naming the account.
     """
+    from kfsync.config.positions import Positions, dotted
     from kfsync.config.schema import load_schema, schema_problems
-    from kfsync.config.yamlsafe import Positions, dotted
 
     schema = load_schema()
     problems = schema_problems(imported.to_dict(), Positions(), schema, "kfsync.yaml")
@@ -256,7 +256,7 @@ def check_import(imported: Imported) -> Imported:
 
 
 def _unimportable(imported: Imported, field: str, message: str) -> str:
-    from kfsync.config.yamlsafe import dotted
+    from kfsync.config.positions import dotted
 
     for entry in imported.accounts:
         where = dotted(("accounts", entry.prefix))

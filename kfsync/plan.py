@@ -2,7 +2,7 @@
 
 `plan(desired, live, policy)` is a pure function: no client, no clock, no
 environment, no printing.  It returns a `Plan`, a value that renderers show,
-safety checks judge (`check_safety`), saved-plan files carry, and `apply`
+safety checks judge (`kfsync.safety`), saved-plan files carry, and `apply`
 executes in the order given here.
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfsync.config import Config, DesiredAccount, Policy
-from kfsync.errors import ExitCode, KfsyncError
 from kfsync.live import LiveAccount, LiveState
 
 
@@ -146,12 +145,6 @@ class Plan:
             "avatar": counts["set_avatar"],
             "rebind": sum(1 for c in self.deletes if c.rebind),
         }
-
-
-class SafetyError(KfsyncError):
-    """The plan breaks a safety rule; nothing was applied."""
-
-    exit_code = ExitCode.REFUSED
 
 
 # --------------------------------------------------------------------------- planning
@@ -377,31 +370,3 @@ def hamming(left: str, right: str) -> int:
         return (int(left, 16) ^ int(right, 16)).bit_count()
     except ValueError:
         raise ValueError("a hash is not hexadecimal") from None
-
-
-# --------------------------------------------------------------------------- safety
-
-
-def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = frozenset()) -> None:
-    """Refuse a plan that breaks a safety rule (exit 3); the rules live on the plan.
-
-    Protected accounts are checked here again, not only while planning: a saved
-    plan file may have been edited since.
-    """
-    if result.refusals:
-        raise SafetyError("refused: " + "; ".join(result.refusals))
-    deletes = result.deletes
-    protected = [c.account for c in deletes if policy.is_protected(c.account.split("@", 1)[0])]
-    if protected:
-        raise SafetyError("refused: " + "; ".join(
-            f"{account} is protected and cannot be deleted or rebound" for account in protected))
-    if len(deletes) <= policy.max_deletes:
-        return
-    named = {n if "@" in n else f"{n}@{result.wechat_id}" for n in allow_delete}
-    unnamed = [c.account for c in deletes if c.account not in named]
-    if unnamed:
-        raise SafetyError(
-            f"refused: the plan deletes {len(deletes)} accounts (rebinds included), more than "
-            f"max_deletes={policy.max_deletes}; name each with --allow-delete "
-            + ",".join(c.account.split("@", 1)[0] for c in deletes),
-        )

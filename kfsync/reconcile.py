@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from kfsync.apply import Applier, ApplyResult, Progress
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
-from kfsync.plan import Action, Desired, DesiredAvatar, Plan, check_safety, plan
+from kfsync.plan import Action, Desired, DesiredAvatar, Plan, plan
+from kfsync.safety import check_safety
 
 if TYPE_CHECKING:
     from kfsync.avatars import FingerprintCache

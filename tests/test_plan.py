@@ -23,12 +23,11 @@ from kfsync.plan import (
     DesiredAvatar,
     PendingInvite,
     Plan,
-    SafetyError,
-    check_safety,
     hamming,
     iso_utc,
     plan,
 )
+from kfsync.safety import SafetyError, check_safety
 
 WECHAT_ID = "shop_cs"
 NOW = 1_714_500_000

@@ -60,10 +60,10 @@ def command(
     from kfsync.apply import ApplyResult, Outcome
     from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.plan import check_safety
     from kfsync.planfile import check_fresh, load_plan
     from kfsync.reconcile import Prepared, apply_plan, declare, planned, start_reading
     from kfsync.render import progress_line, render_apply, render_plan
+    from kfsync.safety import check_safety
 
     color = use_color(no_color)
     err_color = use_color(no_color, sys.stderr)

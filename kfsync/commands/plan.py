@@ -13,7 +13,8 @@ from kfsync.commands._options import allowed, config_option, reconcile_options, 
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
-    from kfsync.plan import Plan, SafetyError
+    from kfsync.plan import Plan
+    from kfsync.safety import SafetyError
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,9 @@ def command(
     config = load_config(config_path, cache=cache)
     with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
         declared = declare(config, cache)
-        from kfsync.plan import SafetyError, check_safety
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
+        from kfsync.safety import SafetyError, check_safety
 
         _, live = reading.result()
     prepared = planned(declared, live)

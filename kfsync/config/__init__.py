@@ -17,9 +17,10 @@ from typing import Any, cast
 
 from kfsync.avatars import FingerprintCache
 from kfsync.config.model import Config, DesiredAccount, OfficialAccount, Policy, State
+from kfsync.config.positions import Positions
 from kfsync.config.schema import apply_defaults, load_schema, schema_problems_memo
 from kfsync.config.semantic import Avatars, semantic_problems
-from kfsync.config.yamlsafe import Positions, read_document
+from kfsync.config.yamlsafe import read_document
 from kfsync.errors import ConfigError, Problem
 
 __all__ = [

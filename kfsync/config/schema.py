@@ -20,8 +20,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kfsync import __version__
+from kfsync.config.positions import FieldPath, Positions
 from kfsync.config.resources import schema_bytes
-from kfsync.config.yamlsafe import FieldPath, Positions
 from kfsync.errors import Problem
 
 if TYPE_CHECKING:

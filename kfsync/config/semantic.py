@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar
+from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
-from kfsync.config.yamlsafe import FieldPath, Positions, printable
 from kfsync.errors import AvatarError, Problem
 
 MAX_PRESENT_ACCOUNTS = 100

@@ -27,11 +27,10 @@ every message and every position stay pure PyYAML's.
 from __future__ import annotations
 
 import bisect
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,73 +40,19 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from kfsync.config.positions import LINE_BREAK, FieldPath, Positions, field_problem, line_col
 from kfsync.errors import ConfigError, Problem, UsageError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  #: a kfsync.yaml needs 4 levels; deeper data never reaches the checks
 
-#: a place in the document: mapping keys and list indexes from the root
-FieldPath = tuple[str | int, ...]
-
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_YAML + name for name in ("str", "int", "float", "bool", "null"))
 _MERGE_TAG = _YAML + "merge"
-# The line breaks PyYAML counts, so that our positions agree with its marks.
-_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _INDENT = re.compile(r"[ \t]*")
 _TAB = "tab character; use spaces (tabs are only allowed inside quoted strings)"
 _PLAIN = "; write a plain value"
 _TAB_INDENT = "tab character in indentation; indent with spaces"
-
-
-def printable(text: str) -> str:
-    """`text` as is, or JSON-quoted if it holds anything that would break a one-line message."""
-    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
-
-
-def dotted(path: FieldPath) -> str:
-    """`("accounts", "alice", "nickname")` -> `accounts.alice.nickname`; indexes as `[1]`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = printable(part) if part and "." not in part else json.dumps(part)
-            out += f".{name}" if out else name
-    return out
-
-
-@dataclass
-class Positions:
-    """Where each key and value of a document is written (1-based line, column)."""
-
-    keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    #: source text of unquoted scalars that did not load as text (for "quote it" hints)
-    plain: dict[FieldPath, str] = field(default_factory=dict)
-
-    def key(self, path: FieldPath) -> tuple[int, int]:
-        """The position of the key naming `path`, else of the nearest enclosing key or value."""
-        for end in range(len(path), 0, -1):
-            found = self.keys.get(path[:end]) or self.values.get(path[:end])
-            if found:
-                return found
-        return self.values.get((), (1, 1))
-
-    def value(self, path: FieldPath) -> tuple[int, int]:
-        """The position of the value at `path`, else as `key()`."""
-        return self.values.get(path) or self.key(path)
-
-    def problem(self, display: str, path: FieldPath, message: str, *, at_key: bool) -> Problem:
-        """A Problem about `path`, placed on its key or its value, its message led by the field."""
-        return field_problem(display, self.key(path) if at_key else self.value(path), path, message)
-
-
-def field_problem(
-    display: str, position: tuple[int, int], path: FieldPath, message: str
-) -> Problem:
-    field = dotted(path)
-    return Problem(display, *position, f"{field}: {message}" if field else message, field)
 
 
 @dataclass(frozen=True)
@@ -117,14 +62,6 @@ class Document:
     data: object
     positions: Positions
     raw: bytes
-
-
-def line_col(text: str, index: int) -> tuple[int, int]:
-    """1-based line and column (in code points) of `text[index]`, counting breaks as YAML does."""
-    line, start = 1, 0
-    for match in _BREAK.finditer(text, 0, index):
-        line, start = line + 1, match.end()
-    return line, index - start + 1
 
 
 def read_bytes(path: Path, display: str) -> bytes:
@@ -171,7 +108,7 @@ def decode(raw: bytes, display: str) -> str:
 def _tab_problems(text: str, display: str) -> list[Problem]:
     """A tab in the indentation of any line, reported before the parser trips over it."""
     problems = []
-    starts = [0] + [match.end() for match in _BREAK.finditer(text)]
+    starts = [0] + [match.end() for match in LINE_BREAK.finditer(text)]
     for number, start in enumerate(starts, 1):
         indent = _INDENT.match(text, start)
         tab = indent.group().find("\t") if indent else -1

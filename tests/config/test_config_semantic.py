@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from kfsync.config import load_config
+from kfsync.config.positions import Positions
 from kfsync.config.semantic import MAX_PRESENT_ACCOUNTS, semantic_problems
-from kfsync.config.yamlsafe import Positions, parse
+from kfsync.config.yamlsafe import parse
 from kfsync.errors import ConfigError
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kfsync.config import load_config
-from kfsync.config.yamlsafe import MAX_FILE_BYTES, dotted, line_col, parse
+from kfsync.config.positions import dotted, line_col
+from kfsync.config.yamlsafe import MAX_FILE_BYTES, parse
 from kfsync.errors import ConfigError, UsageError
 
 VALID = (
