@@ -21,7 +21,9 @@ import hashlib
 import io
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kfsync.errors import AvatarError
@@ -200,8 +202,60 @@ def fingerprint_avatar(
     data = _read_source(path)
     digest = hashlib.sha256(data).hexdigest()
     known = _cached(cache, digest) if cache is not None else None
-    if known is not None:
-        return known
+    return known if known is not None else _made(data, digest, cache)
+
+
+def fingerprint_avatars(
+    paths: Iterable[Path], cache: FingerprintCache | None = None
+) -> dict[Path, AvatarPrint | AvatarError]:
+    """`fingerprint_avatar` for many files: each print, or why the file does not upload, in order.
+
+    Files the cache knows are done at once; the others are decoded in parallel
+    threads, one per CPU: Pillow lets go of the interpreter's lock while it
+    decodes, resizes and encodes, so a cold plan of many avatars runs on every core.
+    """
+    done: dict[Path, AvatarPrint | AvatarError] = {}
+    todo: list[tuple[Path, bytes, str]] = []
+    unique = list(dict.fromkeys(paths))
+    for path in unique:
+        try:
+            data = _read_source(path)
+        except AvatarError as exc:
+            done[path] = exc
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        known = _cached(cache, digest) if cache is not None else None
+        if known is not None:
+            done[path] = known
+        else:
+            todo.append((path, data, digest))
+
+    def made(item: tuple[Path, bytes, str]) -> AvatarPrint | AvatarError:
+        try:
+            return _made(item[1], item[2], cache)
+        except AvatarError as exc:
+            return exc
+
+    if len(todo) == 1:
+        done[todo[0][0]] = made(todo[0])
+    elif todo:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(todo), _cpus(), 8)) as pool:
+            for (path, _, _), result in zip(todo, pool.map(made, todo), strict=True):
+                done[path] = result
+    return {path: done[path] for path in unique}
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _made(data: bytes, digest: str, cache: FingerprintCache | None) -> AvatarPrint:
+    """Normalise a source file's bytes, fingerprint the upload, and keep both in the cache."""
     jpeg = _upload_bytes(data)
     found = AvatarPrint(digest, picture_hash(jpeg), hashlib.sha256(jpeg).hexdigest())
     if cache is not None:

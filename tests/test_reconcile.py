@@ -10,7 +10,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from kfsync import avatars
-from kfsync.avatars import AvatarPrint, fingerprint_avatar, load_avatar, picture_hash
+from kfsync.avatars import AvatarPrint, fingerprint_avatar, fingerprint_avatars, load_avatar, picture_hash
 from kfsync.config import load_config
 from kfsync.errors import AvatarError, ConfigError
 from kfsync.live import PictureCache
@@ -165,3 +165,20 @@ def test_the_cache_stores_and_reads_uploads_only_under_a_sha256_name(tmp_path: P
     assert cache.get_blob("../secret") is None
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
     assert PictureCache(None).get_blob("0" * 64) is None
+
+
+def test_many_avatars_fingerprinted_at_once_are_as_one_by_one_with_each_failure_its_own(
+    tmp_path: Path,
+) -> None:
+    paths = [picture(tmp_path / f"p{i}.png", i % 2) for i in range(6)]
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    cache = PictureCache(tmp_path / "cache")
+    found = fingerprint_avatars([*paths, tmp_path / "broken.png", tmp_path / "none.png", paths[0]], cache)
+    assert list(found) == [*paths, tmp_path / "broken.png", tmp_path / "none.png"]
+    for path in paths:
+        assert found[path] == fingerprint_avatar(path)
+    assert isinstance(found[tmp_path / "broken.png"], AvatarError)
+    assert "not a readable image" in str(found[tmp_path / "broken.png"])
+    assert isinstance(found[tmp_path / "none.png"], AvatarError)
+    again = fingerprint_avatars(paths, cache)  # all known now: the same, nothing decoded
+    assert again == {path: found[path] for path in paths}

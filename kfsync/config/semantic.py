@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar
+from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar, fingerprint_avatars
 from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
 from kfsync.errors import AvatarError, Problem
@@ -60,6 +60,13 @@ def resolve_avatar(value: str, base: Path, *, root: Path | None = None) -> Path:
             "leads outside the folder of the config file through a symbolic link; refused"
         )
     return target
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _globs(policy: dict[str, object], key: str) -> Iterator[tuple[FieldPath, str]]:
@@ -97,6 +104,7 @@ class _Checker:
         self.found = avatars
         self.problems: list[Problem] = []
         self.avatars_seen: dict[Path, str | None] = {}  # for this load only
+        self.ahead: dict[Path, AvatarPrint | AvatarError] = {}  #: fingerprinted in one batch
 
     def add(self, path: FieldPath, message: str, *, at_key: bool = False) -> None:
         self.problems.append(self.positions.problem(self.display, path, message, at_key=at_key))
@@ -166,13 +174,19 @@ class _Checker:
         for prefix, entry in _accounts(data):
             if entry.get("state") != "absent":
                 places.append((("accounts", prefix, "avatar"), entry.get("avatar")))
-        for path, value in places:
-            if isinstance(value, str) and value:
-                problem = self._avatar(value, check_files)
-                if problem:
-                    self.add(path, problem)
+        written = [(path, value) for path, value in places if isinstance(value, str) and value]
+        if check_files:  # all the files at once: those not known yet are decoded in parallel
+            targets = [self._target(value) for _, value in written]
+            self.ahead = fingerprint_avatars(
+                [t for t in targets if isinstance(t, Path) and _regular(t)], self.avatar_cache
+            )
+        for path, value in written:
+            problem = self._avatar(value, check_files)
+            if problem:
+                self.add(path, problem)
 
-    def _avatar(self, value: str, check_files: bool) -> str | None:
+    def _target(self, value: str) -> Path | str:
+        """The file an avatar value names, or why it is refused."""
         target = self.found.targets.get(value)
         if target is None:
             if self.root is None:
@@ -183,6 +197,12 @@ class _Checker:
             except AvatarPathError as exc:
                 return str(exc)
             self.found.targets[value] = target
+        return target
+
+    def _avatar(self, value: str, check_files: bool) -> str | None:
+        target = self._target(value)
+        if isinstance(target, str):
+            return target
         if not check_files:
             return None
         if target not in self.avatars_seen:
@@ -196,7 +216,10 @@ class _Checker:
                 return f"no such file {value} (paths are relative to the folder of the config file)"
             if not target.is_file():
                 return f"{value} is not a regular file"
-            self.found.prints[target] = fingerprint_avatar(target, self.avatar_cache)
+            found = self.ahead.get(target) or fingerprint_avatar(target, self.avatar_cache)
+            if isinstance(found, AvatarError):
+                raise found
+            self.found.prints[target] = found
         except OSError as exc:
             return f"{value}: cannot read it ({exc.strerror or exc})"
         except AvatarError as exc:
