@@ -8,6 +8,7 @@ which nothing ever reads; `remove_stale_temps` tidies such leftovers away.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import stat
@@ -78,8 +79,10 @@ def remove_stale_temps(folder: Path, name: str | None = None) -> int:
     return removed
 
 
+@functools.cache
 def _umask() -> int:
-    """The process umask (reading it means setting it; it is put back at once)."""
+    """The process umask, read once: reading it means setting it, which is not safe to repeat
+    while other threads create files (they would get the temporary mask)."""
     mask = os.umask(0o077)
     os.umask(mask)
     return mask

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kfsync import files
 from kfsync.files import STALE_AFTER, remove_stale_temps, write_atomic, write_atomic_bytes
 from kfsync.live import PictureCache
 
@@ -26,13 +27,19 @@ def test_bytes_and_text_are_written_exactly(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.bin", "b.txt", "sub"]
 
 
-def test_a_new_file_gets_the_umask_permissions_not_0600(tmp_path: Path) -> None:
-    old = os.umask(0o022)
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
+def test_a_new_file_gets_the_umask_permissions_not_0600(
+        tmp_path: Path, umask: int, expected: int) -> None:
+    old = os.umask(umask)
+    files._umask.cache_clear()  # the mask is read once per process; this test changes it
     try:
         write_atomic(tmp_path / "new.yaml", "x")
+        write_atomic_bytes(tmp_path / "new.bin", b"x")
     finally:
         os.umask(old)
-    assert mode(tmp_path / "new.yaml") == 0o644
+        files._umask.cache_clear()
+    assert mode(tmp_path / "new.yaml") == expected
+    assert mode(tmp_path / "new.bin") == expected
 
 
 def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:

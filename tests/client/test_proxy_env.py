@@ -1,4 +1,5 @@
-"""Proxies from the environment (HTTP(S)_PROXY, NO_PROXY) are honoured, though read once per client."""
+"""Proxies from the environment (HTTP(S)_PROXY, NO_PROXY) are honoured by API calls and picture
+downloads alike, though read once per client (per host, for downloads)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 
 from kfsync.client import KfClient, RetryPolicy
 from kfsync.errors import TransportError
+from kfsync.live import download_pictures
+
+PICTURE = b"\x89PNG\r\n\x1a\n" + b"a picture, as far as a download goes"
 
 
 class _Proxy(BaseHTTPRequestHandler):
@@ -21,9 +25,10 @@ class _Proxy(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append(self.path)
-        body = json.dumps({"kf_list": []}).encode()
+        picture = "/mmbiz_jpg/" in self.path
+        body = PICTURE if picture else json.dumps({"kf_list": []}).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "image/png" if picture else "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -78,3 +83,18 @@ def test_no_proxy_sends_calls_direct(
                   retry=RetryPolicy(attempts=1)) as client, pytest.raises(TransportError):
         client.list_accounts()
     assert seen == []
+
+
+def test_picture_downloads_go_through_the_proxy_unless_no_proxy_names_their_host(
+    proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    port = closed_port()
+    proxied = [f"http://127.0.0.1:{port}/mmbiz_jpg/{name}/0" for name in ("a", "b", "c")]
+    direct = f"http://localhost:{port}/mmbiz_jpg/d/0"
+    got = download_pictures([*proxied, direct], workers=2)
+    assert [got[url].data for url in proxied] == [PICTURE] * 3
+    assert got[direct].data is None  # straight to a closed port: nothing there
+    assert sorted(seen) == sorted(proxied)
