@@ -51,6 +51,18 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
+def use_proxy(proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch,
+              no_proxy: str | None = None) -> list[str]:
+    """Name the stand-in as HTTP_PROXY (and `no_proxy` as NO_PROXY); the request lines it sees."""
+    address, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", address)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if no_proxy is not None:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+    return seen
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -60,10 +72,7 @@ def closed_port() -> int:
 def test_calls_go_through_the_proxy_the_environment_names(
     proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    address, seen = proxy
-    monkeypatch.setenv("HTTP_PROXY", address)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    seen = use_proxy(proxy, monkeypatch)
     base = f"http://127.0.0.1:{closed_port()}"  # nothing listens there: only the proxy answers
     with KfClient(access_token="static-token-value", api_base=base) as client:
         assert client.list_accounts() == ()
@@ -75,9 +84,7 @@ def test_calls_go_through_the_proxy_the_environment_names(
 def test_no_proxy_sends_calls_direct(
     proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    address, seen = proxy
-    monkeypatch.setenv("HTTP_PROXY", address)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    seen = use_proxy(proxy, monkeypatch, no_proxy="127.0.0.1")
     base = f"http://127.0.0.1:{closed_port()}"
     with KfClient(access_token="static-token-value", api_base=base,
                   retry=RetryPolicy(attempts=1)) as client, pytest.raises(TransportError):
@@ -88,9 +95,7 @@ def test_no_proxy_sends_calls_direct(
 def test_picture_downloads_go_through_the_proxy_unless_no_proxy_names_their_host(
     proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    address, seen = proxy
-    monkeypatch.setenv("HTTP_PROXY", address)
-    monkeypatch.setenv("NO_PROXY", "localhost")
+    seen = use_proxy(proxy, monkeypatch, no_proxy="localhost")
     port = closed_port()
     proxied = [f"http://127.0.0.1:{port}/mmbiz_jpg/{name}/0" for name in ("a", "b", "c")]
     direct = f"http://localhost:{port}/mmbiz_jpg/d/0"
