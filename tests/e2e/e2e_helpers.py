@@ -14,15 +14,14 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cli_run import Run, run_main
 from PIL import Image, ImageDraw
 
-from kfsync.cli import main
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -78,17 +77,6 @@ def reencode(jpeg: bytes, quality: int) -> bytes:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class Run:
-    """One CLI run: its exit status and what it printed."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
 
 
 class Shop:
@@ -160,10 +148,7 @@ class Shop:
 
     def run(self, *args: str | os.PathLike[str]) -> Run:
         """`kfsync ARGS`, in-process; asserts no secret reached the output."""
-        self.capsys.readouterr()
-        code = main([os.fspath(a) for a in args])
-        captured = self.capsys.readouterr()
-        run = Run(code, captured.out, captured.err)
+        run = run_main(self.capsys, *args)
         self.assert_no_secret(run.text)
         return run
 

@@ -289,24 +289,3 @@ class EmulatorProcess:
 # --------------------------------------------------------------------------- the CLI in-process
 
 
-@dataclass(frozen=True)
-class Run:
-    """One CLI run: its exit status and what it printed."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-def run_main(capsys: Any, *args: str | os.PathLike[str]) -> Run:
-    """`kfsync ARGS` in this process (`capsys` is pytest's fixture), to the end."""
-    from kfsync.cli import main
-
-    capsys.readouterr()
-    code = main([os.fspath(a) for a in args])
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)

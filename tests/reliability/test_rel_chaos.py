@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from cli_run import run_main
 from rel_fixtures import Workspace
 from rel_helpers import (
     CHAOS_KINDS,
     assert_live_matches,
     assert_no_duplicates,
-    run_main,
     wanted_accounts,
     write_shop,
 )

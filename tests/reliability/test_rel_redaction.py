@@ -19,16 +19,15 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from cli_run import Run, run_main
 from rel_helpers import (
     ADD_PATH,
     LIST_PATH,
     TOKEN_PATH,
     EmulatorProcess,
-    Run,
     free_port,
     kf,
     picture,
-    run_main,
 )
 
 from kfsync.emulator import DEFAULT_APPID

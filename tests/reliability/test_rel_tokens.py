@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import requests
+from cli_run import run_main
 from rel_fixtures import Workspace
-from rel_helpers import CLASSIC_TOKEN_PATH, TOKEN_PATH, run_main, wanted_accounts, write_shop
+from rel_helpers import CLASSIC_TOKEN_PATH, TOKEN_PATH, wanted_accounts, write_shop
 
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator

@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_run import Run, run_main
 from PIL import Image, ImageDraw
 
-from kfsync.cli import main
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -148,15 +148,6 @@ def assert_inert_markdown(markdown: str) -> None:
 # ---------------------------------------------------------------------- the CLI
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
 
 
 def assert_one_line_error(run: Run, *, code: int = 1) -> str:
@@ -215,10 +206,7 @@ class Shop:
 
     def run(self, *args: str | os.PathLike[str]) -> Run:
         """`kfsync ARGS` in-process; no secret, no traceback, no raw escape in what it printed."""
-        self.capsys.readouterr()
-        code = main([os.fspath(a) for a in args])
-        captured = self.capsys.readouterr()
-        run = Run(code, captured.out, captured.err)
+        run = run_main(self.capsys, *args)
         for secret in self.secrets:
             assert secret not in run.text
         assert "Traceback" not in run.text
