@@ -176,15 +176,17 @@ def read_and_plan(
 
 
 def planned(declared: Declared, live: LiveState) -> Prepared:
+    """The plan from the declared side and a live side already read."""
     return Prepared(declared, live, plan(declared.desired, live, declared.config.policy))
 
 
 class Reading:
     """The live side of a config, read in a thread of its own by a client of its own.
 
-    `start_reading` begins at once (the client, its token, `getkflist` and the
-    pictures worth comparing), so that the network's round trips overlap what
-    the caller does meanwhile: fingerprinting avatars, loading the renderers.
+    `start_reading` begins at once, once the config is known to be valid (the
+    client, its token, `getkflist` and the pictures worth comparing), so that
+    the network's round trips overlap what the caller does meanwhile: building
+    the declared side, loading the planner and the renderers.
     `result()` waits and returns the client (for apply's calls) and what was
     read, or raises what went wrong.  Leaving the `with` block closes the
     client, at once or, if the thread is still at work, when it ends.
