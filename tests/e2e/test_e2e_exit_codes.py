@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import signal
 import threading
-import time
+from typing import Any
 
 import pytest
 from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
+from kfsync import apply as apply_module
 from kfsync.apply import Applier
 from kfsync.plan import Change
 
@@ -174,14 +176,21 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     shop.write_config({f"agent{i}": {"nickname": f"Agent {i}"} for i in range(6)})
     real = Applier._call
     started: list[str] = []
+    waiting_for_calls_sent = threading.Event()  # the applier has taken the interruption
+    real_as_completed = concurrent.futures.as_completed
+
+    def as_completed(futures: Any) -> Any:
+        waiting_for_calls_sent.set()
+        return real_as_completed(futures)
 
     def interrupting(self: Applier, change: Change) -> None:
         started.append(change.account)
         if len(started) == 3:  # Ctrl-C reaches the main thread while this call is under way
             signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-            time.sleep(0.05)
+            assert waiting_for_calls_sent.wait(30)
         real(self, change)
 
+    monkeypatch.setattr(apply_module, "as_completed", as_completed)
     monkeypatch.setattr(Applier, "_call", interrupting)
     result = shop.apply("--auto-approve", "--parallelism", "2", "--format", "json")
     assert result.code == 130, result.text
