@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import point_cli_at
 from e2e_helpers import Shop
 
 from kfsync.client import KfClient, RetryPolicy
@@ -21,16 +22,7 @@ from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
          capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Shop:
     """An empty shop folder, with the environment pointed at the (reset) emulator."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
-    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
-    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
-    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    point_cli_at(monkeypatch, emulator.base_url, tmp_path)
     folder = tmp_path / "shop"
     folder.mkdir()
     return Shop(folder, emulator, capsys, sent_tokens)

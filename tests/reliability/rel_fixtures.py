@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_run import point_cli_at
 
 from kfsync.client import RetryPolicy
-from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.emulator import Emulator
 
 #: Attempts per call in the chaos tests: a call faulted that many times in a row (0.2**10) never happens.
 PATIENT_ATTEMPTS = 10
@@ -43,16 +44,7 @@ class Workspace:
 @pytest.fixture
 def workspace(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """The environment pointed at the (reset, clock-frozen) shared emulator, with a private cache."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
-    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
-    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
-    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    point_cli_at(monkeypatch, emulator.base_url, tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     folder = tmp_path / "shop"
     folder.mkdir()

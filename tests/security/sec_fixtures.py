@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import point_cli_at
 from sec_helpers import OPENS, TOKEN_ANSWER, TOKEN_PATH, OpenLog, Shop, StandIn, body, serving
 
-from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -38,15 +39,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def shop(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
          capsys: pytest.CaptureFixture[str]) -> Shop:
     """An empty shop folder, the environment pointed at the (reset) emulator."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
-    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
-    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
-    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(home))
+    point_cli_at(monkeypatch, emulator.base_url, tmp_path)
     folder = tmp_path / "shop"
     folder.mkdir()
     return Shop(folder, emulator, capsys)

@@ -1,10 +1,13 @@
-"""One run of the CLI in this process, for the test helpers of every folder."""
+"""The CLI for the test helpers of every folder: its environment, and one run in this process."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,21 @@ def run_main(capsys: Any, *args: str | os.PathLike[str]) -> Run:
     code = main([os.fspath(a) for a in args])
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
+
+
+def point_cli_at(monkeypatch: Any, api_base: str, folder: Path) -> Path:
+    """Give the CLI the emulator's credentials and `folder`'s own home and cache; its cache folder.
+
+    Settings from outside (a token, a token mode, NO_COLOR, a step summary) are removed.
+    """
+    home = folder / "home"
+    home.mkdir()
+    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
+    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
+    monkeypatch.setenv("KFSYNC_API_BASE", api_base)
+    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(folder / "cache"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    return folder / "cache"
