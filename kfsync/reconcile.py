@@ -156,6 +156,17 @@ def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list
     return pick
 
 
+def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None) -> LiveState:
+    """The live side of `config`: one `getkflist` and the pictures worth comparing."""
+    check_appid(config, client)
+    return read_live(
+        client,
+        now=int(time.time()) if now is None else now,
+        picture_urls=_worth_comparing(config),
+        cache=cache,
+    )
+
+
 def read_and_plan(
     declared: Declared,
     client: KfClient,
@@ -164,15 +175,7 @@ def read_and_plan(
     now: int | None = None,
 ) -> Prepared:
     """One `getkflist`, the pictures worth comparing, and the plan."""
-    config = declared.config
-    check_appid(config, client)
-    live = read_live(
-        client,
-        now=int(time.time()) if now is None else now,
-        picture_urls=_worth_comparing(config),
-        cache=cache,
-    )
-    return planned(declared, live)
+    return planned(declared, _live_side(declared.config, client, cache, now))
 
 
 def planned(declared: Declared, live: LiveState) -> Prepared:
@@ -208,13 +211,7 @@ class Reading:
             from kfsync.client import KfClient
 
             client = self._client = KfClient()
-            check_appid(config, client)
-            self._live = read_live(
-                client,
-                now=int(time.time()) if now is None else now,
-                picture_urls=_worth_comparing(config),
-                cache=cache,
-            )
+            self._live = _live_side(config, client, cache, now)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
         finally:
