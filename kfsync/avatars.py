@@ -186,7 +186,7 @@ class AvatarPrint:
 
     digest: str  #: sha256 of the source file, hex
     phash: str  #: picture_hash of the normalised JPEG
-    upload: str = ""  #: sha256 of the normalised JPEG, hex
+    upload: str  #: sha256 of the normalised JPEG, hex
 
 
 def fingerprint_avatar(
@@ -199,10 +199,10 @@ def fingerprint_avatar(
     already normalised into an upload with this fingerprint, and nothing is
     decoded.  The upload itself is kept in the cache too, for `load_avatar`.
     """
-    data = _read_source(path)
-    digest = hashlib.sha256(data).hexdigest()
-    known = _cached(cache, digest) if cache is not None else None
-    return known if known is not None else _made(data, digest, cache)
+    found = fingerprint_avatars([Path(path)], cache)[Path(path)]
+    if isinstance(found, AvatarError):
+        raise found
+    return found
 
 
 def fingerprint_avatars(
