@@ -84,9 +84,10 @@ class Ci:
     def seed(self, *accounts: dict[str, Any]) -> None:
         self.emulator.admin.seed(accounts=list(accounts))
 
-    def plan(self, *args: str) -> Run:
-        """`kfsync plan -c accounts/kfsync.yaml --comment ARGS`; asserts no secret was printed."""
-        run = run_main(self.capsys, "plan", "-c", self.config, "--comment", *args)
+    def plan(self, *args: str, debug: bool = False) -> Run:
+        """`kfsync [-vv --debug] plan -c accounts/kfsync.yaml --comment ARGS`; no secret may be printed."""
+        logs = ("-vv", "--debug") if debug else ()
+        run = run_main(self.capsys, *logs, "plan", "-c", self.config, "--comment", *args)
         self.assert_no_secret(run.text)
         return run
 

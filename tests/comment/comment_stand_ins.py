@@ -188,7 +188,7 @@ class GitHubStandIn(StandIn):
         if listing and request.method == "POST":
             body = _json(request)["body"]
             if len(body) > self.max_body:
-                return Reply(422, {"message": "Validation Failed: body is too long (maximum is 65536 characters)"})
+                return Reply(422, {"message": "Validation Failed: body is too long (maximum is 65536)"})
             made = self._add(listing[1], int(listing[2]), body, login)
             return Reply(201, {k: v for k, v in made.items() if k != "issue"})
         one = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", path)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import cmarkgfm
-from cmarkgfm.cmark import Options
+import cmarkgfm  # type: ignore[import-untyped]
+from cmarkgfm.cmark import Options  # type: ignore[import-untyped]
 
 
 def to_html(markdown: str) -> str:
-    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    html: str = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    return html
 
 
 class _Reader(HTMLParser):
