@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 WORKFLOW_BOT = "github-actions[bot]"
+#: The status of a fault that closes the connection without answering.
+DROP = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class StandIn:
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 request = Request(self.command, parts.path, query, dict(self.headers.items()), body)
                 reply = stand_in.answer(request)
+                if reply.status == DROP:
+                    self.close_connection = True  # no answer at all: the request may have been done
+                    return
                 data = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
@@ -104,7 +109,7 @@ class StandIn:
 
     def fault(self, path: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
               body: Any = None, method: str | None = None) -> None:
-        """The next `times` requests whose path contains `path` answer `status` instead."""
+        """The next `times` requests whose path contains `path` answer `status` (DROP: none) instead."""
         with self.lock:
             self.faults.append(Fault(path, status, headers or {}, body, times, method))
 

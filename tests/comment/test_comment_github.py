@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from comment_fixtures import GITHUB_TOKEN, HEAD, NUMBER, REPOSITORY, SERVER, Ci
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
+from comment_stand_ins import DROP, WORKFLOW_BOT, GitHubStandIn
 from gfm_html import images, text
 
 from kfsync.emulator import DEFAULT_WECHAT_ID
@@ -373,3 +373,43 @@ def test_a_comment_too_long_for_github_is_cut_and_says_so(github: Ci,
     assert len(body) <= 3000
     assert "run `kfsync plan --format json` for the full plan" in body
     assert GITHUB_TOKEN not in body
+
+
+def test_a_lost_answer_is_retried_for_reads_but_a_comment_is_not_posted_twice(
+        github: Ci, github_api: GitHubStandIn) -> None:
+    github_api.fault("/comments", DROP, method="GET")
+    github.write_config({"alice": {"nickname": "Alice"}})
+    assert github.plan().code == 0
+    assert len(github.sleeps) == 1
+    github_api.comments.clear()
+    github_api.fault("/comments", DROP, method="POST")
+    run = github.plan()
+    assert run.code == 1
+    assert "no answer from GitHub" in run.err
+    assert "it may have been done" in run.err
+    assert len(github_api.calls("POST", r"/repos/.*/comments")) == 2  # one per run, never resent
+
+
+def test_an_internal_error_is_said_in_the_comment_and_keeps_its_exit_code(
+        github: Ci, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kfsync.reconcile.planned", broken)
+    github.write_config({"alice": {"nickname": "Alice"}})
+    run = github.plan()
+    assert run.code == 70
+    [body] = bodies(github)
+    assert "internal error: RuntimeError; rerun with --debug and report it" in text(body)
+
+
+def test_out_still_saves_the_plan_and_markdown_on_stdout_has_no_footer(github: Ci, tmp_path: Path) -> None:
+    github.write_config({"alice": {"nickname": "Alice"}})
+    saved = tmp_path / "plan.json"
+    run = github.plan("--out", str(saved), "--format", "markdown")
+    assert run.code == 0
+    assert json.loads(saved.read_text())["changes"]
+    assert run.out.startswith(MARKER)
+    assert "Planned for commit" not in run.out
+    [body] = bodies(github)
+    assert body.startswith(run.out)
