@@ -44,7 +44,7 @@ class Commenting:
         """Post the plan, `markdown(pictures)`; says what was done, for the log."""
         self.wechat_id = wechat_id
         self.posted = True
-        folder = self.config_path.absolute().parent
+        folder = self.config_path.resolve().parent  # where the plan's avatar paths start
 
         def render(found: Comment | None) -> str:
             return markdown(self.platform.pictures(folder, found.body if found else ""))

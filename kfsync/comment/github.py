@@ -7,7 +7,8 @@ its web address (`GITHUB_REPOSITORY`, `GITHUB_SERVER_URL`, `GITHUB_WORKSPACE`
 for the avatars' paths), and the token in `GITHUB_TOKEN`, which the workflow
 passes in (`env: GITHUB_TOKEN: ${{ github.token }}`) with the permission
 `pull-requests: write`.  The workflow's token cannot ask `GET /user` who it is;
-its comments are by `github-actions[bot]`.
+its comments are by `github-actions[bot]`.  Nor can a GitHub App's installation
+token, whose comments are by `APP-SLUG[bot]`: `KFSYNC_GITHUB_AUTHOR` says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from kfsync.render.thumbnails import PictureUrl
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 #: Who the workflow's own token writes as; `GET /user` is not open to it.
 WORKFLOW_BOT = "github-actions[bot]"
+#: The login a token that cannot call `GET /user` writes as, when it is not WORKFLOW_BOT.
+AUTHOR_VARIABLE = "KFSYNC_GITHUB_AUTHOR"
 API_VERSION = "2022-11-28"
 #: GitHub's own limit on a comment's body, in characters.
 LIMIT = 65_536
@@ -70,6 +73,7 @@ def from_environment(env: Mapping[str, str]) -> GitHub | None:
         head=commit_sha(head.get("sha") if isinstance(head, dict) else None),
         web=f"{checked_base(server, 'GITHUB_SERVER_URL')}/{repository}",
         workspace=Path(workspace) if workspace else None,
+        author=env.get(AUTHOR_VARIABLE, "").strip() or WORKFLOW_BOT,
     )
 
 
@@ -80,7 +84,7 @@ class GitHub:
     limit = LIMIT
 
     def __init__(self, rest: Rest, *, repository: str, number: int, head: str | None, web: str,
-                 workspace: Path | None) -> None:
+                 workspace: Path | None, author: str = WORKFLOW_BOT) -> None:
         self.rest = rest
         self.repository = repository
         self.number = number
@@ -88,6 +92,7 @@ class GitHub:
         self.place = f"pull request #{number}"
         self._web = web
         self._workspace = workspace
+        self._author = author  #: who the token writes as, if it cannot ask
 
     def comments(self) -> Iterator[Comment]:
         """Every comment, oldest first, following the `Link: <…>; rel="next"` header."""
@@ -113,7 +118,7 @@ class GitHub:
         answer = self.rest.request("GET", "/user", what="ask GitHub who GITHUB_TOKEN is", allow=(403,))
         login = answer.data.get("login") if isinstance(answer.data, dict) else None
         if answer.status == 403 or not isinstance(login, str):
-            return WORKFLOW_BOT  # "Resource not accessible by integration": the workflow's token
+            return self._author  # "Resource not accessible by integration": an installation token
         return login
 
     def create(self, body: str) -> Comment:

@@ -142,7 +142,7 @@ class Rest:
             return _Failed(str(exc), 0.0 if method in _IDEMPOTENT else None)
         status = response.status_code
         log.debug("%s %s %s -> %d", self.host.name, method, urlsplit(url).path, status)
-        allowed = status in allow and _rate_limit_wait(status, response.headers, "") is None
+        allowed = status in allow and _rate_limit_wait(status, response.headers, _message(raw)) is None
         if 200 <= status < 300 or allowed:
             try:
                 return Answer(status, json.loads(raw.decode("utf-8")) if raw.strip() else None,

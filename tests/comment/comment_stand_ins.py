@@ -156,7 +156,9 @@ class GitHubStandIn(StandIn):
     def __init__(self) -> None:
         super().__init__()
         self.comments: dict[int, dict[str, Any]] = {}  #: id -> comment, with "issue"
-        self.tokens: dict[str, str | None] = {}  #: token -> its login; None: the workflow's token
+        self.tokens: dict[str, str] = {}  #: token -> the login it writes as
+        #: tokens of integrations (the workflow's, a GitHub App's), which `GET /user` refuses
+        self.integrations: set[str] = set()
         self.max_body = 65_536
 
     def add_comment(self, repository: str, number: int, body: str, login: str) -> int:
@@ -180,9 +182,9 @@ class GitHubStandIn(StandIn):
         token = auth.removeprefix("Bearer ")
         if not auth.startswith("Bearer ") or token not in self.tokens:
             return Reply(401, {"message": "Bad credentials"})
-        login = self.tokens[token] or WORKFLOW_BOT
+        login = self.tokens[token]
         if path == "/user" and request.method == "GET":
-            if self.tokens[token] is None:
+            if token in self.integrations:
                 return Reply(403, {"message": "Resource not accessible by integration"})
             return Reply(200, {"login": login, "id": 1})
         listing = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path)

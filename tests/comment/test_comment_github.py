@@ -413,3 +413,18 @@ def test_out_still_saves_the_plan_and_markdown_on_stdout_has_no_footer(github: C
     assert "Planned for commit" not in run.out
     [body] = bodies(github)
     assert body.startswith(run.out)
+
+
+def test_a_github_app_token_finds_its_comments_by_the_login_it_is_given(
+        github: Ci, github_api: GitHubStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    github_api.tokens["ghs_apptoken0123456789"] = "shop-app[bot]"
+    github_api.integrations.add("ghs_apptoken0123456789")  # an installation token: GET /user is refused
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_apptoken0123456789")
+    monkeypatch.setenv("KFSYNC_GITHUB_AUTHOR", "shop-app[bot]")
+    github.token = "ghs_apptoken0123456789"
+    workflow = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby the workflow", WORKFLOW_BOT)
+    app = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby the app", "shop-app[bot]")
+    github.write_config({"alice": {"nickname": "Alice"}})
+    assert github.plan().code == 0
+    assert github_api.comments[workflow]["body"] == MARKER + "\nby the workflow"
+    assert "Plan: 1 to add" in github_api.comments[app]["body"]
