@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import requests
 
-from kfsync.comment.platform import Comment, commit_sha, read_json, required
+from kfsync.comment.platform import Comment, commit_sha, page_of, read_json, required
 from kfsync.comment.rest import CommentError, Host, Rest, checked_base
 from kfsync.render.thumbnails import PictureUrl
 
@@ -101,14 +101,9 @@ class GitHub:
         seen: set[str] = set()
         while target is not None and len(seen) < MAX_PAGES:
             seen.add(target)
-            answer = self.rest.request("GET", target, params=params,
-                                       what=f"list the comments of {self.place}")
-            if not isinstance(answer.data, list):
-                raise CommentError(f"cannot list the comments of {self.place}: the answer is not a list")
-            for item in answer.data:
-                found = _comment(item)
-                if found is not None:
-                    yield found
+            what = f"list the comments of {self.place}"
+            answer = self.rest.request("GET", target, params=params, what=what)
+            yield from page_of(answer.data, what, _comment)
             target = _next_link(answer.headers.get("Link", ""))
             params = None  # the next link carries them
             if target in seen:

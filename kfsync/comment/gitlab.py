@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kfsync.comment.platform import Comment, commit_sha, required
+from kfsync.comment.platform import Comment, commit_sha, page_of, required
 from kfsync.comment.rest import CommentError, Host, Rest, checked_base
 from kfsync.errors import KfsyncError
 from kfsync.render.thumbnails import PictureUrl
@@ -80,15 +80,11 @@ class GitLab:
         pages = 0
         while page and pages < MAX_PAGES:
             pages += 1
+            what = f"list the notes of {self.place}"
             answer = self.rest.request(
-                "GET", self._notes, what=f"list the notes of {self.place}",
+                "GET", self._notes, what=what,
                 params={"per_page": str(PER_PAGE), "page": page, "sort": "asc", "order_by": "created_at"})
-            if not isinstance(answer.data, list):
-                raise CommentError(f"cannot list the notes of {self.place}: the answer is not a list")
-            for item in answer.data:
-                found = _note(item)
-                if found is not None:
-                    yield found
+            yield from page_of(answer.data, what, _note)
             following = answer.headers.get("X-Next-Page", "").strip()
             page = following if following.isascii() and following.isdigit() and following != page else None
 

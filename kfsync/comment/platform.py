@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,3 +91,13 @@ def read_json(path: str, variable: str, limit: int = 64 * 1024 * 1024) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise CommentError(f"--comment: {variable} {path} is not a JSON document") from None
+
+
+def page_of(data: Any, what: str, parse: Callable[[Any], Comment | None]) -> Iterator[Comment]:
+    """The comments of one page of an answer, each item parsed by `parse` (None: not one to consider)."""
+    if not isinstance(data, list):
+        raise CommentError(f"cannot {what}: the answer is not a list")
+    for item in data:
+        found = parse(item)
+        if found is not None:
+            yield found

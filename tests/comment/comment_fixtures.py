@@ -100,14 +100,20 @@ class Ci:
         return sum(1 for r in self.stand_in.requests if self.token in json.dumps(r.headers))
 
 
-def _clean(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path) -> list[float]:
+def _in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
+           variables: dict[str, str]) -> tuple[Path, list[float]]:
+    """The CLI pointed at the emulator, in a CI job with `variables`; the checkout, the retry delays."""
     point_cli_at(monkeypatch, emulator.base_url, tmp_path)
     for variable in CI_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+    root = tmp_path / "checkout"
+    root.mkdir()
+    for variable, value in {**variables, "GITHUB_WORKSPACE": str(root)}.items():
+        monkeypatch.setenv(variable, value)
     sleeps: list[float] = []
     monkeypatch.setattr("kfsync.comment.rest.RetryPolicy",
                         lambda **kw: RetryPolicy(**kw, sleep=sleeps.append))
-    return sleeps
+    return root, sleeps
 
 
 @pytest.fixture
@@ -131,18 +137,14 @@ def gitlab_api() -> Iterator[GitLabStandIn]:
 def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
     """A `pull_request` workflow run for pull request #7 of octo/shop."""
-    sleeps = _clean(monkeypatch, emulator, tmp_path)
-    root = tmp_path / "checkout"
-    root.mkdir()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"action": "synchronize", "number": NUMBER,
                                  "pull_request": {"number": NUMBER, "head": {"sha": HEAD}}}))
-    for variable, value in {
+    root, sleeps = _in_ci(monkeypatch, emulator, tmp_path, {
         "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
         "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_api.base_url,
-        "GITHUB_SERVER_URL": SERVER, "GITHUB_WORKSPACE": str(root), "GITHUB_TOKEN": GITHUB_TOKEN,
-    }.items():
-        monkeypatch.setenv(variable, value)
+        "GITHUB_SERVER_URL": SERVER, "GITHUB_TOKEN": GITHUB_TOKEN,
+    })
     return Ci(root, emulator, github_api, GITHUB_TOKEN, capsys, sent_tokens, sleeps)
 
 
@@ -150,12 +152,8 @@ def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkey
 def gitlab(emulator: Emulator, gitlab_api: GitLabStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
     """A merge request pipeline for merge request !5 of project 42."""
-    sleeps = _clean(monkeypatch, emulator, tmp_path)
-    root = tmp_path / "checkout"
-    root.mkdir()
-    for variable, value in {
+    root, sleeps = _in_ci(monkeypatch, emulator, tmp_path, {
         "GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": str(IID), "CI_PROJECT_ID": PROJECT,
         "CI_API_V4_URL": gitlab_api.base_url, "KFSYNC_GITLAB_TOKEN": GITLAB_TOKEN, "CI_COMMIT_SHA": HEAD,
-    }.items():
-        monkeypatch.setenv(variable, value)
+    })
     return Ci(root, emulator, gitlab_api, GITLAB_TOKEN, capsys, sent_tokens, sleeps)

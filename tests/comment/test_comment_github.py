@@ -75,13 +75,21 @@ def test_a_spoofed_marker_by_someone_else_is_never_edited(github: Ci, github_api
     assert [c["user"]["login"] for c in comments(github)] == ["mallory", WORKFLOW_BOT]  # type: ignore[index]
 
 
-def test_a_personal_token_finds_its_comments_by_its_own_login(github: Ci, github_api: GitHubStandIn,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    github_api.tokens["ghp_personal0123456789"] = "shopbot"
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_personal0123456789")
-    github.token = "ghp_personal0123456789"
+@pytest.mark.parametrize(("token", "login", "integration"), [
+    ("ghp_personal0123456789", "shopbot", False),  # GET /user says who it is
+    ("ghs_apptoken0123456789", "shop-app[bot]", True),  # a GitHub App's: KFSYNC_GITHUB_AUTHOR says
+], ids=["personal-token", "github-app-token"])
+def test_another_token_finds_its_own_comment_not_the_workflows(
+        github: Ci, github_api: GitHubStandIn, monkeypatch: pytest.MonkeyPatch,
+        token: str, login: str, integration: bool) -> None:
+    github_api.tokens[token] = login
+    if integration:
+        github_api.integrations.add(token)
+        monkeypatch.setenv("KFSYNC_GITHUB_AUTHOR", login)
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    github.token = token
     bot = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby the workflow", WORKFLOW_BOT)
-    mine = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby shopbot", "shopbot")
+    mine = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby " + login, login)
     github.write_config({"alice": {"nickname": "Alice"}})
     assert github.plan().code == 0
     assert github_api.comments[bot]["body"] == MARKER + "\nby the workflow"
@@ -413,18 +421,3 @@ def test_out_still_saves_the_plan_and_markdown_on_stdout_has_no_footer(github: C
     assert "Planned for commit" not in run.out
     [body] = bodies(github)
     assert body.startswith(run.out)
-
-
-def test_a_github_app_token_finds_its_comments_by_the_login_it_is_given(
-        github: Ci, github_api: GitHubStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
-    github_api.tokens["ghs_apptoken0123456789"] = "shop-app[bot]"
-    github_api.integrations.add("ghs_apptoken0123456789")  # an installation token: GET /user is refused
-    monkeypatch.setenv("GITHUB_TOKEN", "ghs_apptoken0123456789")
-    monkeypatch.setenv("KFSYNC_GITHUB_AUTHOR", "shop-app[bot]")
-    github.token = "ghs_apptoken0123456789"
-    workflow = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby the workflow", WORKFLOW_BOT)
-    app = github_api.add_comment(REPOSITORY, NUMBER, MARKER + "\nby the app", "shop-app[bot]")
-    github.write_config({"alice": {"nickname": "Alice"}})
-    assert github.plan().code == 0
-    assert github_api.comments[workflow]["body"] == MARKER + "\nby the workflow"
-    assert "Plan: 1 to add" in github_api.comments[app]["body"]
