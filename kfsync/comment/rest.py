@@ -31,9 +31,8 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from kfsync import __version__
 from kfsync.client.config import checked_api_base
-from kfsync.client.transport import RetryPolicy, _root_cause
+from kfsync.client.transport import USER_AGENT, RetryPolicy, _root_cause
 from kfsync.errors import KfsyncError
 from kfsync.redact import redact, register_secret
 from kfsync.render.common import visible
@@ -47,7 +46,6 @@ MAX_WAIT = 60.0
 #: Seconds to connect and between reads, and for a whole request, answer included.
 TIMEOUT = (10.0, 30.0)
 DEADLINE = 60.0
-USER_AGENT = f"kfsync/{__version__} (+python-requests)"
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "HEAD"})
 
 
@@ -128,12 +126,13 @@ class Rest:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        deadline = time.monotonic() + DEADLINE
         try:
             response = self._session.request(
                 method, url, params=params, data=data, files=files, headers=headers,
                 timeout=TIMEOUT, stream=True, allow_redirects=False, **self._environment)
             try:
-                raw = _read(response, time.monotonic() + DEADLINE)
+                raw = _read(response, deadline)
             finally:
                 response.close()
         except requests.RequestException as exc:
