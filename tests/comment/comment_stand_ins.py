@@ -41,7 +41,7 @@ class Fault:
     path: str  #: a substring of the request path
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
+    body: Any = None  #: sent as JSON, or as it is if bytes
     times: int = 1
     method: str | None = None
 
@@ -79,7 +79,8 @@ class StandIn:
                 if reply.status == DROP:
                     self.close_connection = True  # no answer at all: the request may have been done
                     return
-                data = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+                data = reply.body if isinstance(reply.body, bytes) else (
+                    b"" if reply.body is None else json.dumps(reply.body).encode("utf-8"))
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
