@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
 from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
-from kfsync.errors import ExitCode, KfsyncError
-from kfsync.redact import redact
+from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
     from kfsync.comment import Commenting
@@ -60,18 +60,10 @@ def command(
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
-    args = (config_path, fmt, out, detailed_exitcode, allow_delete, no_color, cache_dir)
-    commenting = _start_commenting(config_path) if comment else None
-    if commenting is None:
-        return _plan(*args, None)
-    try:
-        return _plan(*args, commenting)
-    except Exception as exc:
-        if not commenting.posted:
-            _comment_failure(commenting, exc)
-        raise
-    finally:
-        commenting.close()
+    commenting = start_commenting(config_path) if comment else None
+    with failures_commented(commenting):
+        return _plan(config_path, fmt, out, detailed_exitcode, allow_delete, no_color, cache_dir,
+                     commenting)
 
 
 def _plan(
@@ -113,7 +105,8 @@ def _plan(
         save_plan(out, prepared)
         click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
     if commenting is not None:
-        _comment_plan(commenting, prepared.plan, refused)
+        comment_plan(commenting, prepared.plan.wechat_id, refused,
+                     lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False, pictures))
     if refused is not None:
         raise refused
     if detailed_exitcode and not prepared.plan.empty:
@@ -134,45 +127,6 @@ def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool
         plan, limit=MAX_CHARS - len(note), pictures=pictures).split("\n", 1)
     headline, rest = rest.split("\n", 1)
     return f"{marker_line}\n{headline}\n{note}{rest}"
-
-
-def _start_commenting(config_path: Path) -> Commenting | None:
-    from kfsync.comment import NOT_IN_REQUEST, start
-
-    commenting = start(config_path)
-    if commenting is None:
-        click.echo(NOT_IN_REQUEST, err=True)
-    return commenting
-
-
-def _comment_plan(commenting: Commenting, plan: Plan, refused: SafetyError | None) -> None:
-    """Post the plan; when posting fails on a refused plan, say so and keep the refusal's exit code."""
-
-    def markdown(pictures: PictureUrl | None) -> str:
-        return _with_refusal(plan, "markdown", refused, False, pictures)
-
-    try:
-        click.echo(commenting.planned(plan.wechat_id, markdown), err=True)
-    except KfsyncError as exc:
-        if refused is None:
-            raise
-        _error_line(str(exc))
-
-
-def _comment_failure(commenting: Commenting, exc: Exception) -> None:
-    """Say in the comment that the plan failed; the run keeps its own error and exit code."""
-    if isinstance(exc, KfsyncError):
-        error = str(exc)
-    else:
-        error = f"internal error: {type(exc).__name__}; rerun with --debug and report it"
-    try:
-        click.echo(commenting.failed(redact(error)), err=True)
-    except KfsyncError as comment_error:
-        _error_line(str(comment_error))
-
-
-def _error_line(message: str) -> None:
-    click.echo(f"kfsync: error: {redact(message)}", err=True)
 
 
 def _append_step_summary(path: Path, markdown: str) -> None:
