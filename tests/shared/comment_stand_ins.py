@@ -15,8 +15,6 @@ import email.policy
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -287,11 +285,3 @@ def _multipart_file(request: Request) -> tuple[str, bytes]:
             assert isinstance(payload, bytes)
             return str(part.get_filename()), payload
     raise AssertionError("no file part")
-
-
-@contextmanager
-def serving(stand_in: StandIn) -> Iterator[StandIn]:
-    try:
-        yield stand_in
-    finally:
-        stand_in.close()
