@@ -54,28 +54,20 @@ def test_an_answer_past_the_deadline_is_given_up(github: Ci, monkeypatch: pytest
     assert len(github.sleeps) == 3  # a read: tried again, within the bound
 
 
-@pytest.mark.parametrize(("variable", "value", "says"), [
-    ("GITHUB_REPOSITORY", "not a repository", "is not OWNER/NAME"),
-    ("GITHUB_EVENT_PATH", "/nonexistent/event.json", "cannot read GITHUB_EVENT_PATH"),
-    ("GITHUB_SERVER_URL", "http://github.example", "GITHUB_SERVER_URL"),
+@pytest.mark.parametrize(("platform", "variable", "value", "says"), [
+    ("github", "GITHUB_REPOSITORY", "not a repository", "is not OWNER/NAME"),
+    ("github", "GITHUB_EVENT_PATH", "/nonexistent/event.json", "cannot read GITHUB_EVENT_PATH"),
+    ("github", "GITHUB_SERVER_URL", "http://github.example", "GITHUB_SERVER_URL"),
+    ("gitlab", "CI_MERGE_REQUEST_IID", "5; rm", "is not a number"),
+    ("gitlab", "CI_PROJECT_ID", "", "CI_PROJECT_ID is not set"),
+    ("gitlab", "CI_API_V4_URL", "http://gitlab.example/api/v4", "CI_API_V4_URL"),
 ])
-def test_a_bad_github_variable(github: Ci, monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
-                               says: str) -> None:
+def test_a_bad_ci_variable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, platform: str,
+                           variable: str, value: str, says: str) -> None:
+    ci: Ci = request.getfixturevalue(platform)
     monkeypatch.setenv(variable, value)
-    assert says in failed(github)
-    assert not github.stand_in.requests
-
-
-@pytest.mark.parametrize(("variable", "value", "says"), [
-    ("CI_MERGE_REQUEST_IID", "5; rm", "is not a number"),
-    ("CI_PROJECT_ID", "", "CI_PROJECT_ID is not set"),
-    ("CI_API_V4_URL", "http://gitlab.example/api/v4", "CI_API_V4_URL"),
-])
-def test_a_bad_gitlab_variable(gitlab: Ci, monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
-                               says: str) -> None:
-    monkeypatch.setenv(variable, value)
-    assert says in failed(gitlab)
-    assert not gitlab.stand_in.requests
+    assert says in failed(ci)
+    assert not ci.stand_in.requests
 
 
 def test_a_gitlab_user_without_an_id(gitlab: Ci, gitlab_api: GitLabStandIn) -> None:
