@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import signal
 import threading
-from typing import Any
 
 import pytest
 from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
-from kfsync import apply as apply_module
 from kfsync.apply import Applier
 from kfsync.plan import Change
 
@@ -177,11 +174,11 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     real = Applier._call
     started: list[str] = []
     waiting_for_calls_sent = threading.Event()  # the applier has taken the interruption
-    real_as_completed = concurrent.futures.as_completed
+    real_stop = Applier._stop
 
-    def as_completed(futures: Any) -> Any:
+    def stop(self: Applier) -> None:
+        real_stop(self)
         waiting_for_calls_sent.set()
-        return real_as_completed(futures)
 
     def interrupting(self: Applier, change: Change) -> None:
         started.append(change.account)
@@ -190,7 +187,7 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
             assert waiting_for_calls_sent.wait(30)
         real(self, change)
 
-    monkeypatch.setattr(apply_module, "as_completed", as_completed)
+    monkeypatch.setattr(Applier, "_stop", stop)
     monkeypatch.setattr(Applier, "_call", interrupting)
     result = shop.apply("--auto-approve", "--parallelism", "2", "--format", "json")
     assert result.code == 130, result.text
