@@ -111,12 +111,17 @@ def csv_writer(stream: TextIO, zone: dt.tzinfo, *, raw: bool = False) -> Writer:
     (`inert_cell`) unless `raw`, which keeps every cell as sent.
     """
     rows = csv.writer(stream, lineterminator="\n")
+    # With "\n" lines the csv module leaves a lone "\r" unquoted, which readers take for the
+    # end of the row: a row holding one has every text cell quoted.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     rows.writerow(CSV_COLUMNS)
     cell = (lambda text: text) if raw else inert_cell
 
     def write(record: MsgRecord) -> None:
-        rows.writerow((_iso(record.time, zone), record.time, cell(record.openid), record.opercode,
-                       cell(record.worker), cell(record.text)))
+        texts = (cell(record.openid), cell(record.worker), cell(record.text))
+        writer = quoted if any("\r" in text for text in texts) else rows
+        writer.writerow((_iso(record.time, zone), record.time, texts[0], record.opercode,
+                         texts[1], texts[2]))
 
     return write
 
