@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -310,4 +310,6 @@ def apply_plan(
         verify = read_and_plan(prepared.declared, client, cache=cache)
     except KfsyncError as exc:
         return Applied(result, None, str(exc))
+    except KeyboardInterrupt:  # during the verification: what was applied is still reported
+        return Applied(replace(result, interrupted=True), None)
     return Applied(result, verify)

@@ -206,3 +206,20 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     monkeypatch.setattr(Applier, "_call", real)
     assert shop.apply("--auto-approve").code == 0
     shop.assert_converged()
+
+
+def test_ctrl_c_during_the_verification_still_reports_what_was_applied(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_rename(shop)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kfsync.reconcile.read_and_plan", interrupted)
+    result = shop.apply("--auto-approve", "--format", "json")
+    assert result.code == 130, result.text
+    document = json_out(result)
+    assert document["interrupted"] is True
+    assert [o["status"] for o in document["outcomes"]] == ["done"]
+    assert document["verify"] is None
+    assert result.err.endswith("kfsync: interrupted; run `kfsync plan` to see what is left\n")
