@@ -186,3 +186,26 @@ def test_a_record_time_that_is_no_time_is_one_error_line(
     error = assert_one_line_error(shop.run("records", "--since", "2026-09-01", "--until",
                                            "2026-09-02"))
     assert "recordlist[0].time must be a unix time" in error
+
+
+@pytest.mark.parametrize("broken", [UnicodeEncodeError("utf-8", "\ud83d", 0, 1, "surrogates not allowed"),
+                                    RecursionError("maximum recursion depth exceeded"),
+                                    ValueError("Out of range float values are not JSON compliant")])
+def test_an_apply_report_whose_format_fails_is_printed_as_text(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch, broken: Exception) -> None:
+    import kfsync.render
+
+    real = kfsync.render.render_apply
+
+    def render_apply(result: object, fmt: str, **kwargs: object) -> str:
+        if fmt == "json":
+            raise broken
+        return real(result, fmt, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kfsync.render, "render_apply", render_apply)
+    shop.write_config({"alice": {"nickname": "Alice"}, "bob": {"nickname": "Bob"}})
+    run = shop.apply("--auto-approve", "--format", "json")
+    assert run.code == 0, run.text
+    assert f"the json report could not be written ({type(broken).__name__}" in run.err
+    assert "Apply complete: 2 added" in run.out
+    assert "internal error" not in run.text
