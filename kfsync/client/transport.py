@@ -25,7 +25,10 @@ call wait for the dead host's connect timeout first.  Other failures (TLS
 errors, timeouts after sending, HTTP errors) never move it.
 
 40001/40014/42001 refresh the token once, if the failing token is still the
-current one, then repeat the call once.  45009 is never retried.  Exceptions
+current one, then repeat the call once.  Once `stopped` is set (Ctrl-C during
+apply), nothing is sent again: no retry, no refresh, no failover.  An answer's
+lone UTF-16 surrogates (half characters, which no output can encode) become
+U+FFFD, with one warning per path.  45009 is never retried.  Exceptions
 from `requests` never escape and are never chained: their text carries the
 URL, and with it the access token or the app secret.
 """

@@ -4,7 +4,9 @@ Records stream from the client's iterators (windows of at most 24 h, paged by
 msgid, or the legacy page-based getrecord) straight to the output, one at a
 time: memory stays constant whatever the range.  `-o FILE` is written to a
 temporary file beside it (mode 0600: chat records are personal data) and
-renamed into place only once the export is complete.
+renamed into place only once the export is complete.  CSV cells that a
+spreadsheet would run as a formula (customer text such as `=HYPERLINK(…)`)
+get a leading `'`, unless `--raw`.
 """
 
 from __future__ import annotations
