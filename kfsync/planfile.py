@@ -18,6 +18,7 @@ from kfsync.errors import ExitCode, KfsyncError
 from kfsync.files import remove_stale_temps, write_atomic
 from kfsync.plan import Plan
 from kfsync.reconcile import Declared, Prepared
+from kfsync.textsafe import json_escapes
 
 
 class StalePlanError(KfsyncError):
@@ -54,7 +55,7 @@ def save_plan(path: Path, prepared: Prepared) -> None:
 
     document = plan_document(prepared.plan, saved=saved_block(prepared))
     try:
-        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        write_atomic(path, json_escapes(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
         remove_stale_temps(path.parent, path.name)
     except OSError as exc:
         raise KfsyncError(f"{path}: cannot write the saved plan: {exc.strerror or exc}") from None

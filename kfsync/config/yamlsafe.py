@@ -42,6 +42,7 @@ from yaml.resolver import Resolver
 
 from kfsync.config.positions import LINE_BREAK, FieldPath, Positions, field_problem, line_col
 from kfsync.errors import ConfigError, Problem, UsageError
+from kfsync.textsafe import has_surrogates, join_pairs, lone_surrogate
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  #: a kfsync.yaml needs 4 levels; deeper data never reaches the checks
@@ -254,7 +255,7 @@ class _Builder:
                     path,
                 )
                 continue
-            key = key_node.value
+            key = self._text(key_node.value, key_node.start_mark, (*path, key_node.value))
             child = (*path, key)
             if key in result:
                 first = self.positions.keys[child][0]
@@ -280,7 +281,24 @@ class _Builder:
             return None
         if not node.style and not isinstance(value, str):  # plain: None, or "" from libyaml
             self.positions.plain[path] = node.value
+        if isinstance(value, str):
+            return self._text(value, node.start_mark, path)
         return value
+
+    def _text(self, text: str, mark: yaml.Mark, path: FieldPath) -> str:
+        """`text` with its `\\ud83d\\ude00` pairs joined; a lone surrogate is a problem.
+
+        YAML's double-quoted escapes, like JSON's, can spell half a character,
+        which no output and no WeChat call could encode.
+        """
+        if not has_surrogates(text):
+            return text
+        lone = lone_surrogate(text)
+        if lone:
+            self.problem(mark, f"{lone} is half a character (a lone UTF-16 surrogate); write the "
+                         "whole character (\\U0001F600, or the character itself) or remove it",
+                         path)
+        return join_pairs(text)
 
     def unquoted_tabs(self, text: str, root: Node | None) -> None:
         """Any tab left outside quoted strings (separators, comments, plain and block scalars)."""

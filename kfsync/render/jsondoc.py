@@ -17,6 +17,7 @@ from kfsync import __version__
 from kfsync.apply import ApplyResult
 from kfsync.errors import KfsyncError
 from kfsync.plan import Action, Change, PendingInvite, Plan
+from kfsync.textsafe import json_escapes
 
 FORMAT_VERSION = 1
 _ACTIONS = ", ".join(a.value for a in Action)
@@ -61,8 +62,12 @@ def apply_document(result: ApplyResult, *, verify: Plan | None) -> dict[str, Any
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    """Indented UTF-8 JSON (no `\\u` escapes for CJK nicknames), ending with a newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """Indented UTF-8 JSON (no `\\u` escapes for CJK nicknames), ending with a newline.
+
+    A lone surrogate (in a file name, say) stays the JSON escape it was, so that the
+    document can always be written.
+    """
+    return json_escapes(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_plan_json(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> str:

@@ -10,8 +10,12 @@ when a pull request edits the workflow itself is stated in the README).
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -364,10 +368,102 @@ def test_claim_15_a_mistyped_api_base_cannot_send_the_secret_anywhere(
     assert requests_sent == []
 
 
-PLATFORM_TOKEN = "ghs_claim16platformtoken0123456789ABCDEF"
+def test_claim_16_no_error_or_log_line_can_forge_an_annotation_or_rewrite_the_terminal(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    shop.write_config({"alice": {"nickname": "Alice"}})
+    hostile = "x\n::error::forged\r\x1b[2K\x1b]0;t\x07\u202e\x9b"
+    stand_in.routes[LIST_PATH] = body(json.dumps({"errcode": -1, "errmsg": hostile}).encode())
+    run = shop.run("-vv", "plan", "-c", shop.config)  # retries log the errmsg, then the error
+    assert "kfsync: error: " in run.err
+    assert "retry 1/3" in run.err
+    for line in run.err.splitlines():
+        assert line.startswith(("DEBUG ", "INFO ", "kfsync: error: ")), line
+    for raw in ("\r", "\x1b", "\u202e", "\x9b"):
+        assert raw not in run.text
+    assert "\\x0a::error::forged\\x0d\\x1b[2K" in run.err
 
 
-def test_claim_16_the_ci_platform_token_goes_only_to_its_api_and_never_into_output(
+def test_claim_17_text_no_output_can_encode_is_refused_or_replaced_never_a_crash(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.config.write_text('version: 1\nofficial_account:\n  wechat_id: shop_cs\naccounts:\n'
+                           '  alice:\n    nickname: "A\\ud83d"\n', encoding="utf-8")
+    assert ":6:15: accounts.alice.nickname: \\ud83d is half a character" in \
+        assert_one_line_error(shop.apply("--auto-approve", "--format", "json"))
+    shop.write_config({"alice": {"nickname": "Alice", "avatar": "a\0.png"}})
+    assert "holds the control character \\x00" in assert_one_line_error(shop.plan())
+    shop.seed(seeded("bob", "Bob\ud83d"))
+    shop.write_config({"bob": {"nickname": "Bob"}})
+    applied = shop.apply("--auto-approve", "--format", "json")
+    assert applied.code == 0, applied.text
+    assert json.loads(applied.out)["outcomes"][0]["status"] == "done"
+    assert "replaced by U+FFFD" in applied.err
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    stand_in.routes[LIST_PATH] = body(b'{"kf_list": [{"kf_account": "bob@shop_cs", "kf_nick": '
+                                      b'"Bob", "kf_id": 1, "invite_wx": "bob_wx", '
+                                      b'"invite_status": "waiting", "invite_expire_time": 1e20}]}')
+    planned = shop.plan()
+    assert planned.code == 0, planned.text
+    assert "expiry is taken as unknown" in planned.err
+
+
+def test_claim_18_ctrl_c_never_starts_anything(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    shop.write_config({f"agent{i}": {"nickname": f"Agent {i}"} for i in range(3)})
+    stand_in.routes[LIST_PATH] = body(b'{"kf_list": []}')
+
+    def ctrl_c_then_lose_the_answer(handler: Any) -> None:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.3)
+        handler.close_connection = True  # no answer: was the account added?
+
+    stand_in.routes["/customservice/kfaccount/add"] = ctrl_c_then_lose_the_answer
+    run = shop.apply("--auto-approve", "--parallelism", "1", "--format", "json")
+    assert run.code == 130, run.text
+    outcomes = json.loads(run.out)["outcomes"]
+    assert outcomes[0]["message"].startswith("maybe made: its answer was lost")
+    assert [o["status"] for o in outcomes] == ["failed", "skipped", "skipped"]
+    assert stand_in.hit_count("/customservice/kfaccount/add") == 1  # not repeated, no other
+    assert stand_in.hit_count(LIST_PATH) == 1  # not even re-read
+
+
+def test_claim_19_chat_records_exported_as_csv_cannot_run_in_a_spreadsheet(shop: Shop) -> None:
+    formulas = ['=HYPERLINK("http://e","x")', "+1", "-1", "@A1", "\t=1", "＝1"]
+    shop.admin.seed(records=[{"openid": "o", "opercode": 2003, "text": text,
+                              "time": 1_790_000_000 + i, "worker": kf("alice")}
+                             for i, text in enumerate(formulas)])
+    args = ("records", "--since", "2026-09-01", "--until", "2026-10-01", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(shop.run(*args).out)))
+    assert [r["text"] for r in rows] == ["'" + text for text in formulas]
+    rows = list(csv.DictReader(io.StringIO(shop.run(*args, "--raw").out)))
+    assert [r["text"] for r in rows] == formulas
+
+
+def test_claim_20_kfsync_never_works_on_another_official_account_in_silence(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.seed(seeded("alice", "Alice"), seeded("bob", "Bob"))
+    shop.write_config({"alice": {"nickname": "Alice"}}, official_account={"wechat_id": "shop_sc"})
+    assert "WeChat uses @shop_cs" in assert_one_line_error(shop.apply("--auto-approve"))
+    appid = {"wechat_id": "shop_cs", "appid": "wx0123456789abcdef"}
+    shop.write_config({"alice": {"nickname": "Alice"}}, official_account=appid)
+    assert "the credentials are for" in assert_one_line_error(shop.plan())
+    from kfsync.client import KfClient
+
+    with KfClient() as client:
+        token = client.tokens.current()
+    shop.secrets.add(token)
+    monkeypatch.setenv("KFSYNC_TOKEN_MODE", "static")
+    monkeypatch.setenv("KFSYNC_ACCESS_TOKEN", token)
+    monkeypatch.delenv("KFSYNC_APPID")
+    assert "set KFSYNC_APPID" in assert_one_line_error(shop.plan())
+    assert shop.writes() == []
+
+
+PLATFORM_TOKEN = "ghs_claim21platformtoken0123456789ABCDEF"
+
+
+def test_claim_21_the_ci_platform_token_goes_only_to_its_api_and_never_into_output(
         shop: Shop, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     github, elsewhere = GitHubStandIn(), GitHubStandIn()
     try:
