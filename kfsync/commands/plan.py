@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # kfsync refuses anything but a regular file or a new path
     help="Also save the plan to FILE, for `kfsync apply FILE`.",
 )
 @click.option(
@@ -54,6 +54,10 @@ def command(
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.reconcile import declare, planned, start_reading
 
+    if out is not None:
+        from kfsync.planfile import check_target
+
+        check_target(out)
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
     with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
@@ -76,7 +80,8 @@ def command(
     if refused is not None:
         raise refused
     if out is not None:
-        save_plan(out, prepared)
+        for note in save_plan(out, prepared, allowed(allow_delete)):
+            click.echo(note, err=True)
         click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
     if detailed_exitcode and not prepared.plan.empty:
         return ExitCode.CHANGES

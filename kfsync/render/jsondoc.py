@@ -81,7 +81,7 @@ def plan_from_json(doc: Any) -> Plan:
 
     Raises `PlanFormatError` naming the first problem: a missing or unknown
     `format_version`, a missing field, a wrong type, an unknown action, or a
-    summary that does not match the changes.
+    summary that is missing or does not match the changes.
     """
     root = _object(doc, "")
     if "format_version" not in root:
@@ -105,7 +105,7 @@ def plan_from_json(doc: Any) -> Plan:
         warnings=_strings(root, "warnings"),
         refusals=_strings(root, "refusals"),
     )
-    if "summary" in root and root["summary"] != plan.summary():
+    if _get(root, "summary", "") != plan.summary():
         raise _fail("summary", "does not match the changes")
     if "saved" in root:
         _object(root["saved"], "saved")

@@ -211,6 +211,7 @@ MALFORMED: list[tuple[str, Edit, str, bool]] = [
      r"changes\[0\].id: 'add:someone' does not match", False),
     ("duplicate", _duplicate_first_change, "changes: 'delete:carol@shop_cs' appears twice", False),
     ("summary", _set("summary/add", 9), "summary: does not match the changes", False),
+    ("no summary", _delete("summary"), "plan document: missing summary", True),
     ("unmanaged", _set("unmanaged/0", None), r"unmanaged\[0\]: expected a string, got null", True),
     ("expires", _set("pending_invites/0/expires", "soon"),
      r"pending_invites\[0\].expires: expected a unix time \(an integer\), got a string", True),
