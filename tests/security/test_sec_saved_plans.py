@@ -1,0 +1,460 @@
+"""Saved plans under attack: edited files, forged consent and seals, hostile `--out` paths,
+hostile JSON, and `--allow-delete` names that match nothing; over real HTTP to the emulator.
+
+An edited file is tried twice: with its seal kept (the seal no longer matches) and with
+the seal removed (the changes are compared with the plan made now).  Either way nothing
+is written to WeChat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sec_helpers import TOKEN_PATH, Shop, assert_one_line_error, kf, seeded
+
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET
+from kfsync.planfile import MAX_PLAN_BYTES, MAX_PLAN_DEPTH
+from kfsync.seal import seal, seal_key
+
+Edit = Callable[[dict[str, Any]], None]
+POLICY = {"protected": ["boss"], "ignore": ["temp*"], "unmanaged": "report", "max_deletes": 5}
+
+
+@pytest.fixture
+def reviewed(shop: Shop, tmp_path: Path) -> Path:
+    """A shop with one rename pending, protected, ignored and unmanaged accounts; its plan saved."""
+    shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"nickname": "Boss", "wechat": "boss_wx1"},
+                       "bob": {"nickname": "Bob", "wechat": "bob_wx1"}}, policy=POLICY)
+    shop.seed(seeded("alice", "Old"), seeded("boss", "Boss", kf_wx="boss_wx1"),
+              seeded("bob", "Bob", kf_wx="bob_wx1"), seeded("temp1", "Temp"), seeded("zed", "Zed"))
+    saved = tmp_path / "plan.json"
+    result = shop.plan("--out", saved)
+    assert result.code == 0, result.text
+    return saved
+
+
+def change(action: str, prefix: str, *, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None, reason: str = "edited in") -> dict[str, Any]:
+    account = kf(prefix)
+    return {"id": f"{action}:{account}", "action": action, "account": account, "before": before,
+            "after": after, "reason": reason, "depends_on": [], "rebind": False}
+
+
+def adding(*changes: dict[str, Any]) -> Edit:
+    def edit(document: dict[str, Any]) -> None:
+        for item in changes:
+            document["changes"].append(item)
+            kind = {"update": "change", "set_avatar": "avatar"}.get(item["action"], item["action"])
+            document["summary"][kind] += 1
+
+    return edit
+
+
+def _retarget(document: dict[str, Any]) -> None:
+    document["changes"][0]["after"] = {"nickname": "Mallory"}
+
+
+def _reason(document: dict[str, Any]) -> None:
+    document["changes"][0]["reason"] = "looks harmless"
+
+
+def _left_out(document: dict[str, Any]) -> None:
+    document["changes"].clear()
+    document["summary"]["change"] = 0
+
+
+def _unmanaged_hidden(document: dict[str, Any]) -> None:
+    document["unmanaged"] = []
+
+
+EDITS: dict[str, tuple[Edit, str]] = {
+    "delete-an-ignored-account": (
+        adding(change("delete", "temp1", before={"nickname": "Temp", "kf_wx": None})),
+        "it adds delete:temp1@shop_cs"),
+    "delete-an-unmanaged-account-under-report": (
+        adding(change("delete", "zed", before={"nickname": "Zed", "kf_wx": None})),
+        "it adds delete:zed@shop_cs"),
+    "invite-a-stranger": (
+        adding(change("invite", "alice", after={"invite_wx": "stranger_wx"})),
+        "it adds invite:alice@shop_cs"),
+    "rename-a-protected-account": (
+        adding(change("update", "boss", before={"nickname": "Boss"}, after={"nickname": "Pwned"})),
+        "it adds update:boss@shop_cs"),
+    "add-an-undeclared-account": (
+        adding(change("add", "mallory", after={"nickname": "Mallory"})),
+        "it adds add:mallory@shop_cs"),
+    "change-a-reviewed-value": (_retarget, "update:alice@shop_cs differs in after"),
+    "change-only-a-reason": (_reason, "update:alice@shop_cs differs in reason"),
+    "leave-out-the-reviewed-change": (_left_out, "it leaves out update:alice@shop_cs"),
+    "hide-the-unmanaged-list": (_unmanaged_hidden, "its unmanaged accounts differ"),
+}
+
+
+def rewrite(path: Path, edit: Edit, *, strip_seal: bool) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    if strip_seal:
+        del document["saved"]["seal"], document["saved"]["seal_key"]
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+
+
+def live(shop: Shop) -> dict[str, dict[str, Any]]:
+    return {a["kf_account"]: a for a in shop.admin.state()["accounts"]}
+
+
+def assert_nothing_written(shop: Shop) -> None:
+    assert shop.writes() == []
+    accounts = live(shop)
+    assert {kf("temp1"), kf("zed"), kf("boss")} <= set(accounts)
+    assert accounts[kf("boss")]["kf_nick"] == "Boss"
+    assert accounts[kf("alice")]["kf_nick"] == "Old"
+
+
+@pytest.mark.parametrize("strip_seal", [False, True], ids=["seal-kept", "seal-removed"])
+@pytest.mark.parametrize("name", list(EDITS))
+def test_an_edited_plan_file_is_refused_before_any_write(
+        shop: Shop, reviewed: Path, name: str, strip_seal: bool) -> None:
+    edit, difference = EDITS[name]
+    rewrite(reviewed, edit, strip_seal=strip_seal)
+    line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=3)
+    assert line.startswith(f"kfsync: error: {reviewed}: refused: ")
+    if strip_seal:
+        assert "its changes are not the ones kfsync plans now" in line
+        assert difference in line
+    else:
+        assert "its seal does not match" in line
+    assert_nothing_written(shop)
+
+
+def test_the_unedited_file_applies_and_a_reordered_unsealed_one_is_the_same_plan(
+        shop: Shop, reviewed: Path, tmp_path: Path) -> None:
+    shop.write_config({"alice": {"nickname": "Alice"}, "bob": {"nickname": "Bob", "wechat": "bob_wx1"},
+                       "boss": {"nickname": "Boss", "wechat": "boss_wx1"}, "cy": {"nickname": "Cy"}},
+                      policy=POLICY)
+    two = tmp_path / "two.json"
+    assert shop.plan("--out", two).code == 0
+    rewrite(two, lambda d: d["changes"].reverse(), strip_seal=True)
+    applied = shop.run("apply", two, "-c", shop.config)
+    assert applied.code == 0, applied.text
+    assert live(shop)[kf("alice")]["kf_nick"] == "Alice"
+    assert kf("cy") in live(shop)
+    assert kf("zed") in live(shop)
+
+
+def test_a_plan_file_without_its_summary_is_a_malformed_plan(shop: Shop, reviewed: Path) -> None:
+    rewrite(reviewed, lambda d: d.pop("summary"), strip_seal=True)
+    line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=1)
+    assert "missing summary" in line
+    assert_nothing_written(shop)
+
+
+# --------------------------------------------------------------------------- consent and seal
+
+
+@pytest.fixture
+def deleting(shop: Shop) -> None:
+    """Two tombstones over max_deletes=1: the plan needs --allow-delete yan,zed."""
+    shop.write_config({"bob": {"nickname": "Bob"}, "yan": {"state": "absent"},
+                       "zed": {"state": "absent"}}, policy={"max_deletes": 1})
+    shop.seed(seeded("bob", "Bob"), seeded("yan", "Yan"), seeded("zed", "Zed"))
+
+
+def resealed(path: Path, edit: Edit, environ: dict[str, str]) -> None:
+    """Edit the file and seal it again with the key a job holding `environ` has (a forger with the key)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    key = seal_key(environ)
+    assert key is not None
+    document["saved"]["seal"] = seal(document, key)
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+@pytest.mark.usefixtures("deleting")
+def test_consent_given_at_plan_time_is_recorded_sealed_and_needs_no_flag_again(
+        shop: Shop, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    planned = shop.plan("--out", saved, "--allow-delete", "yan,zed@shop_cs")
+    assert planned.code == 0, planned.text
+    text = saved.read_text(encoding="utf-8")
+    assert DEFAULT_SECRET not in text
+    saved_block = json.loads(text)["saved"]
+    assert saved_block["allow_delete"] == [kf("yan"), kf("zed")]
+    assert saved_block["seal_key"] == "KFSYNC_APPSECRET"
+    assert saved_block["seal"].startswith("hmac-sha256:")
+    applied = shop.run("apply", saved, "-c", shop.config)
+    assert applied.code == 0, applied.text
+    assert set(live(shop)) == {kf("bob")}
+
+
+def _consent(*names: str) -> Edit:
+    return lambda d: d["saved"].__setitem__("allow_delete", list(names))
+
+
+@pytest.mark.usefixtures("deleting")
+@pytest.mark.parametrize(
+    ("edit", "how", "message"),
+    [
+        (_consent(kf("yan"), kf("zed"), kf("bob")), "seal-kept", "its seal does not match"),
+        (lambda d: None, "seal-removed", "records --allow-delete consent but has no seal"),
+        (lambda d: d["saved"].pop("seal"), "seal-kept", "records --allow-delete consent but has no seal"),
+        (_consent(kf("yan"), kf("zed"), kf("bob")), "resealed",
+         "recorded --allow-delete names bob@shop_cs, which the plan does not delete or rebind"),
+        (_consent("yan", kf("nobody")), "resealed",
+         "recorded --allow-delete names nobody@shop_cs, yan, which the plan does not delete"),
+        (lambda d: d["saved"].update(seal_key="KFSYNC_APPID"), "seal-kept",
+         "sealed with a key from KFSYNC_APPID, which is not set here"),
+        (lambda d: d["saved"].update(seal="hmac-sha256:" + "0" * 64), "seal-kept", "its seal does not match"),
+        (lambda d: d["saved"].update(seal="md5:whatever"), "seal-kept", "its seal does not match"),
+        (lambda d: d["saved"].update(created="2020-01-01T00:00:00+00:00"), "seal-kept",
+         "its seal does not match"),
+    ],
+    ids=["consent-widened", "seal-and-its-key-removed", "seal-removed", "consent-beyond-the-plan",
+         "consent-for-no-account", "seal-key-variable-swapped", "seal-zeroed", "seal-of-another-algorithm",
+         "only-the-date-changed"],
+)
+def test_forged_consent_or_seal_is_refused(
+        shop: Shop, tmp_path: Path, edit: Edit, how: str, message: str) -> None:
+    saved = tmp_path / "plan.json"
+    assert shop.plan("--out", saved, "--allow-delete", "yan").code == 3  # a partial list: no file
+    assert not saved.exists()
+    assert shop.plan("--out", saved, "--allow-delete", "yan,zed").code == 0
+    if how == "resealed":  # only a job holding the key can do this; the consent is checked all the same
+        resealed(saved, edit, {"KFSYNC_APPSECRET": DEFAULT_SECRET})
+    else:
+        rewrite(saved, edit, strip_seal=how == "seal-removed")
+    line = assert_one_line_error(shop.run("apply", saved, "-c", shop.config), code=3)
+    assert message in line
+    assert shop.writes() == []
+
+
+def test_a_plan_without_consent_whose_seal_alone_was_removed_is_refused(
+        shop: Shop, reviewed: Path) -> None:
+    assert "allow_delete" not in json.loads(reviewed.read_text(encoding="utf-8"))["saved"]
+    rewrite(reviewed, lambda d: d["saved"].pop("seal"), strip_seal=False)
+    line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=3)
+    assert "its seal was removed" in line
+    assert_nothing_written(shop)
+
+
+@pytest.mark.usefixtures("deleting")
+def test_a_plan_sealed_with_kfsync_plan_key_needs_that_key_to_apply(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = tmp_path / "plan.json"
+    monkeypatch.setenv("KFSYNC_PLAN_KEY", "plan-key-of-the-pipeline-0123")
+    shop.secrets.add("plan-key-of-the-pipeline-0123")
+    assert shop.plan("--out", saved, "--allow-delete", "yan,zed").code == 0
+    assert json.loads(saved.read_text(encoding="utf-8"))["saved"]["seal_key"] == "KFSYNC_PLAN_KEY"
+    monkeypatch.delenv("KFSYNC_PLAN_KEY")
+    line = assert_one_line_error(shop.run("apply", saved, "-c", shop.config), code=3)
+    assert "sealed with a key from KFSYNC_PLAN_KEY, which is not set here" in line
+    monkeypatch.setenv("KFSYNC_PLAN_KEY", "another-key-entirely-4567")
+    line = assert_one_line_error(shop.run("apply", saved, "-c", shop.config), code=3)
+    assert "its seal does not match" in line
+    assert shop.writes() == []
+    monkeypatch.setenv("KFSYNC_PLAN_KEY", "plan-key-of-the-pipeline-0123")
+    assert shop.run("apply", saved, "-c", shop.config).code == 0
+
+
+@pytest.fixture
+def static_token(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Static token mode: a token handed in, and no AppSecret in the job."""
+    token = str(requests.post(shop.emulator.base_url + TOKEN_PATH, timeout=10, json={
+        "grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET,
+        "force_refresh": False}).json()["access_token"])
+    monkeypatch.setenv("KFSYNC_TOKEN_MODE", "static")
+    monkeypatch.setenv("KFSYNC_ACCESS_TOKEN", token)
+    monkeypatch.delenv("KFSYNC_APPSECRET")
+    shop.secrets.add(token)
+    return token
+
+
+@pytest.mark.usefixtures("deleting", "static_token")
+def test_in_static_token_mode_consent_is_recorded_only_with_kfsync_plan_key(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = tmp_path / "plan.json"
+    planned = shop.plan("--out", saved, "--allow-delete", "yan,zed")
+    assert planned.code == 0, planned.text
+    assert ("The --allow-delete consent is not recorded in "
+            f"{saved}: there is no key to seal it (set KFSYNC_PLAN_KEY or KFSYNC_APPSECRET)") in planned.err
+    block = json.loads(saved.read_text(encoding="utf-8"))["saved"]
+    assert {"allow_delete", "seal", "seal_key"}.isdisjoint(block)
+    assert shop.run("apply", saved, "-c", shop.config).code == 3  # the flag is needed again
+    monkeypatch.setenv("KFSYNC_PLAN_KEY", "static-mode-plan-key-89ab")
+    shop.secrets.add("static-mode-plan-key-89ab")
+    assert shop.plan("--out", saved, "--allow-delete", "yan,zed").code == 0
+    assert json.loads(saved.read_text(encoding="utf-8"))["saved"]["allow_delete"] == [kf("yan"), kf("zed")]
+    applied = shop.run("apply", saved, "-c", shop.config)
+    assert applied.code == 0, applied.text
+    assert set(live(shop)) == {kf("bob")}
+
+
+# --------------------------------------------------------------------------- --allow-delete names
+
+
+@pytest.mark.usefixtures("deleting")
+@pytest.mark.parametrize(
+    ("names", "stray"),
+    [
+        ("yan,zed,zedd", "zedd@shop_cs"),
+        ("yan,zed@other_oa", "zed@other_oa"),
+        ("yan,zed,bob", "bob@shop_cs"),
+        ("yan,zed,nobody@shop_cs", "nobody@shop_cs"),
+        ("YAN,zed", "YAN@shop_cs"),
+    ],
+    ids=["typo", "other-official-account", "an-account-kept", "full-name-of-nobody", "other-case"],
+)
+def test_allow_delete_names_that_match_nothing_are_refused_everywhere(
+        shop: Shop, tmp_path: Path, names: str, stray: str) -> None:
+    accepts = "which the plan does not delete or rebind; it accepts yan,zed"
+    saved = tmp_path / "plan.json"
+    for run in (shop.plan("--allow-delete", names), shop.plan("--out", saved, "--allow-delete", names),
+                shop.apply("--auto-approve", "--allow-delete", names)):
+        assert run.code == 3, run.text
+        assert f"names {stray}, {accepts}" in run.err
+    assert not saved.exists()
+    assert shop.plan("--out", saved, "--allow-delete", "yan,zed").code == 0
+    applied = shop.run("apply", saved, "-c", shop.config, "--allow-delete", names)
+    assert applied.code == 3, applied.text
+    assert f"names {stray}, {accepts}" in applied.err
+    assert shop.writes() == []
+
+
+def test_allow_delete_for_a_plan_that_deletes_nothing_is_refused(shop: Shop) -> None:
+    shop.write_config({"bob": {"nickname": "Bob"}})
+    shop.seed(seeded("bob", "Bob"))
+    for run in (shop.plan("--allow-delete", "bob"), shop.apply("--auto-approve", "--allow-delete", "bob")):
+        assert run.code == 3, run.text
+        assert "names bob@shop_cs, which the plan does not delete or rebind; " \
+               "it deletes nothing, so it accepts none" in run.err
+    assert shop.plan("--allow-delete", " , ").code == 0  # no name at all is no consent
+
+
+# --------------------------------------------------------------------------- --out targets
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _socket(path: Path) -> None:
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.close()
+
+
+def _char_device(path: Path) -> None:
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # what /dev/null is
+    except PermissionError:
+        pytest.skip("no permission to make a device node here")
+
+
+OUT_TARGETS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "fifo": (_fifo, "a named pipe (FIFO)"),
+    "char-device": (_char_device, "a character device"),
+    "directory": (lambda p: p.mkdir(), "a directory"),
+    "socket": (_socket, "a socket"),
+    "dangling-symlink": (lambda p: p.symlink_to(p.parent / "nowhere.json"), "a symbolic link"),
+    "symlink-to-dev-stdout": (lambda p: p.symlink_to("/dev/stdout"), "a symbolic link"),
+    "symlink-to-dev-null": (lambda p: p.symlink_to("/dev/null"), "a symbolic link"),
+    "symlink-to-a-regular-file": (lambda p: p.symlink_to(p.parent / "victim.txt"), "a symbolic link"),
+    "symlink-to-a-directory": (lambda p: p.symlink_to(p.parent), "a symbolic link"),
+}
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["at-start", "at-write"])
+@pytest.mark.parametrize("name", list(OUT_TARGETS))
+def test_plan_out_writes_only_a_regular_file_or_a_new_path(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, late: bool) -> None:
+    make, kind = OUT_TARGETS[name]
+    shop.write_config({"alice": {"nickname": "Alice"}})
+    shop.seed(seeded("alice", "Old"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    out = tmp_path / "plan.json"
+    if late:  # the path turns bad while the plan is made: the write itself refuses it
+        monkeypatch.setattr("kfsync.planfile.check_target", lambda path: None)
+    make(out)
+    before = os.lstat(out)
+    line = assert_one_line_error(shop.plan("--out", out))
+    assert line == (f"kfsync: error: {out}: cannot write the saved plan: it is {kind}; "
+                    "kfsync writes only to a regular file or a new path")
+    after = os.lstat(out)
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)  # not replaced
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    if not late:
+        assert shop.requests() == []  # refused before reading anything
+
+
+def test_plan_out_replaces_a_regular_file_and_creates_a_new_one(shop: Shop, tmp_path: Path) -> None:
+    shop.write_config({"alice": {"nickname": "Alice"}})
+    shop.seed(seeded("alice", "Old"))
+    existing = tmp_path / "old-plan.json"
+    existing.write_text("old\n", encoding="utf-8")
+    existing.chmod(0o640)
+    for out in (existing, tmp_path / "new" / "plan.json"):
+        assert shop.plan("--out", out).code == 0
+        assert json.loads(out.read_text(encoding="utf-8"))["changes"][0]["id"] == "update:alice@shop_cs"
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+
+
+# --------------------------------------------------------------------------- hostile JSON
+
+
+def _nested(depth: int, opening: str, closing: str) -> str:
+    return opening * depth + closing * depth
+
+
+def _inside_the_plan(path: Path, depth: int) -> str:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    text = json.dumps(document)
+    return text.replace('"avatar_digests": {}', '"avatar_digests": {"x": ' + _nested(depth, "[", "]") + "}")
+
+
+HOSTILE_JSON: dict[str, tuple[Callable[[Path], str], str]] = {
+    "arrays-100k-deep": (lambda p: _nested(100_000, "[", "]"), "nested more than 16 levels deep"),
+    "objects-100k-deep": (lambda p: '{"a":' * 100_000 + "1" + "}" * 100_000,
+                          "nested more than 16 levels deep"),
+    "mixed-1k-deep": (lambda p: '{"a":[' * 1000 + "]}" * 1000, "nested more than 16 levels deep"),
+    "just-over-the-limit": (lambda p: _nested(MAX_PLAN_DEPTH + 1, "[", "]"),
+                            "nested more than 16 levels deep"),
+    "deep-inside-a-real-plan": (lambda p: _inside_the_plan(p, 900), "nested more than 16 levels deep"),
+    "duplicate-keys": (lambda p: p.read_text(encoding="utf-8").replace(
+        '"format_version": 1,', '"format_version": 1, "format_version": 1,'),
+        "the key 'format_version' appears twice"),
+    "nan": (lambda p: p.read_text(encoding="utf-8").replace('"format_version": 1', '"format_version": NaN'),
+            "NaN is not a JSON number"),
+    "not-utf8": (lambda p: "\udcff", "not UTF-8: byte 0xff"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_JSON))
+def test_a_hostile_plan_file_is_a_one_line_error(shop: Shop, reviewed: Path, name: str) -> None:
+    make, message = HOSTILE_JSON[name]
+    hostile = reviewed.parent / "hostile.json"
+    hostile.write_bytes(make(reviewed).encode("utf-8", "surrogateescape"))
+    read_before = len(shop.requests())
+    line = assert_one_line_error(shop.run("apply", hostile, "-c", shop.config), code=1)
+    assert line.startswith(f"kfsync: error: {hostile}: not a saved kfsync plan (")
+    assert message in line
+    assert len(line) < 400
+    assert len(shop.requests()) == read_before
+
+
+def test_a_huge_plan_file_is_refused_unread(shop: Shop, reviewed: Path) -> None:
+    huge = reviewed.parent / "huge.json"
+    with huge.open("wb") as handle:  # sparse: no disk and no memory spent
+        handle.truncate(MAX_PLAN_BYTES + 1)
+    read_before = len(shop.requests())
+    line = assert_one_line_error(shop.run("apply", huge, "-c", shop.config), code=1)
+    assert line == f"kfsync: error: {huge}: not a saved kfsync plan (over 64 MiB)"
+    assert len(shop.requests()) == read_before
