@@ -262,7 +262,12 @@ def check_seal(saved: SavedPlan, environ: Mapping[str, str] | None = None) -> No
         return
     env = os.environ if environ is None else environ
     variable = saved.seal_key or KEY_VARIABLES[-1]
-    key = seal_key({variable: env[variable]}) if variable in KEY_VARIABLES and env.get(variable) else None
+    if variable not in KEY_VARIABLES:
+        raise UntrustedPlanError(
+            f"{where}: refused: its seal names {_shown(variable)} as its key, which is not "
+            f"{' or '.join(KEY_VARIABLES)}"
+        )
+    key = seal_key({variable: env[variable]}) if env.get(variable) else None
     if key is None:
         raise UntrustedPlanError(
             f"{where}: refused: it is sealed with a key from {variable}, which is not set here; "
@@ -300,6 +305,13 @@ def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> 
         )
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """Text from a file, for a message: escaped, and cut short."""
+    from kfsync.render.common import visible
+
+    return visible(text[:limit]) + ("…" if len(text) > limit else "")
+
+
 def differences(saved: Plan, fresh: Plan) -> list[str]:
     """How the plan a file holds differs from the plan made now, change by change; [] if equal.
 
@@ -307,15 +319,13 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
     unmanaged accounts and the refusals must be equal too.  Warnings and
     pending invitations only inform, and are shown as they are now.
     """
-    from kfsync.render.common import visible
-
     found = []
     if saved.wechat_id != fresh.wechat_id:
-        found.append(f"it is for {visible(saved.wechat_id)}, not {visible(fresh.wechat_id)}")
+        found.append(f"it is for {_shown(saved.wechat_id)}, not {_shown(fresh.wechat_id)}")
     mine = {c.id: c for c in saved.changes}
     now = {c.id: c for c in fresh.changes}
     for change in sorted({**now, **mine}.values(), key=lambda c: c.sort_key):
-        name = visible(change.id)
+        name = _shown(change.id)
         if change.id not in now:
             found.append(f"it adds {name}")
         elif change.id not in mine:

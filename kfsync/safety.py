@@ -52,8 +52,10 @@ def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = fr
 
 def unmatched(result: Plan, named: set[str], *, source: str = "--allow-delete") -> None:
     """Refuse names (full kf_accounts) that are no delete or rebind of the plan, listing those that are."""
+    from kfsync.render.common import visible
+
     deleted = {c.account for c in result.deletes}
-    stray = sorted(named - deleted)
+    stray = [visible(name if len(name) <= 80 else name[:80] + "…") for name in sorted(named - deleted)]
     if not stray:
         return
     could = ",".join(c.account.split("@", 1)[0] for c in result.deletes)

@@ -210,15 +210,19 @@ def _consent(*names: str) -> Edit:
         (_consent("yan", kf("nobody")), "resealed",
          "recorded --allow-delete names nobody@shop_cs, yan, which the plan does not delete"),
         (lambda d: d["saved"].update(seal_key="KFSYNC_APPID"), "seal-kept",
-         "sealed with a key from KFSYNC_APPID, which is not set here"),
+         "its seal names KFSYNC_APPID as its key, which is not KFSYNC_PLAN_KEY or KFSYNC_APPSECRET"),
+        (lambda d: d["saved"].update(seal_key="KFSYNC_PLAN_KEY"), "seal-kept",
+         "sealed with a key from KFSYNC_PLAN_KEY, which is not set here"),
+        (lambda d: d["saved"].update(seal_key="::error::x\u202e" + "y" * 500), "seal-kept",
+         "its seal names ::error::x\\u202e" + "y" * 69 + "…"),
         (lambda d: d["saved"].update(seal="hmac-sha256:" + "0" * 64), "seal-kept", "its seal does not match"),
         (lambda d: d["saved"].update(seal="md5:whatever"), "seal-kept", "its seal does not match"),
         (lambda d: d["saved"].update(created="2020-01-01T00:00:00+00:00"), "seal-kept",
          "its seal does not match"),
     ],
     ids=["consent-widened", "seal-and-its-key-removed", "seal-removed", "consent-beyond-the-plan",
-         "consent-for-no-account", "seal-key-variable-swapped", "seal-zeroed", "seal-of-another-algorithm",
-         "only-the-date-changed"],
+         "consent-for-no-account", "seal-key-another-variable", "seal-key-unset-variable",
+         "seal-key-hostile-text", "seal-zeroed", "seal-of-another-algorithm", "only-the-date-changed"],
 )
 def test_forged_consent_or_seal_is_refused(
         shop: Shop, tmp_path: Path, edit: Edit, how: str, message: str) -> None:
