@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
 from sec_helpers import TOKEN_PATH, Shop, assert_one_line_error, kf, seeded
@@ -25,6 +26,7 @@ from kfsync.planfile import MAX_PLAN_BYTES, MAX_PLAN_DEPTH
 from kfsync.seal import seal, seal_key
 
 Edit = Callable[[dict[str, Any]], None]
+PLAN_SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text("utf-8"))
 POLICY = {"protected": ["boss"], "ignore": ["temp*"], "unmanaged": "report", "max_deletes": 5}
 
 
@@ -185,7 +187,9 @@ def test_consent_given_at_plan_time_is_recorded_sealed_and_needs_no_flag_again(
     assert planned.code == 0, planned.text
     text = saved.read_text(encoding="utf-8")
     assert DEFAULT_SECRET not in text
-    saved_block = json.loads(text)["saved"]
+    document = json.loads(text)
+    jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(document)
+    saved_block = document["saved"]
     assert saved_block["allow_delete"] == [kf("yan"), kf("zed")]
     assert saved_block["seal_key"] == "KFSYNC_APPSECRET"
     assert saved_block["seal"].startswith("hmac-sha256:")
