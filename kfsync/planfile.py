@@ -353,10 +353,12 @@ def check_matches(saved: SavedPlan, fresh: Plan) -> frozenset[str]:
     if found:
         more = len(found) - _SHOWN
         shown = "; ".join(found[:_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+        cause = (f"it was made by kfsync {_shown(saved.kfsync_version)}, this is {__version__}"
+                 if saved.kfsync_version != __version__ else "it was edited")
         raise UntrustedPlanError(
             f"{saved.path}: refused: its changes are not the ones kfsync plans now from the same "
-            f"config, live accounts and policy ({shown}); it was edited, or made by another "
-            "kfsync version: run `kfsync plan --out` again and review it"
+            f"config, live accounts and policy ({shown}); {cause}: "
+            "run `kfsync plan --out` again and review it"
         )
     unmatched(fresh, set(saved.allow_delete), source=f"{saved.path}'s recorded --allow-delete")
     return saved.allow_delete

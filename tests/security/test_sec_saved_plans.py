@@ -21,6 +21,7 @@ import pytest
 import requests
 from sec_helpers import TOKEN_PATH, Shop, assert_one_line_error, kf, seeded
 
+from kfsync import __version__
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET
 from kfsync.planfile import MAX_PLAN_BYTES, MAX_PLAN_DEPTH
 from kfsync.seal import seal, seal_key
@@ -131,6 +132,7 @@ def test_an_edited_plan_file_is_refused_before_any_write(
     if strip_seal:
         assert "its changes are not the ones kfsync plans now" in line
         assert difference in line
+        assert "; it was edited: run `kfsync plan --out` again and review it" in line
     else:
         assert "its seal does not match" in line
     assert_nothing_written(shop)
@@ -149,6 +151,17 @@ def test_the_unedited_file_applies_and_a_reordered_unsealed_one_is_the_same_plan
     assert live(shop)[kf("alice")]["kf_nick"] == "Alice"
     assert kf("cy") in live(shop)
     assert kf("zed") in live(shop)
+
+
+def test_a_plan_of_another_kfsync_version_that_plans_otherwise_says_so(shop: Shop, reviewed: Path) -> None:
+    def older(document: dict[str, Any]) -> None:
+        document["saved"]["kfsync_version"] = "0.0.1"
+        _reason(document)  # what an older planner might have said
+
+    rewrite(reviewed, older, strip_seal=True)
+    line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=3)
+    assert f"; it was made by kfsync 0.0.1, this is {__version__}: run `kfsync plan --out` again" in line
+    assert_nothing_written(shop)
 
 
 def test_a_plan_file_without_its_summary_is_a_malformed_plan(shop: Shop, reviewed: Path) -> None:
