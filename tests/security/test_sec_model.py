@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -330,6 +332,15 @@ def test_claim_10_a_saved_plan_is_applied_only_if_it_is_exactly_what_kfsync_plan
         assert result.code == 3, result.text
         assert ("it adds invite:alice@shop_cs" if strip_seal else "its seal does not match") in result.err
     assert shop.writes() == []
+    # --out replaces only a regular file: never a FIFO, nor what a symbolic link leads to.
+    fifo, link = tmp_path / "fifo", tmp_path / "stdout"
+    os.mkfifo(fifo)
+    link.symlink_to("/dev/stdout")
+    for out, kind in ((fifo, "a named pipe (FIFO)"), (link, "a symbolic link")):
+        line = assert_one_line_error(shop.plan("--out", out))
+        assert f"{out}: cannot write the saved plan: it is {kind}" in line
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.readlink(link) == "/dev/stdout"
 
 
 def test_claim_11_kfsync_never_waits_for_ever(
