@@ -115,9 +115,10 @@ def test_the_seal_covers_everything_but_itself() -> None:
         ('{"a": Infinity}', "invalid JSON: Infinity is not a JSON number"),
         ('{"a": -Infinity}', "invalid JSON: -Infinity is not a JSON number"),
         ("{", "invalid JSON: Expecting property name"),
+        ('{"a": ' + "9" * 5000 + "}", "invalid JSON: Exceeds the limit"),
     ],
     ids=["at-the-limit", "one-over", "objects-200k", "unclosed-200k", "duplicate-key", "duplicate-nested",
-         "infinity", "minus-infinity", "truncated"],
+         "infinity", "minus-infinity", "truncated", "a-5000-digit-number"],
 )
 def test_parse_plan_file(text: str, message: str | None) -> None:
     if message is None:
