@@ -282,16 +282,14 @@ def check_seal(saved: SavedPlan, environ: Mapping[str, str] | None = None) -> No
 
 def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> None:
     """Refuse (exit 3) a saved plan whose config, avatars or live list changed since."""
-    from kfsync.render.common import visible
-
     reasons = []
     if saved.plan.wechat_id != declared.config.official_account.wechat_id:
         reasons.append("it is for another Official Account")
     if saved.config_digest != declared.config.digest:
         made_from = saved.config
         if made_from is not None and Path(made_from) != declared.config.path:
-            reasons.append(f"it was made from {visible(made_from)}, not "
-                           f"{visible(str(declared.config.path))}: pass -c {visible(made_from)}")
+            made, given = _shown(made_from, 1000), _shown(str(declared.config.path), 1000)
+            reasons.append(f"it was made from {made}, not {given}: pass -c {made}")
         else:
             reasons.append("the config changed")
     if saved.avatar_digests != declared.avatar_digests():
@@ -300,7 +298,7 @@ def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> 
         reasons.append("the live accounts changed")
     if reasons:
         raise StalePlanError(
-            f"saved plan is stale ({', '.join(reasons)} since {saved.created}); "
+            f"saved plan is stale ({', '.join(reasons)} since {_shown(saved.created)}); "
             "run `kfsync plan --out` again and review it"
         )
 

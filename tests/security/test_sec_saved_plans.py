@@ -164,6 +164,20 @@ def test_a_plan_of_another_kfsync_version_that_plans_otherwise_says_so(shop: Sho
     assert_nothing_written(shop)
 
 
+def test_text_from_a_stale_plan_file_is_escaped_and_cut_short(shop: Shop, reviewed: Path) -> None:
+    def hostile(document: dict[str, Any]) -> None:
+        document["saved"]["created"] = "\x1b[2J::error::" + "t" * 10_000
+        document["saved"]["config"] = "other\u202e.yaml"
+        document["saved"]["config_digest"] = "sha256:0"
+
+    rewrite(reviewed, hostile, strip_seal=True)
+    line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=3)
+    assert "it was made from other\\u202e.yaml, not " in line
+    assert "since \\x1b[2J::error::" + "t" * 67 + "…);" in line
+    assert len(line) < 600
+    assert_nothing_written(shop)
+
+
 def test_a_plan_file_without_its_summary_is_a_malformed_plan(shop: Shop, reviewed: Path) -> None:
     rewrite(reviewed, lambda d: d.pop("summary"), strip_seal=True)
     line = assert_one_line_error(shop.run("apply", reviewed, "-c", shop.config), code=1)
