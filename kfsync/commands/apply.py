@@ -89,14 +89,16 @@ def command(
     from kfsync.apply import ApplyResult, Outcome
     from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.planfile import check_fresh, load_plan
-    from kfsync.reconcile import Prepared, apply_plan, declare, planned, start_reading
+    from kfsync.planfile import check_fresh, check_matches, check_seal, load_plan
+    from kfsync.reconcile import apply_plan, declare, planned, start_reading
     from kfsync.render import progress_line, render_apply, render_plan
     from kfsync.safety import check_safety
 
     color = use_color(no_color)
     err_color = use_color(no_color, sys.stderr)
     saved = load_plan(plan_file) if plan_file is not None else None
+    if saved is not None:
+        check_seal(saved)
     if saved is None and not auto_approve and not _interactive():
         raise UsageError(
             "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
@@ -108,13 +110,14 @@ def command(
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)
-        if saved is not None:
+        consent = allowed(allow_delete)
+        if saved is not None:  # the file is applied only if it is exactly the plan made now
             check_fresh(saved, declared, prepared.live.fingerprint())
-            prepared = Prepared(declared, prepared.live, saved.plan)
+            consent |= check_matches(saved, prepared.plan)
         if fmt == "text":
             click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
         # Before the in-sync exit: a plan may break a rule (a protected rebind) yet change nothing.
-        check_safety(prepared.plan, config.policy, allowed(allow_delete))
+        check_safety(prepared.plan, config.policy, consent)
         if prepared.plan.empty:
             if fmt == "json":
                 click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
@@ -129,7 +132,7 @@ def command(
         applied = apply_plan(
             prepared,
             client,
-            allow_delete=allowed(allow_delete),
+            allow_delete=consent,
             parallelism=parallelism,
             progress=progress,
             cache=cache,

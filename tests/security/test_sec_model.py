@@ -13,7 +13,9 @@ import base64
 import csv
 import io
 import json
+import os
 import signal
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -237,7 +239,7 @@ def test_claim_7_a_pull_request_cannot_inject_into_the_pull_request_comment_or_t
 
 
 def test_claim_8_more_deletes_than_max_deletes_need_allow_delete_on_the_command_line(
-        shop: Shop) -> None:
+        shop: Shop, tmp_path: Path) -> None:
     shop.write_config({"alice": {"nickname": "Alice"}, "bob": {"state": "absent"},
                        "carol": {"state": "absent"}}, policy={"max_deletes": 1})
     shop.seed(seeded("alice", "Alice"), seeded("bob", "Bob"), seeded("carol", "Carol"))
@@ -247,7 +249,26 @@ def test_claim_8_more_deletes_than_max_deletes_need_allow_delete_on_the_command_
     applied = shop.apply("--auto-approve")
     assert applied.code == 3, applied.text
     assert "name each with --allow-delete bob,carol" in applied.err
+    # A name that matches no delete is refused, with the names the plan accepts.
+    for run in (shop.plan("--allow-delete", "bob,carol,alice"),
+                shop.apply("--auto-approve", "--allow-delete", "bob,carol,alice")):
+        assert run.code == 3, run.text
+        assert ("names alice@shop_cs, which the plan does not delete or rebind; "
+                "it accepts bob,carol") in run.err
+    # Consent given to `plan --out` is recorded in the sealed file; forged consent is refused.
+    saved = tmp_path / "plan.json"
+    assert shop.plan("--out", saved, "--allow-delete", "bob").code == 3  # a partial list
+    assert not saved.exists()
+    unsealed = tmp_path / "forged.json"
+    assert shop.plan("--out", saved, "--allow-delete", "bob,carol").code == 0
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    del document["saved"]["seal"], document["saved"]["seal_key"]
+    unsealed.write_text(json.dumps(document), encoding="utf-8")
+    forged = shop.run("apply", unsealed, "-c", shop.config)
+    assert forged.code == 3, forged.text
+    assert "records --allow-delete consent but has no seal" in forged.err
     assert shop.writes() == []
+    assert shop.run("apply", saved, "-c", shop.config).code == 0
 
 
 def test_claim_9_protected_accounts_are_never_deleted_or_rebound(shop: Shop, tmp_path: Path) -> None:
@@ -256,28 +277,36 @@ def test_claim_9_protected_accounts_are_never_deleted_or_rebound(shop: Shop, tmp
     shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"state": "absent"}}, policy=policy)
     assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 1  # a config error
     shop.write_config({"alice": {"nickname": "Alice"}}, policy=policy)  # boss left undeclared
-    assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 0
+    refused = shop.apply("--auto-approve", "--allow-delete", "boss")
+    assert refused.code == 3, refused.text  # the plan does not delete boss: the consent is refused
+    assert "it deletes nothing, so it accepts none" in refused.err
+    assert shop.apply("--auto-approve").code == 0
     shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"nickname": "Boss", "wechat": "thief_wx"}},
                       policy=policy)
     assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 3
-    # Even a saved plan edited to delete the protected account is refused.
+    # Even a saved plan edited to delete the protected account is refused, sealed or not.
     shop.write_config({"alice": {"nickname": "Alice 2"}}, policy=policy)
     saved = tmp_path / "plan.json"
     assert shop.plan("--out", saved).code == 0
-    document = json.loads(saved.read_text(encoding="utf-8"))
-    document["changes"].append({"id": f"delete:{kf('boss')}", "action": "delete",
-                                "account": kf("boss"), "before": {"nickname": "Boss"},
-                                "after": None, "reason": "edited in", "depends_on": [], "rebind": False})
-    document["summary"]["delete"] += 1
-    saved.write_text(json.dumps(document), encoding="utf-8")
-    applied = shop.run("apply", saved, "-c", shop.config, "--allow-delete", "boss")
-    assert applied.code == 3, applied.text
-    assert "boss@shop_cs is protected" in applied.err
+    for strip_seal in (False, True):
+        document = json.loads(saved.read_text(encoding="utf-8"))
+        document["changes"].append({"id": f"delete:{kf('boss')}", "action": "delete",
+                                    "account": kf("boss"), "before": {"nickname": "Boss"},
+                                    "after": None, "reason": "edited in", "depends_on": [],
+                                    "rebind": False})
+        document["summary"]["delete"] += 1
+        if strip_seal:
+            del document["saved"]["seal"], document["saved"]["seal_key"]
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps(document), encoding="utf-8")
+        applied = shop.run("apply", edited, "-c", shop.config)
+        assert applied.code == 3, applied.text
+        assert ("it adds delete:boss@shop_cs" if strip_seal else "its seal does not match") in applied.err
     assert [e for e in shop.requests() if e["path"] == DELETE_PATH] == []
     assert kf("boss") in {a["kf_account"] for a in shop.admin.state()["accounts"]}
 
 
-def test_claim_10_a_saved_plan_is_applied_only_while_its_inputs_are_as_reviewed(
+def test_claim_10_a_saved_plan_is_applied_only_if_it_is_exactly_what_kfsync_plans_now(
         shop: Shop, tmp_path: Path) -> None:
     shop.write_config({"alice": {"nickname": "Alice"}})
     shop.seed(seeded("alice", "Old"))
@@ -292,7 +321,31 @@ def test_claim_10_a_saved_plan_is_applied_only_while_its_inputs_are_as_reviewed(
     result = shop.run("apply", saved, "-c", shop.config)
     assert result.code == 3, result.text
     assert "saved plan is stale (the live accounts changed" in result.err
+    # The file's changes must be the plan made now, sealed or not: here it invites a stranger.
+    assert shop.plan("--out", saved).code == 0
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    document["changes"].append({"id": f"invite:{kf('alice')}", "action": "invite",
+                                "account": kf("alice"), "before": None,
+                                "after": {"invite_wx": "stranger_wx"}, "reason": "not bound",
+                                "depends_on": [], "rebind": False})
+    document["summary"]["invite"] += 1
+    for strip_seal in (False, True):
+        if strip_seal:
+            del document["saved"]["seal"], document["saved"]["seal_key"]
+        saved.write_text(json.dumps(document), encoding="utf-8")
+        result = shop.run("apply", saved, "-c", shop.config)
+        assert result.code == 3, result.text
+        assert ("it adds invite:alice@shop_cs" if strip_seal else "its seal does not match") in result.err
     assert shop.writes() == []
+    # --out replaces only a regular file: never a FIFO, nor what a symbolic link leads to.
+    fifo, link = tmp_path / "fifo", tmp_path / "stdout"
+    os.mkfifo(fifo)
+    link.symlink_to("/dev/stdout")
+    for out, kind in ((fifo, "a named pipe (FIFO)"), (link, "a symbolic link")):
+        line = assert_one_line_error(shop.plan("--out", out))
+        assert f"{out}: cannot write the saved plan: it is {kind}" in line
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.readlink(link) == "/dev/stdout"
 
 
 def test_claim_11_kfsync_never_waits_for_ever(
