@@ -34,12 +34,12 @@ from bench import harness, workload
 from bench.harness import Settings, say
 from bench.report import Row, Table, secs, times, verdict
 from kfsync.avatars import load_avatar, picture_hash
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 from kfsync.errors import KfsyncError
 from kfsync.live import PictureCache
 from kfsync.plan import SAME_PICTURE_BITS, hamming
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.reconcile import apply_plan, declare, read_and_plan
 
 SEED = 20_240_501

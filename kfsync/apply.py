@@ -27,8 +27,8 @@ from kfsync.errors import KfsyncError, OutcomeUnknownError, QuotaError, WeChatEr
 from kfsync.plan import Action, Change, Plan
 
 if TYPE_CHECKING:
-    from kfsync.client import KfClient
     from kfsync.live import LiveAccount
+    from kfsync.providers.wechat_mp.client import KfClient
 
 log = logging.getLogger(__name__)
 

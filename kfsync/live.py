@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from kfsync.client.results import KfAccount
 from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
+from kfsync.providers.wechat_mp.client.results import KfAccount
 
 if TYPE_CHECKING:
     import requests
     from requests.sessions import _Settings
 
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -24,8 +24,8 @@ from kfsync.safety import check_safety
 
 if TYPE_CHECKING:
     from kfsync.avatars import FingerprintCache
-    from kfsync.client import KfClient
     from kfsync.config import Config
+    from kfsync.providers.wechat_mp.client import KfClient
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ class Reading:
 
     def _read(self, config: Config, cache: PictureCache, now: int | None) -> None:
         try:
-            from kfsync.client import KfClient
+            from kfsync.providers.wechat_mp.client import KfClient
 
             client = self._client = KfClient()
             self._live = _live_side(config, client, cache, now)

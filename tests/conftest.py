@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from kfsync.client import RetryPolicy
-from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
+from kfsync.providers.wechat_mp.client import RetryPolicy
+from kfsync.providers.wechat_mp.client.transport import Call, Transport
 
 
 @pytest.fixture(scope="session")
@@ -55,5 +55,6 @@ def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
     sleeps: list[float] = []
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
+    monkeypatch.setattr("kfsync.providers.wechat_mp.client.api.RetryPolicy",
+                        lambda: RetryPolicy(sleep=sleeps.append))
     return sleeps

@@ -11,10 +11,10 @@ import yaml
 from PIL import Image
 
 from kfsync.apply import Applier
-from kfsync.client import KfClient
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.live import PictureCache
+from kfsync.providers.wechat_mp.client import KfClient
 from kfsync.reconcile import apply_plan, declare, read_and_plan
 
 UPLOAD = "/customservice/kfaccount/uploadheadimg"

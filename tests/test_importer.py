@@ -11,7 +11,6 @@ import yaml
 from PIL import Image, ImageDraw
 
 from kfsync.avatars import normalise_avatar, picture_hash
-from kfsync.client.results import KfAccount
 from kfsync.config import load_config
 from kfsync.errors import AvatarError, UsageError
 from kfsync.importer import (
@@ -26,6 +25,7 @@ from kfsync.importer import (
     select_accounts,
 )
 from kfsync.plan import SAME_PICTURE_BITS, hamming
+from kfsync.providers.wechat_mp.client.results import KfAccount
 
 NOW = 1_800_000_000
 

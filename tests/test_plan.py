@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from kfsync.client.results import KfAccount
 from kfsync.config import Config, DesiredAccount, OfficialAccount, Policy
 from kfsync.errors import ExitCode
 from kfsync.live import LivePicture, LiveState
@@ -27,6 +26,7 @@ from kfsync.plan import (
     iso_utc,
     plan,
 )
+from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.safety import SafetyError, check_safety
 
 WECHAT_ID = "shop_cs"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from kfsync.client.results import KfAccount
 from kfsync.commands._ops import format_option, show, table_time
 from kfsync.errors import ExitCode
+from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.render.table import Table, cells
 
 HEADERS = ("ACCOUNT", "NICKNAME", "KF_ID", "BOUND TO", "INVITATION", "AVATAR")
@@ -41,7 +41,7 @@ def accounts_table(accounts: tuple[KfAccount, ...]) -> Table:
 @format_option
 def command(fmt: str) -> ExitCode:
     """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar."""
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))

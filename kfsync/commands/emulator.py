@@ -14,8 +14,9 @@ from types import FrameType
 
 import click
 
-from kfsync.client.config import is_loopback
-from kfsync.emulator.config import (
+from kfsync.errors import ExitCode, UsageError
+from kfsync.providers.wechat_mp.client.config import is_loopback
+from kfsync.providers.wechat_mp.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
     DEFAULT_MAX_ACCOUNTS,
@@ -23,7 +24,6 @@ from kfsync.emulator.config import (
     DEFAULT_WECHAT_ID,
     MSGID_MODES,
 )
-from kfsync.errors import ExitCode, UsageError
 
 
 @click.command("emulator")

@@ -57,9 +57,9 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     kfsync.schema.json, for editors.  Existing files are never overwritten
     without --force.  Credentials come from KFSYNC_* as for `kfsync plan`.
     """
-    from kfsync.client import KfClient
     from kfsync.config.resources import schema_bytes
     from kfsync.importer import SCHEMA_FILE, build_import, check_import, render_config, select_accounts
+    from kfsync.providers.wechat_mp.client import KfClient
 
     folder = output.parent  # as given, so that messages name files the way the user does
     schema_path = folder / SCHEMA_FILE

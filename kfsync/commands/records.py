@@ -27,9 +27,9 @@ from typing import TextIO
 
 import click
 
-from kfsync.client.results import MsgRecord
 from kfsync.commands._ops import CHINA, load_zone
 from kfsync.errors import ExitCode, UsageError
+from kfsync.providers.wechat_mp.client.results import MsgRecord
 from kfsync.textsafe import json_escapes
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
@@ -220,7 +220,7 @@ def stderr_is_terminal() -> bool:
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
             legacy: bool, raw: bool, tz_name: str) -> ExitCode:
     """Export the chat records between --since and --until, streamed one record at a time."""
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     zone = load_zone(tz_name)
     start = parse_moment(since, zone, "--since", end=False)

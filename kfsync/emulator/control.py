@@ -1,7 +1,8 @@
-"""The admin API under /_emulator/: reset, seed, invitation outcomes, clock, faults, logs, state.
+"""The admin API under /_emulator/: reset, clock, faults, the request log and state.
 
-Kept apart from the WeChat routes: no token, no latency, no faults, not logged.
-Refusals are HTTP 4xx with `{"error": message}`.
+Kept apart from the emulated API's routes: no token, no latency, no faults, not
+logged.  A provider's emulator adds its own routes (seeding, invitations...)
+through `EmulatorApp.admin_routes`.  Refusals are HTTP 4xx with `{"error": message}`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from kfsync.emulator.exceptions import AdminError
 from kfsync.emulator.faults import Fault, RandomFaults
-from kfsync.emulator.seed import parse_seed
 from kfsync.emulator.wire import Answer, Call
 
 if TYPE_CHECKING:
@@ -20,18 +20,23 @@ if TYPE_CHECKING:
 
 ADMIN_PREFIX = "/_emulator/"
 Json = dict[str, Any]
-AdminHandler = Callable[["EmulatorApp", Json], Json]
+AdminHandler = Callable[["EmulatorApp[Any]", Json], Json]
 
 
-def handle_admin(app: EmulatorApp, call: Call) -> Answer:
-    handler = _ROUTES.get((call.method, call.path.removeprefix(ADMIN_PREFIX)))
-    if handler is None:
+def handle_admin(app: EmulatorApp[Any], call: Call) -> Answer:
+    key = (call.method, call.path.removeprefix(ADMIN_PREFIX))
+    own = app.admin_routes().get(key)
+    generic = _ROUTES.get(key)
+    if own is None and generic is None:
         return Answer.json({"error": f"no admin route {call.method} {call.path}"}, 404)
     try:
         payload = _payload(call)
         with app.lock:
             app.backend.expire_due()
-            return Answer.json(handler(app, payload))
+            if own is not None:
+                return Answer.json(own(payload))
+            assert generic is not None
+            return Answer.json(generic(app, payload))
     except AdminError as exc:
         return Answer.json({"error": exc.message}, exc.status)
 
@@ -48,37 +53,14 @@ def _payload(call: Call) -> Json:
     return value
 
 
-def _reset(app: EmulatorApp, payload: Json) -> Json:
+def _reset(app: EmulatorApp[Any], payload: Json) -> Json:
     app.backend.reset()
     app.faults.clear()
     app.log.clear()
     return {"ok": True}
 
 
-def _seed(app: EmulatorApp, payload: Json) -> Json:
-    batch = parse_seed(payload, app.backend)
-    app.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
-    return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
-            "waitcase": len(batch.waitcases)}
-
-
-def _invitation(outcome: str) -> AdminHandler:
-    def resolve(app: EmulatorApp, payload: Json) -> Json:
-        kf_account = payload.get("kf_account")
-        if not isinstance(kf_account, str):
-            raise AdminError("kf_account must be a string")
-        try:
-            account = app.backend.resolve_invitation(kf_account, outcome)
-        except LookupError as exc:
-            raise AdminError(str(exc.args[0]), 404) from exc
-        except ValueError as exc:
-            raise AdminError(str(exc), 409) from exc
-        return {"ok": True, "account": account.to_dict()}
-
-    return resolve
-
-
-def _clock(app: EmulatorApp, payload: Json) -> Json:
+def _clock(app: EmulatorApp[Any], payload: Json) -> Json:
     seconds = payload.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
         raise AdminError("advance must be an integer number of seconds >= 0")
@@ -95,7 +77,7 @@ def _clock(app: EmulatorApp, payload: Json) -> Json:
     return {"ok": True, "now": app.clock.now()}
 
 
-def _fault(app: EmulatorApp, payload: Json) -> Json:
+def _fault(app: EmulatorApp[Any], payload: Json) -> Json:
     if "rate" in payload:
         app.faults.add_random(RandomFaults.from_dict(payload))
     else:
@@ -104,24 +86,13 @@ def _fault(app: EmulatorApp, payload: Json) -> Json:
     return {"ok": True, "pending": app.faults.pending(), "random": app.faults.random()}
 
 
-def _requests(app: EmulatorApp, payload: Json) -> Json:
+def _requests(app: EmulatorApp[Any], payload: Json) -> Json:
     return {"requests": app.log.entries()}
 
 
-def _state(app: EmulatorApp, payload: Json) -> Json:
-    backend = app.backend
-    now = app.clock.now()
+def _state(app: EmulatorApp[Any], payload: Json) -> Json:
     return {
-        "now": now,
-        "config": app.config.to_dict(),
-        "accounts": [a.to_dict() for a in backend.listed()],
-        "sessions": [{"kf_account": s.kf_account, "openid": s.openid,
-                      "createtime": s.createtime} for s in backend.sessions.values()],
-        "waitcase": [{"openid": w.openid, "latest_time": w.latest_time}
-                     for w in backend.waiting()],
-        "records": len(backend.records),
-        "pictures": len(backend.pictures),
-        "tokens": backend.tokens.summary(now),
+        **app.admin_state(),
         "faults": app.faults.pending(),
         "random_faults": app.faults.random(),
         "requests": len(app.log),
@@ -130,10 +101,6 @@ def _state(app: EmulatorApp, payload: Json) -> Json:
 
 _ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "reset"): _reset,
-    ("POST", "seed"): _seed,
-    ("POST", "invites/accept"): _invitation("accept"),
-    ("POST", "invites/reject"): _invitation("reject"),
-    ("POST", "invites/expire"): _invitation("expire"),
     ("POST", "clock"): _clock,
     ("POST", "faults"): _fault,
     ("GET", "requests"): _requests,

@@ -1,21 +1,21 @@
-"""The emulator's errors: WeChat refusals, admin-API refusals and unusable state files.
+"""The emulator's errors: API refusals, admin-API refusals and unusable state files.
 
-Models raise `EmulatorError(errcode)`; `responses.dispatch` is the one place that
-turns it into the wire answer `{"errcode", "errmsg"}` (HTTP 200).  `AdminError`
-becomes an HTTP 4xx JSON answer on the admin API.
+A provider's models raise `EmulatorError(errcode)`; its responses module is the
+one place that turns it into the wire answer `{"errcode", "errmsg"}` (HTTP 200),
+with the errmsg of its own errcode table.  `AdminError` becomes an HTTP 4xx
+JSON answer on the admin API.
 """
 
 from __future__ import annotations
 
-from kfsync.errcodes import errmsg
 from kfsync.errors import KfsyncError
 
 
 class EmulatorError(Exception):
-    """WeChat refuses the call with this errcode."""
+    """The emulated API refuses the call with this errcode."""
 
     def __init__(self, errcode: int) -> None:
-        super().__init__(f"errcode {errcode}: {errmsg(errcode)}")
+        super().__init__(f"errcode {errcode}")
         self.errcode = errcode
 
 

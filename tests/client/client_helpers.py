@@ -8,8 +8,8 @@ from typing import Any
 
 from PIL import Image
 
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.emulator import DEFAULT_WECHAT_ID, Emulator
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 
 NO_WAIT = RetryPolicy(sleep=lambda _: None)
 ClientFactory = Callable[..., KfClient]

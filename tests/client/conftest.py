@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from client_helpers import NO_WAIT, ClientFactory
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wechat_mp.client import KfClient
 
 
 @pytest.fixture

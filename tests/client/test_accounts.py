@@ -8,9 +8,9 @@ import pytest
 import requests
 from client_helpers import NO_WAIT, calls_to, jpeg, kf
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.errors import UsageError, WeChatError
+from kfsync.providers.wechat_mp.client import KfClient
 
 
 def test_add_update_delete(emulator: Emulator, client: KfClient) -> None:

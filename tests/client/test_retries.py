@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from client_helpers import ClientFactory, calls_to, kf
 
-from kfsync.client import KfClient, RetryPolicy
-from kfsync.client.transport import Call, wechat_error
 from kfsync.emulator import Emulator
 from kfsync.errors import (
     OutcomeUnknownError,
@@ -19,6 +17,8 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from kfsync.providers.wechat_mp.client.transport import Call, wechat_error
 
 LIST = "/cgi-bin/customservice/getkflist"
 ADD = "/customservice/kfaccount/add"

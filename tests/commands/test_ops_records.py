@@ -15,11 +15,11 @@ from typing import Any, TextIO
 
 import pytest
 
-from kfsync.client.results import MsgRecord
 from kfsync.commands import records as records_command
 from kfsync.commands.records import CSV_COLUMNS, WRITERS, Writer, parse_moment
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
+from kfsync.providers.wechat_mp.client.results import MsgRecord
 
 Run = Callable[..., tuple[int, str, str]]
 Fails = Callable[..., str]

@@ -23,8 +23,8 @@ from cli_run import Run, point_cli_at, run_main
 from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn, GitLabStandIn, StandIn
 from PIL import Image
 
-from kfsync.client import RetryPolicy
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
+from kfsync.providers.wechat_mp.client import RetryPolicy
 
 GITHUB_TOKEN = "ghs_workflowtoken0123456789abcdefABCDEF"
 GITLAB_TOKEN = "glpat-projecttoken0123456789abcdef"

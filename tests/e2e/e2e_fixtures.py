@@ -14,8 +14,8 @@ import pytest
 from cli_run import point_cli_at
 from e2e_helpers import Shop
 
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 
 
 @pytest.fixture

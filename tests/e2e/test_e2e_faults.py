@@ -22,8 +22,8 @@ from e2e_helpers import (
 )
 
 from kfsync.apply import Applier
-from kfsync.client import KfClient
 from kfsync.plan import Action, Change
+from kfsync.providers.wechat_mp.client import KfClient
 
 
 def one_of_each(shop: Shop) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from e2e_helpers import Shop, kf, picture, seeded
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_SECRET
+from kfsync.providers.wechat_mp.client import KfClient
 
 
 def reviewed(shop: Shop) -> Path:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from emu_wire import OK, Wx
 
-from kfsync.client.config import is_loopback
 from kfsync.emulator import Emulator
+from kfsync.providers.wechat_mp.client.config import is_loopback
 
 
 @contextmanager

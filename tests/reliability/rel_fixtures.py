@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cli_run import point_cli_at
 
-from kfsync.client import RetryPolicy
 from kfsync.emulator import Emulator
+from kfsync.providers.wechat_mp.client import RetryPolicy
 
 #: Attempts per call in the chaos tests: a call faulted that many times in a row (0.2**10) never happens.
 PATIENT_ATTEMPTS = 10
@@ -28,7 +28,7 @@ PATIENT_ATTEMPTS = 10
 @pytest.fixture
 def patient_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Like `retry_sleeps` (tests/conftest.py), with PATIENT_ATTEMPTS attempts per call."""
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy",
+    monkeypatch.setattr("kfsync.providers.wechat_mp.client.api.RetryPolicy",
                         lambda: RetryPolicy(attempts=PATIENT_ATTEMPTS, sleep=lambda _: None))
 
 

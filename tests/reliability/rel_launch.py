@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-import kfsync.client.api
+import kfsync.providers.wechat_mp.client.api
 from kfsync.cli import main
-from kfsync.client.transport import RetryPolicy
+from kfsync.providers.wechat_mp.client.transport import RetryPolicy
 
 
 def quick_retries() -> RetryPolicy:
@@ -19,5 +19,5 @@ def quick_retries() -> RetryPolicy:
 
 
 if __name__ == "__main__":
-    vars(kfsync.client.api)["RetryPolicy"] = quick_retries
+    vars(kfsync.providers.wechat_mp.client.api)["RetryPolicy"] = quick_retries
     sys.exit(main())

@@ -10,10 +10,10 @@ from rel_fixtures import Workspace
 from rel_helpers import ADD_PATH, INVITE_PATH, LIST_PATH, effective_adds, kf
 
 from kfsync.apply import Applier, ApplyResult
-from kfsync.client import KfClient, RetryPolicy
-from kfsync.client.results import KfAccount
 from kfsync.config import load_config
 from kfsync.live import PictureCache
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.reconcile import declare, read_and_plan
 
 

@@ -18,8 +18,8 @@ from cli_run import run_main
 from rel_fixtures import Workspace
 from rel_helpers import CLASSIC_TOKEN_PATH, TOKEN_PATH, wanted_accounts, write_shop
 
-from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wechat_mp.client.transport import Call, Transport
 
 ACCOUNTS = 20
 TOKEN_ERRORS = (40001, 40014, 42001)

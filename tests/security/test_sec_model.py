@@ -46,9 +46,9 @@ from sec_helpers import (
     seeded,
 )
 
-from kfsync.client import tokens
 from kfsync.config.schema import load_schema
 from kfsync.emulator import DEFAULT_SECRET
+from kfsync.providers.wechat_mp.client import tokens
 
 
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[requests.PreparedRequest]:
@@ -501,7 +501,7 @@ def test_claim_20_kfsync_never_works_on_another_official_account_in_silence(
     appid = {"wechat_id": "shop_cs", "appid": "wx0123456789abcdef"}
     shop.write_config({"alice": {"nickname": "Alice"}}, official_account=appid)
     assert "the credentials are for" in assert_one_line_error(shop.plan())
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:
         token = client.tokens.current()

@@ -50,8 +50,6 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from kfsync import __version__
-from kfsync.client.wire import Fields, WireFormatError
-from kfsync.errcodes import QUOTA, TOKEN_INVALID, TRANSIENT, hint
 from kfsync.errors import (
     ApiError,
     OutcomeUnknownError,
@@ -60,6 +58,8 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
+from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
+from kfsync.providers.wechat_mp.errcodes import QUOTA, TOKEN_INVALID, TRANSIENT, hint
 from kfsync.redact import RedactingFilter, redact
 from kfsync.textsafe import mend
 

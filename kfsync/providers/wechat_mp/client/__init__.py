@@ -1,7 +1,7 @@
 """The Python client for the WeChat Official Account customer-service (kf) API.
 
 `KfClient` and `RetryPolicy` are loaded on first use, so importing this
-package (or `kfsync.client.results`) does not import `requests`.
+package (or `kfsync.providers.wechat_mp.client.results`) does not import `requests`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kfsync.client.api import KfClient
-    from kfsync.client.transport import RetryPolicy
+    from kfsync.providers.wechat_mp.client.api import KfClient
+    from kfsync.providers.wechat_mp.client.transport import RetryPolicy
 
 __all__ = ["KfClient", "RetryPolicy"]
 
-_HOMES = {"KfClient": "kfsync.client.api", "RetryPolicy": "kfsync.client.transport"}
+_HOMES = {
+    "KfClient": "kfsync.providers.wechat_mp.client.api",
+    "RetryPolicy": "kfsync.providers.wechat_mp.client.transport",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfsync.emulator.exceptions import AdminError, EmulatorError
-from kfsync.emulator.images import cdn_reencode, new_media_id
-from kfsync.emulator.models import (
+from kfsync.providers.wechat_mp.emulator.images import cdn_reencode, new_media_id
+from kfsync.providers.wechat_mp.emulator.models import (
     INVITE_STATUSES,
     Account,
     Invitation,

@@ -22,9 +22,10 @@ from typing import TypeVar
 
 import requests
 
-from kfsync.client import paging
-from kfsync.client.config import ClientConfig
-from kfsync.client.results import (
+from kfsync.errors import UsageError
+from kfsync.providers.wechat_mp.client import paging
+from kfsync.providers.wechat_mp.client.config import ClientConfig
+from kfsync.providers.wechat_mp.client.results import (
     CustomerSession,
     KfAccount,
     KfSession,
@@ -37,9 +38,8 @@ from kfsync.client.results import (
     online_list,
     session_list,
 )
-from kfsync.client.tokens import StaticToken, classic_token, stable_token
-from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
-from kfsync.errors import UsageError
+from kfsync.providers.wechat_mp.client.tokens import StaticToken, classic_token, stable_token
+from kfsync.providers.wechat_mp.client.transport import Call, RetryPolicy, TokenSource, Transport
 
 _T = TypeVar("_T")
 _JPEG = b"\xff\xd8\xff"
@@ -53,7 +53,7 @@ def _ignore(body: dict[str, object]) -> None:
 class KfClient:
     """A client for the kf API of one Official Account; safe to share between threads.
 
-    Arguments left None come from the environment (see `kfsync.client.config`);
+    Arguments left None come from the environment (see `kfsync.providers.wechat_mp.client.config`);
     a missing credential raises CredentialsError here, at construction, not at
     the first request.  Use it as a context manager, or call `close()`.
     """

@@ -6,7 +6,7 @@ listed here answers 40066 `invalid url`.
 
 from __future__ import annotations
 
-from kfsync.emulator.responses import KfResponses, Route
+from kfsync.providers.wechat_mp.emulator.responses import KfResponses, Route
 
 GET = frozenset({"GET"})
 POST = frozenset({"POST"})

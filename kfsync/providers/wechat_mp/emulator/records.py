@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kfsync.emulator.exceptions import EmulatorError
-from kfsync.emulator.models import Record
+from kfsync.providers.wechat_mp.emulator.models import Record
 
 MAX_WINDOW = 86400
 MAX_NUMBER = 10000

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from kfsync.client.wire import Fields, WireFormatError
+from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
 
 log = logging.getLogger(__name__)
 

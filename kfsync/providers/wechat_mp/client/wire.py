@@ -1,6 +1,6 @@
 """Typed access to one decoded JSON object from WeChat, with errors that name the field.
 
-`Fields` is how `kfsync.client.results` reads wire JSON: every accessor checks
+`Fields` is how `kfsync.providers.wechat_mp.client.results` reads wire JSON: every accessor checks
 the type, so a wrong type becomes one `WireFormatError` naming the field path
 (`kf_list[2].kf_id`), which the transport turns into a `TransportError` naming
 the endpoint.  Nothing else in kfsync touches wire dicts.

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from kfsync.client.results import MsgPage, MsgRecord
 from kfsync.errors import TransportError, UsageError
+from kfsync.providers.wechat_mp.client.results import MsgPage, MsgRecord
 
 DAY = 86400
 #: getrecord wants start and end on the same day, in China Standard Time (UTC+8).

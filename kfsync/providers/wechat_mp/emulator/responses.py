@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfsync.emulator.exceptions import EmulatorError
-from kfsync.emulator.images import cdn_reencode
-from kfsync.emulator.models import Account, KfBackend, Record
-from kfsync.emulator.records import legacy_page, msg_page
-from kfsync.emulator.tokens import Token
 from kfsync.emulator.wire import Call, json_object, multipart_parts
-from kfsync.errcodes import errmsg
+from kfsync.providers.wechat_mp.emulator.images import cdn_reencode
+from kfsync.providers.wechat_mp.emulator.models import Account, KfBackend, Record
+from kfsync.providers.wechat_mp.emulator.records import legacy_page, msg_page
+from kfsync.providers.wechat_mp.emulator.tokens import Token
+from kfsync.providers.wechat_mp.errcodes import errmsg
 
 Json = dict[str, Any]
 OK: Json = {"errcode": 0, "errmsg": "ok"}

@@ -1,0 +1,1 @@
+"""The products kfsync manages, one package each, behind the `base.Provider` seam."""
