@@ -20,8 +20,9 @@ ACCOUNTS = 100
 #: with the two round trips, the floor under a warm plan's wall time whatever kfsync does.
 DEPENDENCY_FLOOR = "import click, yaml, requests"
 #: All that the warm plan imports, kfsync's own modules included, timed alone.
-IMPORT_FLOOR = ("import kfsync.cli, kfsync.providers.wechat_mp.client.api, kfsync.config, kfsync.reconcile, "
-                "kfsync.render, kfsync.planfile")
+IMPORT_FLOOR = ("import kfsync.cli, kfsync.providers.wechat_mp.provider, "
+                "kfsync.providers.wechat_mp.client.api, kfsync.config, kfsync.engine, kfsync.render, "
+                "kfsync.planfile")
 
 
 def run(settings: Settings, *, accounts: int = ACCOUNTS) -> Table:

@@ -168,7 +168,7 @@ def _upload_bytes(data: bytes) -> bytes:
 
 
 class FingerprintCache(Protocol):
-    """A store of fingerprints by key, and of uploads by their sha256 (`kfsync.live.PictureCache`)."""
+    """A store of fingerprints by key, and of uploads by their sha256 (`kfsync.pictures.PictureCache`)."""
 
     def get(self, url: str) -> str | None: ...
 

@@ -21,7 +21,7 @@ from kfsync.files import (
     write_atomic,
     write_atomic_bytes,
 )
-from kfsync.live import PictureCache
+from kfsync.pictures import PictureCache
 
 
 def mode(path: Path) -> int:

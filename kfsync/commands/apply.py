@@ -88,11 +88,11 @@ def command(
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
     from kfsync.config import load_config
-    from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.planfile import check_fresh, check_matches, check_seal, load_plan
-    from kfsync.reconcile import apply_plan, declare, planned, start_reading
+    from kfsync.engine import Engine
+    from kfsync.pictures import PictureCache, default_cache_dir
+    from kfsync.planfile import check_seal, load_plan
+    from kfsync.providers import open_provider
     from kfsync.render import progress_line, render_apply, render_plan
-    from kfsync.safety import check_safety
 
     color = use_color(no_color)
     err_color = use_color(no_color, sys.stderr)
@@ -106,18 +106,15 @@ def command(
         )
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap declare()
-        declared = declare(config, cache)
-        client, live = reading.result()
-        prepared = planned(declared, live)
-        consent = allowed(allow_delete)
-        if saved is not None:  # the file is applied only if it is exactly the plan made now
-            check_fresh(saved, declared, prepared.live.fingerprint())
-            consent |= check_matches(saved, prepared.plan)
+    with Engine(config, lambda: open_provider(config, cache=cache), cache=cache) as engine:
+        engine.start()  # WeChat's round trips overlap the declaring
+        # A saved file is applied only if it is exactly the plan made now.
+        prepared = engine.plan(allowed(allow_delete), saved=saved)
         if fmt == "text":
             click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
         # Before the in-sync exit: a plan may break a rule (a protected rebind) yet change nothing.
-        check_safety(prepared.plan, config.policy, consent)
+        if prepared.refused is not None:
+            raise prepared.refused
         if prepared.plan.empty:
             if fmt == "json":
                 click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
@@ -129,14 +126,7 @@ def command(
         def progress(index: int, total: int, outcome: Outcome) -> None:
             click.echo(progress_line(index, total, outcome, err_color), err=True)
 
-        applied = apply_plan(
-            prepared,
-            client,
-            allow_delete=consent,
-            parallelism=parallelism,
-            progress=progress,
-            cache=cache,
-        )
+        applied = engine.apply(prepared, parallelism=parallelism, progress=progress)
     if applied.result.interrupted:
         _report(applied.result, fmt, None, color)
         click.echo("kfsync: interrupted; run `kfsync plan` to see what is left", err=True)

@@ -46,10 +46,11 @@ def command(no_color: bool) -> ExitCode:
     """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
     from kfsync.config import load_config
     from kfsync.config.resources import data_path
-    from kfsync.emulator import Emulator
-    from kfsync.live import PictureCache
+    from kfsync.engine import Engine, declare
+    from kfsync.pictures import PictureCache
     from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
-    from kfsync.reconcile import apply_plan, declare, read_and_plan
+    from kfsync.providers.wechat_mp.emulator import Emulator
+    from kfsync.providers.wechat_mp.provider import WechatMpProvider
     from kfsync.render import apply_summary, progress_line, render_plan
 
     color = use_color(no_color)
@@ -65,24 +66,23 @@ def command(no_color: bool) -> ExitCode:
             emulator.admin.seed(accounts=drifted_live(wechat_id, dict(declared.uploads), now))
             click.secho(f"# Emulator at {emulator.base_url}, seeded with drifted accounts", bold=color)
             click.echo(f"# Config: {folder / 'kfsync.yaml'} (a copy of examples/kfsync.yaml)\n")
-            with KfClient(
+            client = KfClient(
                 appid=emulator.config.appid,
                 secret=emulator.config.secret,
                 api_base=emulator.base_url,
                 token_mode="stable",
                 retry=RetryPolicy(base_delay=0.05, max_delay=0.2),
-            ) as client:
+            )
+            with Engine(config, lambda: WechatMpProvider(client, cache=cache), cache=cache,
+                        now=now) as engine:
                 click.secho("$ kfsync plan", bold=color)
-                prepared = read_and_plan(declared, client, cache=cache, now=now)
+                prepared = engine.plan(declared=declared)
                 click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
                 click.secho("\n$ kfsync apply --auto-approve", bold=color)
-                applied = apply_plan(
+                applied = engine.apply(
                     prepared,
-                    client,
-                    allow_delete=frozenset(),
                     parallelism=4,
                     progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
-                    cache=cache,
                 )
                 click.echo(apply_summary(applied.result))
                 click.secho("\n$ kfsync plan", bold=color)

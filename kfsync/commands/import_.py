@@ -21,7 +21,7 @@ from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import visible
 
 if TYPE_CHECKING:
-    from kfsync.importer import Imported
+    from kfsync.providers.wechat_mp.importer import Imported
 
 
 @click.command("import")
@@ -58,8 +58,15 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     without --force.  Credentials come from KFSYNC_* as for `kfsync plan`.
     """
     from kfsync.config.resources import schema_bytes
-    from kfsync.importer import SCHEMA_FILE, build_import, check_import, render_config, select_accounts
     from kfsync.providers.wechat_mp.client import KfClient
+    from kfsync.providers.wechat_mp.importer import (
+        SCHEMA_FILE,
+        build_import,
+        check_import,
+        render_config,
+        select_accounts,
+    )
+    from kfsync.providers.wechat_mp.provider import live_account
 
     folder = output.parent  # as given, so that messages name files the way the user does
     schema_path = folder / SCHEMA_FILE
@@ -69,7 +76,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     _refuse_overwrite([output], force)
 
     with KfClient() as client:
-        live = client.list_accounts()
+        live = tuple(live_account(a) for a in client.list_accounts())
         appid = client.appid
     now = int(time.time())
     chosen, accounts, skipped = select_accounts(live, wechat_id)
@@ -146,8 +153,8 @@ def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
 def _download_avatars(urls: Mapping[str, str]) -> tuple[dict[str, bytes], dict[str, str]]:
     """The picture to save by prefix, and why the others were not saved."""
     from kfsync.errors import AvatarError
-    from kfsync.importer import prepare_avatar
-    from kfsync.live import download_pictures
+    from kfsync.pictures import download_pictures
+    from kfsync.providers.wechat_mp.importer import prepare_avatar
 
     downloads = download_pictures(urls.values())
     saved: dict[str, bytes] = {}

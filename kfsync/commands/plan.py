@@ -77,8 +77,9 @@ def _plan(
     commenting: Commenting | None,
 ) -> ExitCode:
     from kfsync.config import load_config
-    from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.reconcile import declare, planned, start_reading
+    from kfsync.engine import Engine
+    from kfsync.pictures import PictureCache, default_cache_dir
+    from kfsync.providers import open_provider
 
     if out is not None:
         from kfsync.planfile import check_target
@@ -88,19 +89,13 @@ def _plan(
     config = load_config(config_path, cache=cache)
     if commenting is not None:
         commenting.wechat_id = config.official_account.wechat_id
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
-        declared = declare(config, cache)
+    with Engine(config, lambda: open_provider(config, cache=cache), cache=cache) as engine:
+        engine.start()  # WeChat's round trips overlap what follows
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
-        from kfsync.safety import SafetyError, check_safety
 
-        _, live = reading.result()
-    prepared = planned(declared, live)
-    refused: SafetyError | None = None
-    try:
-        check_safety(prepared.plan, config.policy, allowed(allow_delete))
-    except SafetyError as exc:
-        refused = exc
+        prepared = engine.plan(allowed(allow_delete))
+    refused = prepared.refused
     click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

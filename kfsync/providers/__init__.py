@@ -1,1 +1,26 @@
-"""The products kfsync manages, one package each, behind the `base.Provider` seam."""
+"""The products kfsync manages, one package each, behind the `base.Provider` seam.
+
+`open_provider` picks the provider for the product a config declares; the
+core (model, plan, apply, engine, renderers) imports nothing else from here
+but `base`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kfsync.config import Config
+    from kfsync.pictures import PictureCache
+    from kfsync.providers.base import Provider
+
+
+def open_provider(config: Config, *, cache: PictureCache | None = None) -> Provider:
+    """The provider of the config's product, with credentials from the environment.
+
+    A config declares its product by its section: `official_account:` is the
+    WeChat Official Account (`wechat_mp`), the only one so far.
+    """
+    from kfsync.providers.wechat_mp.provider import WechatMpProvider
+
+    return WechatMpProvider.from_environment(cache=cache)

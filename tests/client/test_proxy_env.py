@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kfsync.errors import TransportError
-from kfsync.live import download_pictures
+from kfsync.pictures import download_pictures
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 
 PICTURE = b"\x89PNG\r\n\x1a\n" + b"a picture, as far as a download goes"

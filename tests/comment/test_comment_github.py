@@ -403,7 +403,7 @@ def test_an_internal_error_is_said_in_the_comment_and_keeps_its_exit_code(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kfsync.reconcile.planned", broken)
+    monkeypatch.setattr("kfsync.engine.plan", broken)
     github.write_config({"alice": {"nickname": "Alice"}})
     run = github.plan()
     assert run.code == 70

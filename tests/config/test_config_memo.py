@@ -10,7 +10,7 @@ import pytest
 
 from kfsync.config import load_config, schema
 from kfsync.errors import ConfigError
-from kfsync.live import PictureCache
+from kfsync.pictures import PictureCache
 
 GOOD = """\
 version: 1
@@ -84,7 +84,7 @@ def test_a_remembered_config_loads_without_importing_jsonschema(tmp_path: Path) 
     load_config(config, cache=PictureCache(tmp_path / "cache"))
     code = (
         "import sys; from pathlib import Path; from kfsync.config import load_config; "
-        "from kfsync.live import PictureCache; "
+        "from kfsync.pictures import PictureCache; "
         f"load_config({str(config)!r}, cache=PictureCache(Path({str(tmp_path / 'cache')!r}))); "
         "print('jsonschema' in sys.modules)"
     )

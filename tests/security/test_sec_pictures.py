@@ -31,7 +31,7 @@ from sec_helpers import (
 )
 
 import kfsync
-from kfsync import live
+from kfsync import pictures as live
 
 PASSWD = "file:///etc/passwd"
 

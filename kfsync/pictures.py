@@ -1,9 +1,9 @@
-"""The live side: the accounts WeChat has now, and fingerprints of their pictures.
+"""Live pictures: bounded downloads, their fingerprints, and the cache of both.
 
-`read_live` makes one `getkflist` call and downloads the avatar pictures it
-needs to compare, in parallel, bounded in size and time, through a cache keyed
-by URL.  The cache only saves time: deleting it changes no plan.
-`download_pictures` is the same bounded download, keeping the bytes (for import).
+`fetch_pictures` downloads the avatar pictures a plan needs to compare, in
+parallel, bounded in size and time, through a cache keyed by URL.  The cache
+only saves time: deleting it changes no plan.  `download_pictures` is the same
+bounded download, keeping the bytes (for import).
 """
 
 from __future__ import annotations
@@ -14,26 +14,22 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
-from kfsync.providers.wechat_mp.client.results import KfAccount
+from kfsync.model import LivePicture
 
 if TYPE_CHECKING:
     import requests
     from requests.sessions import _Settings
 
-    from kfsync.providers.wechat_mp.client import KfClient
-
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-LiveAccount = KfAccount
 
 #: A live picture larger than this is not downloaded (WeChat's own cap is 5 MB).
 MAX_PICTURE_BYTES = 6 * 1024 * 1024
@@ -45,37 +41,11 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
-class LivePicture:
-    """The fingerprint of one live picture, or why it could not be read."""
-
-    phash: str | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class PictureBytes:
     """A downloaded live picture, or why it could not be downloaded."""
 
     data: bytes | None
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class LiveState:
-    """What WeChat has now, as of `now` (unix seconds, passed in, never read here)."""
-
-    accounts: tuple[LiveAccount, ...]
-    now: int
-    pictures: Mapping[str, LivePicture] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """A digest of the account list, for saved-plan staleness checks."""
-        rows = sorted((a.to_dict() for a in self.accounts), key=lambda r: str(r["kf_account"]))
-        blob = json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-    def by_account(self) -> dict[str, LiveAccount]:
-        return {a.kf_account: a for a in self.accounts}
 
 
 def default_cache_dir() -> Path:
@@ -159,21 +129,6 @@ class PictureCache:
             write_atomic(path, entry, durable=False)  # a lost entry only costs a download
         except OSError as exc:  # a cache that cannot be written only costs speed
             log.debug("picture cache not written: %s", exc)
-
-
-def read_live(
-    client: KfClient,
-    *,
-    now: int,
-    picture_urls: Callable[[tuple[LiveAccount, ...]], Iterable[str]] | None = None,
-    cache: PictureCache | None = None,
-    workers: int = 8,
-) -> LiveState:
-    """List the live accounts and fingerprint the pictures `picture_urls` picks from them."""
-    accounts = client.list_accounts()
-    urls = sorted(set(picture_urls(accounts))) if picture_urls else []
-    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers)
-    return LiveState(accounts=accounts, now=now, pictures=pictures)
 
 
 def fetch_pictures(

@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 
 from kfsync.errors import AvatarError, KfsyncError, UsageError
-from kfsync.live import LiveAccount
+from kfsync.model import LiveAccount
+from kfsync.plan import iso_utc, pending_invitation
 
 #: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
 SCHEMA_FILE = "kfsync.schema.json"
@@ -95,10 +95,6 @@ class Imported:
 # --------------------------------------------------------------------------- choosing
 
 
-def _suffix(account: LiveAccount) -> str:
-    return account.kf_account.partition("@")[2]
-
-
 def select_accounts(
     accounts: Iterable[LiveAccount], wechat_id: str | None
 ) -> tuple[str, tuple[LiveAccount, ...], tuple[str, ...]]:
@@ -108,7 +104,7 @@ def select_accounts(
     """
     accounts = tuple(accounts)
     if wechat_id is None:
-        suffixes = sorted({_suffix(a) for a in accounts})
+        suffixes = sorted({a.suffix for a in accounts})
         if not suffixes:
             raise UsageError(
                 "there are no live kf accounts to infer the WeChat ID from; pass --wechat-id"
@@ -119,11 +115,11 @@ def select_accounts(
                 f"({', '.join(_show(s) for s in suffixes)}); pass --wechat-id to pick one"
             )
         wechat_id = suffixes[0]
-    mine = tuple(sorted((a for a in accounts if _suffix(a) == wechat_id), key=lambda a: a.prefix))
+    mine = tuple(sorted((a for a in accounts if a.suffix == wechat_id), key=lambda a: a.prefix))
     warnings = tuple(
         f"{_show(a.kf_account)} is not an account of {_show(wechat_id)}; skipped"
         for a in sorted(accounts, key=lambda a: a.kf_account)
-        if _suffix(a) != wechat_id
+        if a.suffix != wechat_id
     )
     return wechat_id, mine, warnings
 
@@ -131,10 +127,6 @@ def select_accounts(
 def _show(text: str) -> str:
     """Text from the server, safe inside a one-line message or a YAML comment."""
     return text if text.isprintable() and text.strip() == text and text else json.dumps(text)
-
-
-def _iso(unix: int) -> str:
-    return datetime.fromtimestamp(unix, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _binding(account: LiveAccount, now: int) -> ImportedAccount:
@@ -145,11 +137,10 @@ def _binding(account: LiveAccount, now: int) -> ImportedAccount:
     invitee, status = account.invite_wx, account.invite_status
     if not invitee:
         return entry
-    expires = account.invite_expire_time or 0
-    if status == "waiting" and expires > now:
-        return replace(
-            entry, wechat=invitee, pending=True, wechat_note=f"invitation pending until {_iso(expires)}"
-        )
+    waiting = pending_invitation(account, now)
+    if waiting is not None:
+        return replace(entry, wechat=invitee, pending=True,
+                       wechat_note=f"invitation pending until {iso_utc(waiting[1])}")
     what = "was rejected" if status == "rejected" else "expired"
     note = f"invitation to {_show(invitee)} {what}; add `wechat: {_show(invitee)}` to invite again"
     return replace(entry, notes=(note,))

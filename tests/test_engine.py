@@ -1,4 +1,4 @@
-"""The declared side as reconcile builds it: avatar fingerprints through the cache, uploads made lazily."""
+"""The declared side as the engine builds it: avatar fingerprints through the cache, uploads made lazily."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 from kfsync import avatars
 from kfsync.avatars import AvatarPrint, fingerprint_avatar, fingerprint_avatars, load_avatar, picture_hash
 from kfsync.config import load_config
+from kfsync.engine import Uploads, declare
 from kfsync.errors import AvatarError, ConfigError
-from kfsync.live import PictureCache
-from kfsync.reconcile import Uploads, declare
+from kfsync.pictures import PictureCache
 
 
 def picture(path: Path, dark_half: int) -> Path:
