@@ -72,7 +72,10 @@ def command(
     click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
+        from kfsync.commands._fullplan import STEP_SUMMARY_CHARS
+
+        whole = _with_refusal(prepared.plan, "markdown", refused, False, limit=STEP_SUMMARY_CHARS)
+        _append_step_summary(Path(summary), whole)
     if refused is not None:
         raise refused
     if out is not None:
@@ -83,15 +86,22 @@ def command(
     return ExitCode.OK
 
 
-def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool) -> str:
-    """The rendered plan; in Markdown, a refusal is stated where the reviewer reads it."""
+def _with_refusal(
+    plan: Plan, fmt: str, refused: SafetyError | None, color: bool, *, limit: int | None = None
+) -> str:
+    """The rendered plan; in Markdown, a refusal is stated at the top, where the reviewer reads."""
+    from kfsync.commands._fullplan import full_plan_location
     from kfsync.render import render_plan
-    from kfsync.render.markdown import MAX_CHARS, md_escape, render_plan_markdown
+    from kfsync.render.markdown import MAX_CHARS, render_plan_markdown
 
-    if refused is None or fmt != "markdown" or plan.refusals:  # refusals have their own section
+    if fmt != "markdown":
         return render_plan(plan, fmt, color=color)
-    note = f"\n> **Refused:** {md_escape(refused.message)}\n"
-    return render_plan_markdown(plan, limit=MAX_CHARS - len(note)) + note
+    return render_plan_markdown(
+        plan,
+        limit=limit or MAX_CHARS,
+        refused=refused.reason if refused is not None else "",
+        full_plan=full_plan_location(os.environ),
+    )
 
 
 def _append_step_summary(path: Path, markdown: str) -> None:
