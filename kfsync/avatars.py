@@ -7,7 +7,8 @@ flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
 (size-capped) and checks the result fits; `kfsync validate` calls it too, so a
 file that validates is a file that uploads.  `picture_hash` fingerprints a
 picture so that the one uploaded and the one WeChat serves back (re-encoded)
-can be recognised as the same.  `fingerprint_avatar` does both checks and the
+can be recognised as the same; `thumbnail` makes the small copies an HTML
+page embeds.  `fingerprint_avatar` does both checks and the
 fingerprint at once, and remembers the result by the file's content in a cache,
 so that planning again with unchanged pictures decodes none of them.
 

@@ -113,7 +113,8 @@ def test_the_page_shows_every_account_with_its_avatar(
         assert max(x for x, _ in disc) - min(x for x, _ in disc) in range(44, 50)
         assert max(x for x, _ in disc) < 150
     assert max(y for _, y in red) < min(y for _, y in blue)
-    assert _pixels(png, PENDING) and _pixels(png, REJECTED)
+    assert _pixels(png, PENDING)
+    assert _pixels(png, REJECTED)
     assert recorder.paths == [], "the page asked a server for something"
 
 
