@@ -72,11 +72,11 @@ def md_text(text: str, *, in_table: bool = False) -> str:
         elif piece:
             lead, core, tail = _peel(piece)  # `bob@shop_cs`: left as it is (see `policy.x`)
             runs += [(False, lead), (True, core), (False, tail)]
-    return "".join(
-        _span(visible(joined), in_table) if code else joined.translate(_ENTITIES)
-        for code, group in itertools.groupby((r for r in runs if r[1]), key=operator.itemgetter(0))
-        for joined in ("".join(characters for _, characters in group),)
-    )
+    out: list[str] = []
+    for code, group in itertools.groupby((r for r in runs if r[1]), key=operator.itemgetter(0)):
+        joined = "".join(characters for _, characters in group)
+        out.append(_span(visible(joined), in_table) if code else joined.translate(_ENTITIES))
+    return "".join(out)
 
 
 def _plain(word: str) -> bool:
