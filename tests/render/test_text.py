@@ -158,8 +158,8 @@ _ADD = Change(Action.ADD, "alice@shop_cs", None, {"nickname": "Alice"}, "declare
          "[3/7] add alice@shop_cs … failed: cannot reach api.weixin.qq.com"),
         (Outcome(_ADD, "failed", 80, 40001, None),
          "[3/7] add alice@shop_cs … failed: errcode 40001"),
-        (Outcome(_ADD, "skipped", message="delete:alice@shop_cs did not complete"),
-         "[3/7] add alice@shop_cs … skipped (delete:alice@shop_cs did not complete)"),
+        (Outcome(_ADD, "skipped", message="delete alice@shop_cs did not complete"),
+         "[3/7] add alice@shop_cs … skipped (delete alice@shop_cs did not complete)"),
     ],
 )
 def test_progress_line(outcome: Outcome, line: str) -> None:
@@ -190,8 +190,8 @@ def test_apply_text_incomplete(incomplete_result: ApplyResult) -> None:
         "  add alice@shop_cs … failed: errcode 65403 illegal nickname "
         "(a nickname is 1 to 16 characters)\n"
         "Skipped:\n"
-        "  set_avatar alice@shop_cs … skipped (add:alice@shop_cs did not complete)\n"
-        "  invite alice@shop_cs … skipped (add:alice@shop_cs did not complete)\n"
+        "  set_avatar alice@shop_cs … skipped (add alice@shop_cs did not complete)\n"
+        "  invite alice@shop_cs … skipped (add alice@shop_cs did not complete)\n"
         "  invite erin@shop_cs … skipped (stopped after WeChat quota error 45009)\n"
         "Stopped: stopped after WeChat quota error 45009\n"
         "\n"
