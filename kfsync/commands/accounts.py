@@ -19,6 +19,7 @@ from kfsync.errors import ExitCode, UsageError
 from kfsync.render.table import TABLE_FORMATS, Table, cells, render_listing
 
 if TYPE_CHECKING:
+    from kfsync.live import PictureBytes
     from kfsync.render.html import AccountRow, Avatar
 
 HEADERS = ("ACCOUNT", "NICKNAME", "KF_ID", "BOUND TO", "INVITATION", "AVATAR")
@@ -73,25 +74,25 @@ THUMBNAIL_SIDE = 96
 
 def avatars(accounts: tuple[KfAccount, ...]) -> dict[str, Avatar]:
     """Each account's avatar as a thumbnail, or why it cannot be shown, by kf_account."""
-    from kfsync.avatars import thumbnail
-    from kfsync.errors import AvatarError
-    from kfsync.live import download_pictures
+    from kfsync.live import process_pictures
     from kfsync.render.html import Avatar
 
-    downloads = download_pictures(a.headimgurl for a in accounts if a.headimgurl)
-    shown: dict[str, Avatar] = {}
-    for account in accounts:
-        download = downloads.get(account.headimgurl or "")
-        if download is None:
-            shown[account.kf_account] = Avatar(note="no avatar")
-        elif download.data is None:
-            shown[account.kf_account] = Avatar(note=f"avatar not downloaded: {download.error}")
-        else:
-            try:
-                shown[account.kf_account] = Avatar(thumbnail(download.data, THUMBNAIL_SIDE))
-            except AvatarError as exc:
-                shown[account.kf_account] = Avatar(note=f"avatar not shown: {exc}")
-    return shown
+    shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail)
+    return {a.kf_account: shown.get(a.headimgurl or "", Avatar(note="no avatar"))
+            for a in accounts}
+
+
+def _thumbnail(_url: str, download: PictureBytes) -> Avatar:
+    from kfsync.avatars import thumbnail
+    from kfsync.errors import AvatarError
+    from kfsync.render.html import Avatar
+
+    if download.data is None:
+        return Avatar(note=f"avatar not downloaded: {download.error}")
+    try:
+        return Avatar(thumbnail(download.data, THUMBNAIL_SIDE))
+    except AvatarError as exc:
+        return Avatar(note=f"avatar not shown: {exc}")
 
 
 def page_rows(accounts: tuple[KfAccount, ...], shown: dict[str, Avatar]) -> list[AccountRow]:

@@ -33,16 +33,24 @@ HOSTILE_NICK = "<img src=x>"  # 11 characters: WeChat allows up to 16
 
 
 class Recorder:
-    """A server on 127.0.0.1 that answers 404 to everything and remembers each path asked."""
+    """A server on 127.0.0.1 that remembers each path asked; 404 but for its `files`."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.files: dict[str, bytes] = {}
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 recorder.paths.append(self.path)
-                self.send_error(404)
+                body = recorder.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -166,6 +174,32 @@ def test_the_policy_stops_scripts_and_requests(
     else:
         assert 'data-ran="yes"' in dom
         assert {"/img", "/css", "/frame"} <= set(recorder.paths)
+
+
+def _bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(out, "PNG")  # 64 megapixels in a few kilobytes
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "note"),
+    [
+        (b"GIF89a but not really", "avatar not shown: not a readable image"),
+        (_bomb(), "avatar not shown: the picture is 8000x8000 pixels"),
+        (b"\xff" * (7 * 1024 * 1024), "avatar not downloaded: larger than"),
+    ],
+)
+def test_a_picture_that_cannot_be_shown_says_why(
+        ops_env: Emulator, ops_run: Run, recorder: Recorder, body: bytes, note: str) -> None:
+    recorder.files["/picture"] = body
+    ops_env.admin.seed(accounts=[{"kf_account": "ann@shop_cs", "kf_nick": "Ann",
+                                  "kf_headimgurl": f"{recorder.url}/picture"}])
+    code, out, err = ops_run("accounts", "--format", "html")
+    assert (code, err) == (0, "")
+    assert f'<span class="note">{note}' in out
+    assert "<img " not in out
+    assert recorder.paths == ["/picture"]
 
 
 def test_html_goes_to_standard_output_without_a_file(
