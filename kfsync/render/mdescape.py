@@ -32,6 +32,7 @@ MAX_FIELD = 200
 #: A word of prose: letters, or a short number (7 or more digits could read as a commit),
 #: with an opening parenthesis or quote and closing punctuation around it.
 _WORD = re.compile(r"[(\"']?(?:[^\W\d_]+(?:'[^\W\d_]+)?|\d{1,6})[)\"',.;:!?]*")
+_SENTENCE = re.compile(rf"{_WORD.pattern}(?: {_WORD.pattern})*")  #: plain words only, the usual case
 _ENTITIES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 _BACKTICKS = re.compile("`+")
 _PIECES = re.compile(r"( +)")
@@ -60,7 +61,10 @@ def _span(body: str, in_table: bool) -> str:
 
 def md_text(text: str, *, in_table: bool = False) -> str:
     """Free text: plain words stay prose, every other run of characters is a code span."""
-    pieces = _PIECES.split(clip(text))  # words at even indexes, runs of spaces at odd ones
+    text = clip(text)
+    if _SENTENCE.fullmatch(text):
+        return text.translate(_ENTITIES)
+    pieces = _PIECES.split(text)  # words at even indexes, runs of spaces at odd ones
     runs: list[tuple[bool, str]] = []  # (in a code span, characters)
     for index, piece in enumerate(pieces):
         if index % 2:  # one space between words, one of them plain, is prose
