@@ -36,9 +36,8 @@ from kfsync.render.mdescape import md_code, md_text
 
 #: GitHub refuses comments over 65,536 characters; stay well below.
 MAX_CHARS = 60_000
-
-#: Free text made inert; kept under its old name.
-md_escape = md_text
+#: Refusals listed at the top at most; the rest are counted.
+MAX_REFUSALS = 20
 
 ESCAPING = Escaping(text=md_text, value=md_code, name=md_code)
 _IN_TABLE = Escaping(
@@ -97,7 +96,9 @@ def render_plan_markdown(
     `refused` is why a safety rule refused the plan, when the plan's own refusals do not
     say it already; `full_plan` is where to send the reader when rows had to be cut.
     """
-    top = [marker(plan.wechat_id), *_refusal(plan.refusals or ((refused,) if refused else ()))]
+    pointer = full_plan_pointer(full_plan)
+    reasons = plan.refusals or ((refused,) if refused else ())
+    top = [marker(plan.wechat_id), *_refusal(reasons, pointer)]
     top.append(f"**{headline(plan)}** ({md_code(plan.wechat_id)})")
     rows = entries(plan.changes)
     destructive = [r for r in rows if r.destructive]
@@ -112,16 +113,17 @@ def render_plan_markdown(
         _table_block(others, titled_other=bool(destructive)),
         *(_list_block(section) for section in notes(plan, ESCAPING)),
     ]
-    pointer = full_plan_pointer(full_plan)
     return _fit(top, [b for b in blocks if b.rows], limit - 1, pointer) + "\n"
 
 
-def _refusal(reasons: Sequence[str]) -> list[str]:
+def _refusal(reasons: Sequence[str], pointer: str) -> list[str]:
     """A caution alert at the very top: the reviewer reads first that nothing can be applied."""
     if not reasons:
         return []
     lines = ["", "> [!CAUTION]", "> **Refused.** kfsync will not apply this plan:"]
-    lines += [f"> - {md_text(reason)}" for reason in reasons]
+    lines += [f"> - {md_text(reason)}" for reason in reasons[:MAX_REFUSALS]]
+    if len(reasons) > MAX_REFUSALS:
+        lines += [">", f"> {more_line(len(reasons) - MAX_REFUSALS, 'refusals', pointer)}"]
     return [*lines, ""]
 
 

@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from kfsync.plan import Action, Change, PendingInvite, Plan
 from kfsync.render import render_plan, render_plan_markdown
 from kfsync.render.common import visible
-from kfsync.render.markdown import MAX_CHARS, FullPlan, full_plan_pointer, marker
+from kfsync.render.markdown import (
+    MAX_CHARS,
+    MAX_REFUSALS,
+    FullPlan,
+    full_plan_pointer,
+    marker,
+)
 from kfsync.render.mdescape import MAX_FIELD, md_code, md_text
 
 HOSTILE = [
@@ -314,6 +320,14 @@ def test_the_plan_s_own_refusals_are_the_alert() -> None:
     assert "> - `a@shop_cs` is protected\n> - `b@shop_cs` is protected\n" in text
     assert text.lower().count("refused") == 1
     assert text.count("protected") == 2
+
+
+def test_many_refusals_are_counted_past_the_first() -> None:
+    plan = Plan("shop_cs", (), refusals=tuple(f"p{i}@shop_cs is protected" for i in range(500)))
+    text = render_plan_markdown(plan)
+    assert text.count("is protected") == MAX_REFUSALS
+    assert "\n>\n> … 480 more refusals; run `kfsync plan` for the full plan\n" in text
+    assert_inert_comment(text)
 
 
 # --------------------------------------------------------------------------- where the rest is
