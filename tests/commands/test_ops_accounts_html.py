@@ -27,6 +27,7 @@ Fails = Callable[..., str]
 
 RED = (220, 40, 40)
 BLUE = (40, 90, 220)
+BOUND = (0xDA, 0xFB, 0xE1)  #: the "bound" badge
 PENDING = (0xFF, 0xF8, 0xC5)  #: the "invitation pending" badge
 REJECTED = (0xFF, 0xEB, 0xE9)  #: the "invitation rejected" badge
 HOSTILE_NICK = "<img src=x>"  # 11 characters: WeChat allows up to 16
@@ -123,6 +124,9 @@ def test_the_page_shows_every_account_with_its_avatar(
     assert max(y for _, y in red) < min(y for _, y in blue)
     assert _pixels(png, PENDING)
     assert _pixels(png, REJECTED)
+    # A table: alice's "bound" badge is on her avatar's line.
+    bound = _pixels(png, BOUND)
+    assert min(y for _, y in red) < min(y for _, y in bound) < max(y for _, y in red)
     assert recorder.paths == [], "the page asked a server for something"
 
 
@@ -147,10 +151,15 @@ def test_on_a_phone_every_column_is_on_screen(
     red, blue = _pixels(png, RED), _pixels(png, BLUE)
     assert 1500 < len(red) < 2400
     assert 1500 < len(blue) < 2400
-    # The invitation badges, in the last column, show on a screen 390 pixels wide: rows are cards.
+    # Each account is a card, its fields one under the other: alice's "bound" badge is below
+    # her avatar, not squeezed beside it; nothing runs off the right edge (no ink in the last
+    # 10 pixels of any line).
     assert _pixels(png, PENDING)
     assert _pixels(png, REJECTED)
-    assert max(y for _, y in red) < min(y for _, y in blue)
+    assert max(y for _, y in red) < min(y for _, y in _pixels(png, BOUND)) < min(y for _, y in blue)
+    with Image.open(png) as shot:
+        edge = shot.convert("L").crop((380, 0, 390, shot.height))
+    assert min(edge.tobytes()) > 150, "something runs off the right edge of a phone's screen"
 
 
 @pytest.mark.parametrize("with_policy", [True, False])
