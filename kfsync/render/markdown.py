@@ -33,6 +33,7 @@ from kfsync.render.common import (
     notes,
 )
 from kfsync.render.mdescape import md_code, md_text
+from kfsync.render.thumbnails import PictureUrl, thumbnails
 
 #: GitHub refuses comments over 65,536 characters; stay well below.
 MAX_CHARS = 60_000
@@ -90,11 +91,13 @@ def render_plan_markdown(
     limit: int = MAX_CHARS,
     refused: str = "",
     full_plan: FullPlan | None = None,
+    pictures: PictureUrl | None = None,
 ) -> str:
     """The plan as a pull-request comment of at most `limit` characters (newline included).
 
     `refused` is why a safety rule refused the plan, when the plan's own refusals do not
-    say it already; `full_plan` is where to send the reader when rows had to be cut.
+    say it already; `full_plan` is where to send the reader when rows had to be cut. With
+    `pictures`, avatar changes also show the live and the new picture (see `thumbnails`).
     """
     pointer = full_plan_pointer(full_plan)
     reasons = plan.refusals or ((refused,) if refused else ())
@@ -106,11 +109,11 @@ def render_plan_markdown(
     destructive_section = Section(
         "Destructive changes",
         "destructive changes",
-        tuple(_destructive_item(r) for r in destructive),
+        tuple(_destructive_item(r, pictures) for r in destructive),
     )
     blocks = [
         _list_block(destructive_section, tuple(len(r.changes) for r in destructive)),
-        _table_block(others, titled_other=bool(destructive)),
+        _table_block(others, titled_other=bool(destructive), pictures=pictures),
         *(_list_block(section) for section in notes(plan, ESCAPING)),
     ]
     return _fit(top, [b for b in blocks if b.rows], limit - 1, pointer) + "\n"
@@ -136,24 +139,26 @@ def _list_block(section: Section, weights: tuple[int, ...] | None = None) -> _Bl
     )
 
 
-def _destructive_item(row: Entry) -> str:
+def _destructive_item(row: Entry, pictures: PictureUrl | None) -> str:
     label = f"`{row.symbol}` **{row.label}** {md_code(row.account)}"
     if not row.rebind:
-        return f"{label}: {_change_text(row.changes[0], ESCAPING)} — {md_text(row.reason)}"
+        first = _change_text(row.changes[0], ESCAPING, pictures)
+        return f"{label}: {first} — {md_text(row.reason)}"
     steps = [
-        f"  - `{SYMBOLS[step.action]}` {step.action.value}: {_change_text(step, ESCAPING)}"
+        f"  - `{SYMBOLS[step.action]}` {step.action.value}: "
+        f"{_change_text(step, ESCAPING, pictures)}"
         for step in row.changes
     ]
     return "\n".join([f"{label} — {md_text(row.reason)}", *steps])
 
 
-def _change_text(change: Change, escaping: Escaping) -> str:
+def _change_text(change: Change, escaping: Escaping, pictures: PictureUrl | None) -> str:
     text = describe(change, escaping)
     after = dependencies(change, escaping.name)
-    return f"{text} ({after})" if after else text
+    return (f"{text} ({after})" if after else text) + thumbnails(change, pictures)
 
 
-def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
+def _table_block(rows: Sequence[Entry], *, titled_other: bool, pictures: PictureUrl | None) -> _Block:
     title = "Other changes" if titled_other else "Changes"
     return _Block(
         head=(
@@ -166,7 +171,7 @@ def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
         ),
         rows=tuple(
             f"| `{r.symbol}` | {r.label} | {_IN_TABLE.name(r.account)} | "
-            f"{_change_text(r.changes[0], _IN_TABLE)} | {_IN_TABLE.text(r.reason)} |"
+            f"{_change_text(r.changes[0], _IN_TABLE, pictures)} | {_IN_TABLE.text(r.reason)} |"
             for r in rows
         ),
         weights=tuple(len(r.changes) for r in rows),

@@ -38,9 +38,9 @@ _BACKTICKS = re.compile("`+")
 _PIECES = re.compile(r"( +)")
 
 
-def clip(text: str) -> str:
-    """`text` cut to `MAX_FIELD` characters, with an ellipsis when it was longer."""
-    return text[:MAX_FIELD] + "…" if len(text) > MAX_FIELD else text
+def clip(text: str, longest: int = MAX_FIELD) -> str:
+    """`text` cut to `longest` characters, with an ellipsis when it was longer."""
+    return text[:longest] + "…" if len(text) > longest else text
 
 
 def md_code(text: str, *, in_table: bool = False) -> str:
@@ -59,9 +59,9 @@ def _span(body: str, in_table: bool) -> str:
     return fence + body + fence
 
 
-def md_text(text: str, *, in_table: bool = False) -> str:
+def md_text(text: str, *, in_table: bool = False, longest: int = MAX_FIELD) -> str:
     """Free text: plain words stay prose, every other run of characters is a code span."""
-    text = clip(text)
+    text = clip(text, longest)
     if _SENTENCE.fullmatch(text):
         return text.translate(_ENTITIES)
     pieces = _PIECES.split(text)  # words at even indexes, runs of spaces at odd ones

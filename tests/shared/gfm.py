@@ -44,6 +44,7 @@ class Rendered(HTMLParser):
         self.codes: list[str] = []  #: the text of each code span, as copied
         self.prose: list[str] = []  #: text outside code spans
         self.links: list[str] = []
+        self.images: list[dict[str, str | None]] = []  #: the attributes of each `<img>`
         self.comments: list[str] = []
         self.rows: list[int] = []  #: cells in each table row
         self.data: list[str] = []  #: all the text, in order
@@ -63,6 +64,8 @@ class Rendered(HTMLParser):
             self.codes.append("")
         elif tag == "a":
             self.links.append(dict(attrs).get("href") or "")
+        elif tag == "img":
+            self.images.append(dict(attrs))
         elif tag == "tr":
             self.rows.append(0)
         elif tag in ("td", "th"):
@@ -86,6 +89,20 @@ class Rendered(HTMLParser):
     def text(self) -> str:
         """The whole rendered text, as a reader selecting all of it copies it."""
         return "".join(self.data)
+
+
+def read(markdown: str) -> Rendered:
+    return Rendered.of(markdown)
+
+
+def images(markdown: str) -> list[dict[str, str | None]]:
+    """The attributes of every `<img>` the Markdown renders, in order."""
+    return Rendered.of(markdown).images
+
+
+def text(markdown: str) -> str:
+    """What a reader sees and copies: the rendered text, entities decoded."""
+    return Rendered.of(markdown).text
 
 
 def assert_inert_comment(markdown: str, *, links: tuple[str, ...] = ()) -> Rendered:
