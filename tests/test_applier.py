@@ -150,7 +150,7 @@ def test_a_failed_change_skips_its_dependents_only() -> None:
     provider = FakeProvider(errors={"add:a": [FakeError(ErrorKind.TRANSIENT)]})
     result = run(provider, add("a"), add("b"), add("c", after="add:a"))
     assert [o.status for o in result.outcomes] == ["failed", "done", "skipped"]
-    assert result.outcomes[2].message == "add:a did not complete"
+    assert result.outcomes[2].message == "add a did not complete"
     assert provider.accounts == {"b": "B"}
 
 

@@ -1,7 +1,7 @@
 """`kfsync import`: write a kfsync.yaml (and its avatars) describing the live accounts.
 
 The contract: `kfsync plan` on the written file reports no changes (see
-`kfsync.importer` for how each live field is written so that it holds).
+`kfsync.providers.wechat_mp.importer` for how each live field is written so that it holds).
 Nothing is written until every account checked out, and then each file is
 written atomically: avatars first, the config last, so the config never names
 a picture that is not there.
