@@ -135,7 +135,6 @@ class LiveAccount:
 
     kf_account: str
     nickname: str
-    kf_id: str
     headimgurl: str | None = None
     kf_wx: str | None = None  #: the WeChat user bound to it
     invite_wx: str | None = None  #: the WeChat user invited to it, while invited
@@ -172,7 +171,7 @@ class LiveAccount:
                 raise TypeError(f"a live account's {name} must be a {wanted.__name__}")
         if data.get("invite_status") not in (None, "waiting", "rejected", "expired"):
             raise TypeError("a live account's invite_status is not a known status")
-        for name in ("kf_account", "nickname", "kf_id"):
+        for name in ("kf_account", "nickname"):
             if name not in data:
                 raise TypeError(f"a live account has no {name}")
         return cls(**data)

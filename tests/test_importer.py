@@ -31,7 +31,7 @@ NOW = 1_800_000_000
 
 
 def kf(kf_account: str, nickname: str = "Nick", **fields: Any) -> LiveAccount:
-    return LiveAccount(kf_account=kf_account, nickname=nickname, kf_id="1", **fields)
+    return LiveAccount(kf_account=kf_account, nickname=nickname, **fields)
 
 
 # --------------------------------------------------------------------------- choosing

@@ -60,7 +60,7 @@ def avatar(prefix: str) -> DesiredAvatar:
 
 
 def live(prefix: str, nickname: str | None = None, *, suffix: str = WECHAT_ID, **fields: Any) -> LiveAccount:
-    return LiveAccount(kf(prefix, suffix), nickname or prefix.title(), str(1000 + len(prefix)), **fields)
+    return LiveAccount(kf(prefix, suffix), nickname or prefix.title(), **fields)
 
 
 def make_plan(

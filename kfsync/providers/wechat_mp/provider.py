@@ -48,7 +48,6 @@ def live_account(account: KfAccount) -> LiveAccount:
     return LiveAccount(
         kf_account=account.kf_account,
         nickname=account.nickname,
-        kf_id=account.kf_id,
         headimgurl=account.headimgurl,
         kf_wx=account.kf_wx,
         invite_wx=account.invite_wx,
