@@ -122,6 +122,7 @@ class Applier:
         self._lock = threading.Lock()
         self._finished = 0
         self._stopped = threading.Event()  #: set by Ctrl-C
+        self._ended: dict[str, Outcome | BaseException] = {}  #: by change id, as each thread ends
 
     def run(self, plan: Plan) -> ApplyResult:
         """Run every change once its dependencies are done; each ends done, failed or skipped.
@@ -173,6 +174,20 @@ class Applier:
 
         finished: Finished = queue.SimpleQueue()
         interrupted = False
+
+        def settle_ended() -> None:
+            """Settle every change whose thread has ended, whether or not its result was taken.
+
+            Ctrl-C can come between taking a result from `finished` and settling it:
+            the threads' own record is what says which calls are still under way.
+            """
+            with self._lock:
+                ended = list(self._ended.items())
+            for change_id, result in ended:
+                running.pop(change_id, None)
+                if isinstance(result, Outcome) and change_id not in outcomes:
+                    settle(result)
+
         try:
             while waiting or running:
                 if stopped:
@@ -204,11 +219,10 @@ class Applier:
             self._stop()
             skip_all(stopped)
             try:
+                settle_ended()
                 while running:
-                    change, outcome = finished.get()
-                    del running[change.id]
-                    if isinstance(outcome, Outcome):
-                        settle(outcome)
+                    finished.get()  # the next call ends: its result is in self._ended
+                    settle_ended()
             except KeyboardInterrupt:
                 pass  # a second Ctrl-C: stop waiting; the calls still out are reported maybe made
         # A change with no outcome was under way when the waiting stopped.
@@ -226,10 +240,14 @@ class Applier:
         """
 
         def work() -> None:
+            result: Outcome | BaseException
             try:
-                finished.put((change, self._execute(change)))
+                result = self._execute(change)
             except BaseException as exc:  # handed to the main thread, which raises it
-                finished.put((change, exc))
+                result = exc
+            with self._lock:
+                self._ended[change.id] = result
+            finished.put((change, result))
 
         threading.Thread(target=work, name=f"kfsync-apply-{change.id}", daemon=True).start()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -167,3 +168,28 @@ def test_a_refusal_the_provider_cannot_classify_fails_without_a_re_read() -> Non
     [outcome] = run(provider, delete("a")).outcomes
     assert (outcome.status, outcome.kind, outcome.message) == (
         "failed", None, "refused for a reason of its own")
+
+
+def test_ctrl_c_right_after_a_result_is_taken_neither_loses_it_nor_waits_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signal can land between taking a call's result and settling it: it still counts."""
+
+    class InterruptedOnce(queue.SimpleQueue):  # type: ignore[type-arg]
+        fired = False
+
+        def get(self, *args: object, **kwargs: object) -> object:
+            item = super().get()
+            if not InterruptedOnce.fired:
+                InterruptedOnce.fired = True
+                raise KeyboardInterrupt  # taken from the queue, and then Ctrl-C
+            return item
+
+    monkeypatch.setattr("kfsync.apply.queue.SimpleQueue", InterruptedOnce)
+    provider = FakeProvider()
+    result = run(provider, add("a"), add("b", after="add:a"))
+    assert result.interrupted
+    assert [(o.status, o.message) for o in result.outcomes] == [
+        ("done", None), ("skipped", "interrupted by Ctrl-C")]
+    assert provider.stopped
+    assert provider.accounts == {"a": "A"}
