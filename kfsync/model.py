@@ -141,6 +141,7 @@ class LiveAccount:
     invite_expire_time: int | None = None  #: unix seconds; None when unknown
     invite_status: InviteStatus | None = None
     kf_openid: str | None = None
+    kf_id: str | None = None  #: WeChat's own id of the account: a new one if it is made again
 
     @property
     def prefix(self) -> str:

@@ -290,3 +290,19 @@ def test_a_plan_whose_recorded_accounts_are_missing_or_malformed_is_stale_all_th
     result = shop.run("apply", saved, "-c", shop.config)
     assert result.code == 3, result.text
     assert "(the live accounts changed since " in result.err
+
+
+def test_an_account_made_again_in_the_console_makes_the_plan_stale_and_says_so(
+        shop: Shop, console: KfClient) -> None:
+    saved = reviewed(shop)
+    recorded = json.loads(saved.read_text(encoding="utf-8"))["saved"]["live_accounts"]
+    [bob] = recorded
+    assert bob["kf_account"] == kf("bob")
+    before = bob["kf_id"]
+    console.delete_account(kf("bob"))
+    console.add_account(kf("bob"), "Bobby")  # the same name and nickname: only WeChat's id differs
+    after = shop.live()[kf("bob")]["kf_id"]
+    assert str(after) != before
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 3, result.text
+    assert f"(the live accounts changed: bob@shop_cs: kf_id {before} → {after} since " in result.err

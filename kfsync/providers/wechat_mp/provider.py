@@ -54,6 +54,7 @@ def live_account(account: KfAccount) -> LiveAccount:
         invite_expire_time=account.invite_expire_time,
         invite_status=account.invite_status,
         kf_openid=account.kf_openid,
+        kf_id=account.kf_id,
     )
 
 
