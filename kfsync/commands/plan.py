@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
+from kfsync.commands._globals import use_color
+from kfsync.commands._options import allowed, config_option, format_option, reconcile_options
+from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -21,15 +23,9 @@ log = logging.getLogger(__name__)
 
 @click.command("plan")
 @config_option
+@format_option(("text", "json", "markdown"), "How to show the plan.")
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to show the plan.",
-)
-@click.option(
+    "-o",
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the plan to FILE, for `kfsync apply FILE`.",
@@ -46,7 +42,6 @@ def command(
     out: Path | None,
     detailed_exitcode: bool,
     allow_delete: str,
-    no_color: bool,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
@@ -55,8 +50,11 @@ def command(
     from kfsync.reconcile import declare, planned, start_reading
 
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, cache=cache)
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
+    with shown("Checking avatars", "files") as advance:
+        config = load_config(config_path, cache=cache, progress=advance)
+    pictures = shown("Comparing live pictures", "pictures")
+    # WeChat's round trips overlap what follows.
+    with pictures as advance, start_reading(config, cache, progress=advance) as reading:
         declared = declare(config, cache)
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
@@ -69,7 +67,7 @@ def command(
         check_safety(prepared.plan, config.policy, allowed(allow_delete))
     except SafetyError as exc:
         refused = exc
-    click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
+    click.echo(_with_refusal(prepared.plan, fmt, refused, use_color()), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))

@@ -156,7 +156,7 @@ def waiting(fmt: str) -> ExitCode:
     table = Table(("OPENID", "LATEST MESSAGE"),
                   tuple(cells(c.openid, table_time(c.latest_time)) for c in found.cases))
     show(fmt, table, found.to_dict(), empty="No customer is waiting.")
-    if fmt == "table" and found.count > len(found.cases):
+    if fmt == "text" and found.count > len(found.cases):
         click.echo(f"{found.count} customers are waiting; WeChat lists the first "
                    f"{len(found.cases)}.", err=True)
     return ExitCode.OK

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfsync.plan import Action, Change, Plan, iso_utc
+from kfsync.plan import Action, Change, Plan
+from kfsync.timefmt import human
 
 Escape = Callable[[str], str]
 
@@ -224,7 +225,7 @@ def notes(plan: Plan, escaping: Escaping) -> tuple[Section, ...]:
     """Pending invitations, unmanaged accounts and warnings, in that order."""
     text, value = escaping.text, escaping.value
     pending = tuple(
-        f"{text(p.account)}: invitation to {value(p.invite_wx)} pending until {iso_utc(p.expires)}"
+        f"{text(p.account)}: invitation to {value(p.invite_wx)} pending until {human(p.expires)}"
         for p in plan.pending_invites
     )
     unmanaged = tuple(f"{text(a)}: {UNMANAGED_NOTE}" for a in plan.unmanaged)

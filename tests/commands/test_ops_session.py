@@ -30,7 +30,8 @@ def seed_team(emu: Emulator) -> None:
 
 
 def shown(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, CST).strftime("%Y-%m-%d %H:%M+08:00")
+    moment = datetime.fromtimestamp(timestamp, CST)
+    return moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else "") + "+08:00")
 
 
 def test_create_get_list_close(ops_env: Emulator, ops_run: Run, ops_aligned: Aligned) -> None:
