@@ -19,6 +19,7 @@ from kfsync import __version__
 from kfsync.commands._globals import add_global_options, configure_logging, settings
 from kfsync.errors import ExitCode, KfsyncError
 from kfsync.redact import redact
+from kfsync.timefmt import display_zone
 
 #: command name -> (module under kfsync.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -66,6 +67,7 @@ def group() -> None:
     and `kfsync plan -q` are the same.
     """
     configure_logging(settings())
+    display_zone()  # a KFSYNC_TZ that names no zone is refused before any work
 
 
 def _fail(message: str) -> None:

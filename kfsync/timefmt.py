@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from kfsync.errors import UsageError
 
@@ -72,3 +74,21 @@ def human(timestamp: int, zone: dt.tzinfo | None = None) -> str:
 def machine(timestamp: int, zone: dt.tzinfo | None = None) -> str:
     """`2026-11-04T12:00:00+08:00`: ISO 8601 with an explicit offset, for JSON, JSONL and CSV."""
     return dt.datetime.fromtimestamp(timestamp, zone or display_zone()).isoformat()
+
+
+#: The unix-time fields of WeChat's answers (and of the plan) that JSON documents repeat in ISO form.
+TIME_FIELDS = frozenset({"invite_expire_time", "createtime", "latest_time", "expires", "time"})
+
+
+def with_iso_times(document: Any) -> Any:
+    """`document` with `<field>_iso` beside every unix-time field (0 and None mean "none")."""
+    if isinstance(document, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in document.items():
+            out[key] = with_iso_times(value)
+            if key in TIME_FIELDS and type(value) is int and value > 0:
+                out[f"{key}_iso"] = machine(value)
+        return out
+    if isinstance(document, (list, tuple)):
+        return [with_iso_times(item) for item in document]
+    return document

@@ -16,7 +16,7 @@ import click
 from kfsync.commands import _options as options
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.render.table import TABLE_FORMATS, Table, render_listing
-from kfsync.timefmt import human
+from kfsync.timefmt import human, with_iso_times
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +31,7 @@ def show(fmt: str, table: Table, document: Mapping[str, object], *, empty: str =
     if fmt == "text" and not table.rows:
         click.echo(empty, err=True)
         return
-    click.echo(render_listing(fmt, table, document), nl=False)
+    click.echo(render_listing(fmt, table, with_iso_times(document)), nl=False)
 
 
 def table_time(timestamp: int | None) -> str:

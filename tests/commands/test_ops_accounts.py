@@ -65,6 +65,8 @@ def test_json_is_the_wire_shape(ops_env: Emulator, ops_run: Run) -> None:
     }
     assert by_name["bob@shop_cs"]["invite_status"] == "waiting"
     assert by_name["bob@shop_cs"]["invite_expire_time"] == expires
+    assert by_name["bob@shop_cs"]["invite_expire_time_iso"] == (
+        datetime.fromtimestamp(expires, CST).strftime("%Y-%m-%dT%H:%M:%S+08:00"))
     assert by_name["eve@shop_cs"]["kf_headimgurl"] == ""
 
 
