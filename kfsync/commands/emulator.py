@@ -106,7 +106,9 @@ def environment_lines(base_url: str, appid: str, secret: str,
                       seeded: dict[str, int] | None) -> str:
     """What to paste into a shell so that kfsync talks to this emulator (its own credentials).
 
-    Every line is a shell comment or command, so all of it can be pasted at once.
+    Every line is a shell comment or command, so all of it can be pasted at once.  The
+    default secret is public (it is in the README and --help); one given with --secret
+    is a secret like any other and is never printed.
     """
     lines = [f"# kfsync emulator listening on {base_url}"]
     if seeded is not None:
@@ -117,7 +119,8 @@ def environment_lines(base_url: str, appid: str, secret: str,
         "# To point kfsync at it, paste these lines into a POSIX shell; stop it with Ctrl-C.",
         f"export KFSYNC_API_BASE={shlex.quote(base_url)}",
         f"export KFSYNC_APPID={shlex.quote(appid)}",
-        f"export KFSYNC_APPSECRET={shlex.quote(secret)}",
+        f"export KFSYNC_APPSECRET={shlex.quote(secret)}" if secret == DEFAULT_SECRET else
+        "# export KFSYNC_APPSECRET=…  (the secret given with --secret; not shown)",
         "unset KFSYNC_ACCESS_TOKEN KFSYNC_TOKEN_MODE",
     ]
     return "\n".join(lines) + "\n"

@@ -106,6 +106,15 @@ def test_the_whole_of_stderr_can_be_pasted(tmp_path: Path) -> None:
         assert (pasted.returncode, pasted.stderr) == (0, "")
 
 
+def test_a_secret_of_ones_own_is_never_printed(tmp_path: Path) -> None:
+    secret = "c0ffee5ec7e7" * 3
+    with serving("--secret", secret, cwd=tmp_path) as (_, lines):
+        assert not any(secret[:12] in line for line in lines)
+        assert "# export KFSYNC_APPSECRET=…  (the secret given with --secret; not shown)" in lines
+        pasted = in_shell(lines, f"KFSYNC_APPSECRET={secret} {KFSYNC} accounts", tmp_path)
+        assert pasted.returncode == 0, pasted.stderr
+
+
 def test_a_json_seed_is_the_admin_body_as_is(tmp_path: Path) -> None:
     body = {"accounts": [{"kf_account": "zoe@shop_cs", "kf_nick": "Zoe"}]}
     (tmp_path / "seed.json").write_text(json.dumps(body))
