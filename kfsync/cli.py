@@ -19,6 +19,7 @@ from kfsync import __version__
 from kfsync.commands._globals import add_global_options, configure_logging, settings
 from kfsync.errors import ExitCode, KfsyncError
 from kfsync.redact import redact
+from kfsync.textsafe import visible
 from kfsync.timefmt import display_zone
 
 #: command name -> (module under kfsync.commands, one-line help)
@@ -71,7 +72,9 @@ def group() -> None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"kfsync: error: {redact(message)}", err=True)
+    """One line on stderr: secrets masked, and controls, line breaks, bidi marks escaped,
+    so that no errmsg or file name can forge a CI annotation or rewrite the terminal."""
+    click.echo(f"kfsync: error: {visible(redact(message))}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

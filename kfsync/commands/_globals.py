@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import click
 
 from kfsync.redact import RedactingFilter
+from kfsync.textsafe import visible
 
 #: Set on a command once it carries the global options, so that adding them is idempotent.
 _MARK = "_kfsync_global_options"
@@ -73,11 +74,22 @@ def configure_logging(current: Settings) -> None:
         level = logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("kfsync")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Each log message on one line, its outside text (errmsg, nicknames, ...) escaped.
+
+    A traceback (`--debug`) keeps its own lines: it is added after the message.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = visible(record.message)
+        return super().formatMessage(record)
 
 
 def _update(ctx: click.Context, param: click.Parameter, value: Any) -> None:
