@@ -59,6 +59,12 @@ def bold(text: str, stream: TextIO | None = None) -> str:
     return click.style(text, bold=True) if use_color(stream) else text
 
 
+def note(message: str) -> None:
+    """A line for people on stderr (a summary, a hint), which -q leaves out."""
+    if not settings().quiet:
+        click.echo(message, err=True)
+
+
 def show_progress() -> bool:
     """Progress bars only on a terminal's stderr, and never with -q."""
     return not settings().quiet and sys.stderr.isatty()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from kfsync.commands import _options as options
+from kfsync.commands._globals import note
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.render.table import TABLE_FORMATS, Table, render_listing
 from kfsync.timefmt import human, with_iso_times
@@ -29,7 +30,7 @@ def format_option(func: F) -> F:
 def show(fmt: str, table: Table, document: Mapping[str, object], *, empty: str = "") -> None:
     """Print the listing; an empty table prints nothing on stdout, and `empty` on stderr."""
     if fmt == "text" and not table.rows:
-        click.echo(empty, err=True)
+        note(empty)
         return
     click.echo(render_listing(fmt, table, with_iso_times(document)), nl=False)
 

@@ -19,7 +19,7 @@ from types import FrameType
 import click
 
 from kfsync.client.config import is_loopback
-from kfsync.commands._globals import settings
+from kfsync.commands._globals import note, settings
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -98,7 +98,7 @@ def command(host: str, port: int, appid: str, secret: str, wechat_id: str, laten
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo("kfsync: emulator stopped", err=True)
+    note("kfsync: emulator stopped")
     return ExitCode.OK
 
 

@@ -9,7 +9,6 @@ a picture that is not there.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._globals import settings
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import visible
 
@@ -105,7 +105,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
         _write(schema_path, schema)
     _write(output, render_config(imported).encode("utf-8"))
 
-    if logging.getLogger("kfsync").isEnabledFor(logging.WARNING):  # quiet with -q
+    if not settings().quiet:
         from kfsync.redact import redact
 
         for warning in imported.warnings:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
-from kfsync.commands._globals import use_color
+from kfsync.commands._globals import note, use_color
 from kfsync.commands._options import allowed, config_option, format_option, reconcile_options
 from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode
@@ -102,9 +102,9 @@ def _plan(
     if summary:
         _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
     if refused is None and out is not None:
-        for note in save_plan(out, prepared, allowed(allow_delete)):
-            click.echo(note, err=True)
-        click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
+        for warning in save_plan(out, prepared, allowed(allow_delete)):
+            click.echo(warning, err=True)
+        note(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.")
     if commenting is not None:
         comment_plan(commenting, prepared.plan.wechat_id, refused,
                      lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False, pictures))

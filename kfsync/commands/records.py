@@ -15,7 +15,6 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import logging
 import math
 import os
 import re
@@ -30,6 +29,7 @@ import click
 
 from kfsync.client.paging import EARLIEST
 from kfsync.client.results import MsgRecord
+from kfsync.commands._globals import note
 from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import json_escapes
@@ -233,9 +233,7 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
             write(record)
             count += 1
     noun = "record" if count == 1 else "records"
-    if logging.getLogger("kfsync").isEnabledFor(logging.WARNING):  # quiet with -q
-        click.echo(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} "
-                   f"({tz_name})", err=True)
+    note(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} ({tz_name})")
     return ExitCode.OK
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from kfsync.commands._globals import note
 from kfsync.commands._options import config_option, format_option
 from kfsync.commands._progress import shown
 from kfsync.config import Config, load_config
@@ -77,5 +78,8 @@ def command(config_path: Path, output: str) -> ExitCode:
             "problems": [],
         }
         click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
-    click.echo(f"{visible(path)}: {_summary(config)}", err=output != "text")
+    if output == "text":  # the result itself
+        click.echo(f"{visible(path)}: {_summary(config)}")
+    else:
+        note(f"{visible(path)}: {_summary(config)}")
     return ExitCode.OK

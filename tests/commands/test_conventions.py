@@ -64,6 +64,30 @@ def test_quiet_works_before_or_after_the_command(ops_env: Emulator, ops_run: Run
     assert err == ""
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_leaves_out_the_notes_for_people(ops_env: Emulator, ops_run: Run, tmp_path: Path,
+                                               where: str) -> None:
+    (tmp_path / "kfsync.yaml").write_text(CONFIG)
+
+    def quiet(*argv: str) -> tuple[int, str, str]:
+        return ops_run(*(("-q", *argv) if where == "before" else (*argv, "-q")))
+
+    for argv, said in (
+        (("accounts",), "No kf accounts yet"),
+        (("session", "waiting"), "No customer is waiting"),
+        (("validate", "--format", "json"), "kfsync.yaml: valid"),
+        (("plan", "-o", "saved.json"), "Saved the plan to saved.json"),
+        (("import", "-o", "imported.yaml", "--force"), "Imported 1 account"),
+    ):
+        if argv[0] == "import":
+            seed_invitation(ops_env)
+        assert said in ops_run(*argv)[2], argv  # the control case
+        code, _, err = quiet(*argv)
+        assert (code, err) == (0, ""), argv
+    code, out, err = quiet("validate")
+    assert (code, out, err) == (0, "kfsync.yaml: valid (1 accounts, 0 absent)\n", "")  # the result
+
+
 def levels(err: str) -> set[str]:
     return {line.split(" ", 1)[0] for line in err.splitlines() if line[:1].isupper()}
 
