@@ -3,7 +3,8 @@
 `read_live` makes one `getkflist` call and downloads the avatar pictures it
 needs to compare, in parallel, bounded in size and time, through a cache keyed
 by URL.  The cache only saves time: deleting it changes no plan.
-`download_pictures` is the same bounded download, keeping the bytes (for import).
+`download_pictures` is the same bounded download, keeping the bytes (for import);
+`process_pictures` hands each download to a function instead (thumbnails).
 """
 
 from __future__ import annotations
@@ -209,11 +210,26 @@ def download_pictures(
     urls: Iterable[str], *, workers: int = 8, progress: Advance = ignore
 ) -> dict[str, PictureBytes]:
     """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
+    return process_pictures(urls, lambda _, download: download, workers=workers, progress=progress)
+
+
+def process_pictures(
+    urls: Iterable[str],
+    then: Callable[[str, PictureBytes], _T],
+    *,
+    workers: int = 8,
+    progress: Advance = ignore,
+) -> dict[str, _T]:
+    """Download each picture with the same bounds and hand it to `then` in the worker.
+
+    Only what `then` returns is kept, so a page of a thousand thumbnails never
+    holds a thousand full-size pictures at once.  `progress` hears of each picture.
+    """
     unique = list(dict.fromkeys(urls))
-    result: dict[str, PictureBytes] = {}
+    result: dict[str, _T] = {}
     progress(0, len(unique))
-    for url, download in _each_download(unique, lambda _, download: download, workers):
-        result[url] = download
+    for url, value in _each_download(unique, then, workers):
+        result[url] = value
         progress(len(result), len(unique))
     return result
 
