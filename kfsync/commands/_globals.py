@@ -26,13 +26,12 @@ _MARK = "_kfsync_global_options"
 
 @dataclass
 class Settings:
-    """What the global options (and NO_COLOR, KFSYNC_TZ) say for this run."""
+    """What the global options say for this run (--tz goes to `kfsync.timefmt`, which owns the zone)."""
 
     verbose: int = 0
     quiet: bool = False
     debug: bool = False
     no_color: bool = False
-    tz: str | None = None
 
 
 def settings() -> Settings:
@@ -109,7 +108,6 @@ def _update(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         from kfsync.timefmt import choose_zone
 
         choose_zone(str(value))
-        current.tz = str(value)
     else:
         setattr(current, str(name), True)
     configure_logging(current)
