@@ -27,6 +27,7 @@ from kfsync.errors import KfsyncError
 from kfsync.model import Desired, DesiredAvatar, LiveState
 from kfsync.pictures import PictureCache
 from kfsync.plan import Action, Plan, plan
+from kfsync.progress import Advance, ignore
 from kfsync.safety import SafetyError, check_safety
 
 if TYPE_CHECKING:
@@ -201,11 +202,13 @@ class Engine:
         self._finished: threading.Event | None = None
         self._lock = threading.Lock()
         self._closing = False
+        self._progress: Advance = ignore
 
     # ------------------------------------------------------------------ reading
 
-    def start(self) -> Engine:
-        """Begin reading the live side in the background."""
+    def start(self, progress: Advance = ignore) -> Engine:
+        """Begin reading the live side in the background; `progress` hears of each live picture."""
+        self._progress = progress
         if self._finished is None:
             self._finished = threading.Event()
             threading.Thread(target=self._read_in_background, name="kfsync-read",
@@ -232,7 +235,7 @@ class Engine:
 
     def read(self) -> LiveState:
         """One reading of the live side, now."""
-        return self.provider.read(self.config, now=self.now)
+        return self.provider.read(self.config, now=self.now, progress=self._progress)
 
     def _first_reading(self) -> LiveState:
         if self._finished is None:
@@ -270,6 +273,7 @@ class Engine:
             uploads.prepare(c.account for c in prepared.plan.changes if c.action is Action.SET_AVATAR)
         applier = Applier(self.provider, uploads, parallelism=parallelism, progress=progress)
         result = applier.run(prepared.plan)
+        self._progress = ignore  # the verification's pictures are not watched
         if result.interrupted:  # whoever pressed Ctrl-C wants out: no verification
             return Applied(result, None)
         try:

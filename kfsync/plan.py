@@ -8,7 +8,6 @@ executes in the order given here.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from kfsync.model import (
     Policy,
     changed_fields,
 )
+from kfsync.timefmt import human
 
 __all__ = ["Action", "Change", "Desired", "DesiredAvatar", "PendingInvite", "Plan", "plan"]
 
@@ -218,7 +218,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
             elif waiting and waiting.invite_wx != entry.wechat:
                 warnings.append(
                     f"{kf_account}: an invitation to {waiting.invite_wx} is pending until "
-                    f"{iso_utc(waiting.expires)}; {entry.wechat} can be invited once it expires or is "
+                    f"{human(waiting.expires)}; {entry.wechat} can be invited once it expires or is "
                     "rejected (there is no API to withdraw it)"
                 )
             elif waiting:
@@ -333,12 +333,6 @@ def pending_invitation(account: LiveAccount, now: int) -> tuple[str, int] | None
     if account.invite_wx and account.invite_status == "waiting" and expires > now:
         return account.invite_wx, expires
     return None
-
-
-def iso_utc(timestamp: int) -> str:
-    """A unix time as an ISO 8601 UTC time, e.g. `2024-05-01T12:00:00Z`."""
-    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hamming(left: str, right: str) -> int:

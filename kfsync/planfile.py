@@ -321,7 +321,7 @@ def check_fresh(saved: SavedPlan, declared: Declared, live: LiveState) -> None:
         reasons.append("the live accounts changed" + _drift(saved, live))
     if reasons:
         raise StalePlanError(
-            f"saved plan is stale ({', '.join(reasons)} since {_shown(saved.created)}); "
+            f"saved plan is stale ({', '.join(reasons)} since {_when(saved.created)}); "
             "run `kfsync plan --out` again and review it"
         )
 
@@ -334,6 +334,19 @@ def _drift(saved: SavedPlan, live: LiveState) -> str:
         return ""
     more = f"; and {len(lines) - _SHOWN} more" if len(lines) > _SHOWN else ""
     return ": " + "; ".join(_shown(line, 200) for line in lines[:_SHOWN]) + more
+
+
+def _when(created: str) -> str:
+    """When a plan file says it was made, in the zone of the time rule; as written if not a time."""
+    from kfsync.timefmt import human
+
+    try:
+        moment = datetime.fromisoformat(created.strip().replace("Z", "+00:00"))
+        if moment.utcoffset() is not None:
+            return human(int(moment.timestamp()))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return _shown(created)
 
 
 def _shown(text: str, limit: int = 80) -> str:

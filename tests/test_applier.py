@@ -14,6 +14,7 @@ from kfsync.config import Config
 from kfsync.errors import KfsyncError
 from kfsync.model import LiveState
 from kfsync.plan import Action, Change, Plan
+from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind, Provider
 
 
@@ -37,7 +38,7 @@ class FakeProvider:
     service: str = "Fake"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def read(self, config: Config, *, now: int | None = None) -> LiveState:
+    def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         raise AssertionError("the applier never reads the whole live side")
 
     def execute(self, change: Change, uploads: Mapping[str, bytes]) -> None:

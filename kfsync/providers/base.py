@@ -31,6 +31,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Protocol
 
+from kfsync.progress import Advance, ignore
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -56,12 +58,12 @@ class Provider(Protocol):
     #: How messages name the service, e.g. "WeChat" in "stopped after WeChat quota error 45011".
     service: str
 
-    def read(self, config: Config, *, now: int | None = None) -> LiveState:
+    def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         """The live state to plan `config` against; `now` (unix seconds) defaults to the clock.
 
         The provider reads its own section of the config (e.g. `official_account`)
         and picks the live pictures worth comparing (those of accounts declared
-        with an avatar).
+        with an avatar); `progress` hears of each picture fingerprinted.
         """
         ...
 

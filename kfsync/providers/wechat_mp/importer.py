@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 
 from kfsync.errors import AvatarError, KfsyncError, UsageError
 from kfsync.model import LiveAccount
-from kfsync.plan import iso_utc, pending_invitation
+from kfsync.plan import pending_invitation
+from kfsync.timefmt import human
 
 #: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
 SCHEMA_FILE = "kfsync.schema.json"
@@ -140,7 +141,7 @@ def _binding(account: LiveAccount, now: int) -> ImportedAccount:
     waiting = pending_invitation(account, now)
     if waiting is not None:
         return replace(entry, wechat=invitee, pending=True,
-                       wechat_note=f"invitation pending until {iso_utc(waiting[1])}")
+                       wechat_note=f"invitation pending until {human(waiting[1])}")
     what = "was rejected" if status == "rejected" else "expired"
     note = f"invitation to {_show(invitee)} {what}; add `wechat: {_show(invitee)}` to invite again"
     return replace(entry, notes=(note,))

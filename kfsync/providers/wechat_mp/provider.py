@@ -24,6 +24,7 @@ from kfsync.errors import (
 from kfsync.model import LiveAccount, LiveState
 from kfsync.pictures import PictureCache, fetch_pictures
 from kfsync.plan import Action, Change
+from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class WechatMpProvider:
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, config: Config, *, now: int | None = None) -> LiveState:
+    def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         check_appid(config, self.client)
         accounts = tuple(live_account(a) for a in self.client.list_accounts())
         with_avatar = {a.prefix for a in config.present if a.avatar is not None}
@@ -84,7 +85,7 @@ class WechatMpProvider:
         live = LiveState(
             accounts=accounts,
             now=int(time.time()) if now is None else now,
-            pictures=fetch_pictures(urls, self.cache),
+            pictures=fetch_pictures(urls, self.cache, progress=progress),
         )
         check_suffix(config, live)
         return live

@@ -64,13 +64,14 @@ class KfEmulatorApp(EmulatorApp[KfBackend]):
 
     def admin_routes(self) -> Mapping[tuple[str, str], Callable[[Json], Json]]:
         return {
-            ("POST", "seed"): self._seed,
+            ("POST", "seed"): self.seed_state,
             ("POST", "invites/accept"): self._invitation("accept"),
             ("POST", "invites/reject"): self._invitation("reject"),
             ("POST", "invites/expire"): self._invitation("expire"),
         }
 
-    def _seed(self, payload: Json) -> Json:
+    def seed_state(self, payload: Json) -> Json:
+        """Add a seed body to the state, all or nothing (the caller holds `self.lock`)."""
         batch = parse_seed(payload, self.backend)
         self.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
         return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
