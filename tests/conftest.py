@@ -58,3 +58,14 @@ def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("kfsync.providers.wechat_mp.client.api.RetryPolicy",
                         lambda: RetryPolicy(sleep=sleeps.append))
     return sleeps
+
+
+#: The folders whose tests run the CLI's own client, which must retry as usual but never sleep.
+_NEVER_SLEEP = frozenset({"e2e", "reliability", "security"})
+
+
+@pytest.fixture(autouse=True)
+def _retries_never_sleep(request: pytest.FixtureRequest) -> None:
+    """In the CLI-running folders, the client retries as usual but never sleeps (`retry_sleeps`)."""
+    if request.path.parent.name in _NEVER_SLEEP:
+        request.getfixturevalue("retry_sleeps")

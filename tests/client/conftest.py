@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from client_helpers import NO_WAIT, ClientFactory
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.client import NO_WAIT, ClientFactory
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import requests
-from client_helpers import kf
 
 from kfsync.cli import main
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
@@ -26,6 +25,7 @@ from kfsync.errors import OutcomeUnknownError, TransportError, UsageError
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.client import config as client_config
 from kfsync.providers.wechat_mp.client.config import ClientConfig, checked_api_base
+from tests.helpers.client import kf
 
 APP = {"KFSYNC_APPID": "wxenv", "KFSYNC_APPSECRET": "env-secret-value"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

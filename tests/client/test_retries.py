@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import pytest
-from client_helpers import ClientFactory, calls_to, kf
 
 from kfsync.emulator import Emulator
 from kfsync.errors import (
@@ -19,6 +18,7 @@ from kfsync.errors import (
 )
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.client.transport import Call, wechat_error
+from tests.helpers.client import ClientFactory, calls_to, kf
 
 LIST = "/cgi-bin/customservice/getkflist"
 ADD = "/customservice/kfaccount/add"

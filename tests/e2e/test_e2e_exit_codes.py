@@ -8,11 +8,11 @@ import threading
 from collections.abc import Mapping
 
 import pytest
-from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
 from kfsync.apply import Applier
 from kfsync.plan import Change
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.e2e import LIST_PATH, Shop, json_out, kf, seeded
 
 
 def one_rename(shop: Shop) -> None:

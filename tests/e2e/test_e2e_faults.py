@@ -6,7 +6,12 @@ import re
 from collections.abc import Mapping
 
 import pytest
-from e2e_helpers import (
+
+from kfsync.apply import Applier
+from kfsync.plan import Action, Change
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.e2e import (
     ADD_PATH,
     AVATAR_PATH,
     DELETE_PATH,
@@ -21,11 +26,6 @@ from e2e_helpers import (
     seeded,
     statuses,
 )
-
-from kfsync.apply import Applier
-from kfsync.plan import Action, Change
-from kfsync.providers.wechat_mp.client import KfClient
-from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
 
 def one_of_each(shop: Shop) -> None:

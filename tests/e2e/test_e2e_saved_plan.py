@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_helpers import Shop, kf, picture, seeded
 
 from kfsync.emulator import DEFAULT_SECRET
 from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.e2e import Shop, kf, picture, seeded
 
 
 def reviewed(shop: Shop) -> Path:

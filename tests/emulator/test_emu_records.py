@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emu_wire import Wx, kf
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import Wx, kf
 
 MSGLIST = "/customservice/msgrecord/getmsglist"
 RECORD = "/customservice/msgrecord/getrecord"

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rel_fixtures import Workspace
-from rel_helpers import ADD_PATH, INVITE_PATH, LIST_PATH, effective_adds, kf
 
 from kfsync.apply import Applier, ApplyResult
 from kfsync.config import load_config
@@ -16,6 +14,7 @@ from kfsync.pictures import PictureCache
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.reliability import ADD_PATH, INVITE_PATH, LIST_PATH, Workspace, effective_adds, kf
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sec_helpers import LIST_PATH, Route, Shop, StandIn, assert_one_line_error, body, kf, seeded
 
 from kfsync.emulator import DEFAULT_APPID
+from tests.helpers.security import LIST_PATH, Route, Shop, StandIn, assert_one_line_error, body, kf, seeded
 
 OTHER_APPID = "wx0123456789abcdef"
 

@@ -24,8 +24,12 @@ from typing import Any
 
 import pytest
 import requests
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
-from sec_helpers import (
+
+from kfsync.config.schema import load_schema
+from kfsync.emulator import DEFAULT_SECRET
+from kfsync.providers.wechat_mp.client import tokens
+from tests.helpers.comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
+from tests.helpers.security import (
     AVATAR_PATH,
     DECLARED_NICKNAMES,
     DELETE_PATH,
@@ -45,10 +49,6 @@ from sec_helpers import (
     redirect,
     seeded,
 )
-
-from kfsync.config.schema import load_schema
-from kfsync.emulator import DEFAULT_SECRET
-from kfsync.providers.wechat_mp.client import tokens
 
 
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[requests.PreparedRequest]:

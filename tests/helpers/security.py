@@ -28,12 +28,12 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_run import Run, run_main
-from gfm import assert_inert_comment
 from PIL import Image, ImageDraw
 
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 from kfsync.render.common import visible
+from tests.helpers.cli_run import Run, run_main
+from tests.helpers.gfm import assert_inert_comment
 
 TOKEN_PATH = "/cgi-bin/stable_token"
 LIST_PATH = "/cgi-bin/customservice/getkflist"

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from PIL import Image
 
-from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, EmulatorAdmin
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator, EmulatorAdmin
 
 LAUNCHER = Path(__file__).with_name("rel_launch.py")
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -289,3 +289,14 @@ class EmulatorProcess:
 # --------------------------------------------------------------------------- the CLI in-process
 
 
+#: Attempts per call in the chaos tests: a call faulted that many times in a row (0.2**10) never happens.
+PATIENT_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A folder for the config, a cache directory, and the emulator the environment points at."""
+
+    folder: Path
+    cache: Path
+    emulator: Emulator

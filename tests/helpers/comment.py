@@ -1,4 +1,4 @@
-"""Fixtures for `plan --comment` (made visible by conftest.py): a checkout in CI, and the stand-ins.
+"""Helpers for `plan --comment` tests: a checkout in CI (`Ci`), its variables and tokens.
 
 `github` and `gitlab` each give a `Ci`: a repository checkout in tmp_path with
 a kfsync.yaml in a subfolder, the emulator as WeChat, the environment a pull
@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from cli_run import Run, point_cli_at, run_main
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn, GitLabStandIn, StandIn
 from PIL import Image
 
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
+from tests.helpers.cli_run import Run, point_cli_at, run_main
+from tests.helpers.comment_stand_ins import StandIn
 
 GITHUB_TOKEN = "ghs_workflowtoken0123456789abcdefABCDEF"
 GITLAB_TOKEN = "glpat-projecttoken0123456789abcdef"
@@ -100,7 +99,7 @@ class Ci:
         return sum(1 for r in self.stand_in.requests if self.token in json.dumps(r.headers))
 
 
-def _in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
+def in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
            variables: dict[str, str]) -> tuple[Path, list[float]]:
     """The CLI pointed at the emulator, in a CI job with `variables`; the checkout, the retry delays."""
     point_cli_at(monkeypatch, emulator.base_url, tmp_path)
@@ -114,46 +113,3 @@ def _in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
     monkeypatch.setattr("kfsync.comment.rest.RetryPolicy",
                         lambda **kw: RetryPolicy(**kw, sleep=sleeps.append))
     return root, sleeps
-
-
-@pytest.fixture
-def github_api() -> Iterator[GitHubStandIn]:
-    stand_in = GitHubStandIn()
-    stand_in.tokens[GITHUB_TOKEN] = WORKFLOW_BOT
-    stand_in.integrations.add(GITHUB_TOKEN)  # the workflow's token: GET /user is refused
-    yield stand_in
-    stand_in.close()
-
-
-@pytest.fixture
-def gitlab_api() -> Iterator[GitLabStandIn]:
-    stand_in = GitLabStandIn()
-    stand_in.tokens[GITLAB_TOKEN] = GITLAB_USER
-    yield stand_in
-    stand_in.close()
-
-
-@pytest.fixture
-def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
-    """A `pull_request` workflow run for pull request #7 of octo/shop."""
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"action": "synchronize", "number": NUMBER,
-                                 "pull_request": {"number": NUMBER, "head": {"sha": HEAD}}}))
-    root, sleeps = _in_ci(monkeypatch, emulator, tmp_path, {
-        "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_api.base_url,
-        "GITHUB_SERVER_URL": SERVER, "GITHUB_TOKEN": GITHUB_TOKEN,
-    })
-    return Ci(root, emulator, github_api, GITHUB_TOKEN, capsys, sent_tokens, sleeps)
-
-
-@pytest.fixture
-def gitlab(emulator: Emulator, gitlab_api: GitLabStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
-    """A merge request pipeline for merge request !5 of project 42."""
-    root, sleeps = _in_ci(monkeypatch, emulator, tmp_path, {
-        "GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": str(IID), "CI_PROJECT_ID": PROJECT,
-        "CI_API_V4_URL": gitlab_api.base_url, "KFSYNC_GITLAB_TOKEN": GITLAB_TOKEN, "CI_COMMIT_SHA": HEAD,
-    })
-    return Ci(root, emulator, gitlab_api, GITLAB_TOKEN, capsys, sent_tokens, sleeps)

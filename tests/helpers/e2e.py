@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_run import Run, run_main
 from PIL import Image, ImageDraw
 
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
+from tests.helpers.cli_run import Run, run_main
 
 TOKEN_PATH = "/cgi-bin/stable_token"
 LIST_PATH = "/cgi-bin/customservice/getkflist"
