@@ -34,11 +34,11 @@ from bench import harness, workload
 from bench.harness import Settings, say
 from bench.report import Row, Table, secs, times, verdict
 from kfsync.avatars import load_avatar, picture_hash
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 from kfsync.engine import Engine, judged
 from kfsync.errors import KfsyncError
-from kfsync.pictures import PictureCache
 from kfsync.plan import SAME_PICTURE_BITS, hamming
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
@@ -131,7 +131,7 @@ def draw_live(rng: random.Random, declared: Mapping[str, Any], shop: Shop, now: 
 
 
 class Soak:
-    def __init__(self, emulator: Emulator, shop: Shop, cache: PictureCache) -> None:
+    def __init__(self, emulator: Emulator, shop: Shop, cache: Cache) -> None:
         self.emulator = emulator
         self.admin = emulator.admin
         self.shop = shop
@@ -284,7 +284,7 @@ def soak(settings: Settings, *, operations: int, max_runs: int, seconds: float) 
     started = time.monotonic()
     with harness.scratch(settings.work, "soak") as folder, Emulator() as emulator, quiet_library():
         shop = make_shop(folder / "shop")
-        runner = Soak(emulator, shop, PictureCache(folder / "cache"))
+        runner = Soak(emulator, shop, Cache(folder / "cache"))
         while (tally.operations < operations and tally.runs < max_runs
                and time.monotonic() - started < seconds):
             if tally.runs % 25 == 0:

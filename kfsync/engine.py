@@ -23,15 +23,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from kfsync.apply import Applier, ApplyResult, Progress
+from kfsync.cache import Cache
 from kfsync.errors import KfsyncError
 from kfsync.model import Desired, DesiredAvatar, LiveState
-from kfsync.pictures import PictureCache
 from kfsync.plan import Action, Plan, plan
 from kfsync.progress import Advance, ignore
 from kfsync.safety import SafetyError, check_safety
 
 if TYPE_CHECKING:
-    from kfsync.avatars import FingerprintCache
+    from kfsync.cache import AvatarPrints
     from kfsync.config import Config
     from kfsync.planfile import SavedPlan
     from kfsync.providers.base import Provider
@@ -85,7 +85,7 @@ class Uploads(Mapping[str, bytes]):
     """
 
     def __init__(
-        self, files: Mapping[str, tuple[Path, str]], cache: FingerprintCache | None = None
+        self, files: Mapping[str, tuple[Path, str]], cache: AvatarPrints | None = None
     ) -> None:
         self._files = files  #: kf_account -> (file, sha256 when fingerprinted)
         self._cache = cache  #: where fingerprinting kept the uploads it made
@@ -125,13 +125,14 @@ class Uploads(Mapping[str, bytes]):
         return len(self._files)
 
 
-def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
+def declare(config: Config, cache: Cache | None = None) -> Declared:
     """Fingerprint every declared avatar exactly as it will be uploaded (see `fingerprint_avatar`).
 
     The loader's fingerprints are used where it made them: the file was read once.
     """
     from kfsync.avatars import fingerprint_avatar
 
+    prints = cache.avatars if cache is not None else None
     avatars: dict[str, DesiredAvatar] = {}
     files: dict[str, tuple[Path, str]] = {}
     folder = config.path.resolve().parent
@@ -141,12 +142,12 @@ def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
         if path is None:
             continue
         if path not in by_path:
-            found = config.avatar_prints.get(path) or fingerprint_avatar(path, cache)
+            found = config.avatar_prints.get(path) or fingerprint_avatar(path, prints)
             shown = path.relative_to(folder).as_posix()  # the loader keeps avatars inside the folder
             by_path[path] = DesiredAvatar(shown, found.phash, found.digest)
         avatars[account.prefix] = by_path[path]
         files[config.kf_account(account.prefix)] = (path, by_path[path].digest)
-    return Declared(Desired(config, avatars), Uploads(files, cache))
+    return Declared(Desired(config, avatars), Uploads(files, prints))
 
 
 def judged(
@@ -189,11 +190,11 @@ class Engine:
         config: Config,
         open_provider: Callable[[], Provider],
         *,
-        cache: PictureCache | None = None,
+        cache: Cache | None = None,
         now: int | None = None,
     ) -> None:
         self.config = config
-        self.cache = cache or PictureCache(None)
+        self.cache = cache or Cache(None)
         self.now = now
         self._open = open_provider
         self._provider: Provider | None = None

@@ -9,26 +9,22 @@ each download to a function instead (thumbnails).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
 from kfsync.model import LivePicture
 from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     import requests
     from requests.sessions import _Settings
+
+    from kfsync.cache import LivePictures
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -38,8 +34,6 @@ MAX_PICTURE_BYTES = 6 * 1024 * 1024
 PICTURE_TIMEOUT = 10.0  #: seconds to connect, and between two pieces of the answer
 PICTURE_DEADLINE = 30.0  #: seconds for a whole download, so a trickling server cannot stall plan
 MAX_REDIRECTS = 3
-_CACHE_VERSION = 1
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -50,91 +44,8 @@ class PictureBytes:
     error: str | None = None
 
 
-def default_cache_dir() -> Path:
-    """`$KFSYNC_CACHE_DIR`, else the user cache directory."""
-    explicit = os.environ.get("KFSYNC_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "kfsync" / "pictures"
-
-
-class PictureCache:
-    """Picture fingerprints by URL, one small JSON file each, written atomically.
-
-    It also keeps the normalised uploads of declared avatars, by their sha256,
-    so that apply after plan uploads them without normalising them again.
-    """
-
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-        self._tidy = directory is not None  #: leftovers of killed writes not yet removed
-
-    def _tidied(self) -> None:
-        """Once, before the first write: remove what writes killed earlier left behind."""
-        if self._tidy and self.directory is not None:
-            self._tidy = False
-            remove_stale_temps(self.directory)
-
-    def _path(self, url: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / (hashlib.sha256(url.encode("utf-8")).hexdigest() + ".json")
-
-    def get(self, url: str) -> str | None:
-        path = self._path(url)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("v") != _CACHE_VERSION or data.get("url") != url:
-            return None
-        phash = data.get("phash")
-        return phash if isinstance(phash, str) else None
-
-    def _blob_path(self, sha256: str) -> Path | None:
-        if self.directory is None or not _SHA256.fullmatch(sha256):
-            return None
-        return self.directory / f"{sha256}.jpg"
-
-    def get_blob(self, sha256: str) -> bytes | None:
-        """An upload stored by `put_blob`, if it is there and intact."""
-        path = self._blob_path(sha256)
-        if path is None:
-            return None
-        try:
-            with path.open("rb") as stream:
-                data = stream.read(MAX_PICTURE_BYTES + 1)
-        except OSError:
-            return None
-        return data if hashlib.sha256(data).hexdigest() == sha256 else None
-
-    def put_blob(self, sha256: str, data: bytes) -> None:
-        path = self._blob_path(sha256)
-        if path is None or len(data) > MAX_PICTURE_BYTES:
-            return
-        self._tidied()
-        try:
-            write_atomic_bytes(path, data, durable=False)  # a lost upload is only made again
-        except OSError as exc:
-            log.debug("picture cache not written: %s", exc)
-
-    def put(self, url: str, phash: str) -> None:
-        path = self._path(url)
-        if path is None:
-            return
-        self._tidied()
-        try:
-            entry = json.dumps({"v": _CACHE_VERSION, "url": url, "phash": phash})
-            write_atomic(path, entry, durable=False)  # a lost entry only costs a download
-        except OSError as exc:  # a cache that cannot be written only costs speed
-            log.debug("picture cache not written: %s", exc)
-
-
 def fetch_pictures(
-    urls: Iterable[str], cache: PictureCache, *, workers: int = 8, progress: Advance = ignore
+    urls: Iterable[str], cache: LivePictures, *, workers: int = 8, progress: Advance = ignore
 ) -> dict[str, LivePicture]:
     """Fingerprint each picture, from the cache or by a bounded download; `progress` hears of each."""
     result: dict[str, LivePicture] = {}

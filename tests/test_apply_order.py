@@ -11,10 +11,10 @@ import yaml
 from PIL import Image
 
 from kfsync.apply import Applier
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.engine import Engine, declare, judged
-from kfsync.pictures import PictureCache
 from kfsync.providers.wechat_mp.client import KfClient
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
@@ -40,7 +40,7 @@ def shop(folder: Path, count: int) -> Path:
 def test_uploads_and_invitations_are_sent_mixed_once_their_accounts_exist(
     emulator: Emulator, tmp_path: Path, parallelism: int
 ) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     declared = declare(load_config(shop(tmp_path, 8), cache=cache), cache)
     client = KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url)
     with Engine(declared.config, lambda: WechatMpProvider(client, cache=cache), cache=cache) as engine:
@@ -67,7 +67,7 @@ def test_changes_that_wait_on_each_other_are_skipped_instead_of_waiting_for_ever
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """`apply` only runs plans it made itself, but the applier does not trust its order either."""
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     declared = declare(load_config(shop(tmp_path, 2), cache=cache), cache)
     with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url) as client:
         provider = WechatMpProvider(client, cache=cache)

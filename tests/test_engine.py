@@ -11,10 +11,10 @@ from PIL import Image, ImageDraw
 
 from kfsync import avatars
 from kfsync.avatars import AvatarPrint, fingerprint_avatar, fingerprint_avatars, load_avatar, picture_hash
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.engine import Uploads, declare
 from kfsync.errors import AvatarError, ConfigError
-from kfsync.pictures import PictureCache
 
 
 def picture(path: Path, dark_half: int) -> Path:
@@ -55,7 +55,7 @@ def test_a_fingerprint_is_that_of_the_upload(tmp_path: Path) -> None:
 def test_a_cached_fingerprint_spares_decoding_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache").avatars
     path = picture(tmp_path / "a.png", 0)
     first = fingerprint_avatar(path, cache)
     no_decoding(monkeypatch)
@@ -69,19 +69,19 @@ def test_a_broken_avatar_is_reported_by_the_loader_with_a_cache(tmp_path: Path) 
     (tmp_path / "broken.png").write_bytes(b"not a picture")
     config = shop(tmp_path, {"alice": "broken.png"})
     with pytest.raises(ConfigError, match="not a readable image"):
-        load_config(config, cache=PictureCache(tmp_path / "cache"))
+        load_config(config, cache=Cache(tmp_path / "cache"))
 
 
 def test_declare_with_a_warm_cache_decodes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     picture(tmp_path / "a.png", 0)
     config_path = shop(tmp_path, {"alice": "a.png", "bob": "a.png"})
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     cold = declare(load_config(config_path, cache=cache), cache)
     no_decoding(monkeypatch)
     warm = declare(load_config(config_path, cache=cache), cache)
     assert warm.desired.avatars == cold.desired.avatars
     assert warm.desired.avatars["alice"] == warm.desired.avatars["bob"]
-    assert isinstance(fingerprint_avatar(tmp_path / "a.png", cache), AvatarPrint)
+    assert isinstance(fingerprint_avatar(tmp_path / "a.png", cache.avatars), AvatarPrint)
 
 
 def test_uploads_are_normalised_when_asked_for_once_per_file(tmp_path: Path) -> None:
@@ -136,35 +136,35 @@ def test_the_loader_fingerprints_each_avatar_once_and_declare_reuses_it(
 def test_a_fingerprint_keeps_the_upload_for_apply_in_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache").avatars
     path = picture(tmp_path / "a.png", 0)
     expected = load_avatar(path)
     found = fingerprint_avatar(path, cache)
-    assert cache.get_blob(found.upload) == expected
+    assert cache.upload(found.upload) == expected
     no_decoding(monkeypatch)
     assert load_avatar(path, digest=found.digest, cache=cache) == expected
 
 
 def test_a_damaged_or_missing_cached_upload_is_made_again(tmp_path: Path) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache").avatars
     path = picture(tmp_path / "a.png", 0)
     expected = load_avatar(path)
     found = fingerprint_avatar(path, cache)
     stored = tmp_path / "cache" / f"{found.upload}.jpg"
     stored.write_bytes(stored.read_bytes()[:-10])  # truncated: no longer its sha256
-    assert cache.get_blob(found.upload) is None
+    assert cache.upload(found.upload) is None
     assert load_avatar(path, cache=cache) == expected
     stored.unlink()
     assert load_avatar(path, cache=cache) == expected
 
 
 def test_the_cache_stores_and_reads_uploads_only_under_a_sha256_name(tmp_path: Path) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache").avatars
     (tmp_path / "secret.jpg").write_bytes(b"runner file")
-    cache.put_blob("../secret", b"x")
-    assert cache.get_blob("../secret") is None
+    cache._files.keep_blob("../secret", b"x")  # the store under the typed one
+    assert cache.upload("../secret") is None
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
-    assert PictureCache(None).get_blob("0" * 64) is None
+    assert Cache(None).avatars.upload("0" * 64) is None
 
 
 def test_many_avatars_fingerprinted_at_once_are_as_one_by_one_with_each_failure_its_own(
@@ -172,7 +172,7 @@ def test_many_avatars_fingerprinted_at_once_are_as_one_by_one_with_each_failure_
 ) -> None:
     paths = [picture(tmp_path / f"p{i}.png", i % 2) for i in range(6)]
     (tmp_path / "broken.png").write_bytes(b"not a picture")
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache").avatars
     found = fingerprint_avatars([*paths, tmp_path / "broken.png", tmp_path / "none.png", paths[0]], cache)
     assert list(found) == [*paths, tmp_path / "broken.png", tmp_path / "none.png"]
     for path in paths:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kfsync.cache import Cache
 from kfsync.config import Config, load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.engine import Engine, declare
 from kfsync.errors import CredentialsError, UsageError
-from kfsync.pictures import PictureCache
 from kfsync.providers import open_provider
 
 
@@ -36,7 +36,7 @@ def connected(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     return emulator
 
 
-def engine(config: Config, cache: PictureCache, now: int | None = None) -> Engine:
+def engine(config: Config, cache: Cache, now: int | None = None) -> Engine:
     return Engine(config, lambda: open_provider(config, cache=cache), cache=cache, now=now)
 
 
@@ -44,7 +44,7 @@ def test_the_live_side_read_in_the_background_plans_as_read_and_plan(
     connected: Emulator, tmp_path: Path
 ) -> None:
     connected.admin.seed(accounts=[{"kf_account": "bob@shop_cs", "kf_nick": "Bob"}])
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     config = load_config(shop(tmp_path), cache=cache)
     with engine(config, cache, now=1_800_000_000).start() as reading:
         declared = declare(config, cache)
@@ -62,7 +62,7 @@ def test_a_missing_credential_is_raised_by_result(
     connected: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("KFSYNC_APPSECRET")
-    cache = PictureCache(None)
+    cache = Cache(None)
     config = load_config(shop(tmp_path))
     with engine(config, cache).start() as reading, \
             pytest.raises(CredentialsError, match="KFSYNC_APPSECRET"):
@@ -74,7 +74,7 @@ def test_an_appid_that_is_not_the_configs_is_refused_before_any_request(
     connected: Emulator, tmp_path: Path
 ) -> None:
     config = load_config(shop(tmp_path, appid="wx0000000000000000"))
-    with engine(config, PictureCache(None)).start() as reading, \
+    with engine(config, Cache(None)).start() as reading, \
             pytest.raises(UsageError, match=r"official_account\.appid is wx0000000000000000"):
         reading.plan()
     assert connected.admin.requests() == []
@@ -84,7 +84,7 @@ def test_leaving_before_the_result_lets_the_reading_end_on_its_own(
     connected: Emulator, tmp_path: Path
 ) -> None:
     config = load_config(shop(tmp_path))
-    with engine(config, PictureCache(None)).start() as reading:
+    with engine(config, Cache(None)).start() as reading:
         pass  # an error elsewhere, say: the block is left without waiting
     assert reading._finished is not None
     reading._finished.wait(30)

@@ -81,9 +81,9 @@ def command(
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
+    from kfsync.cache import Cache, default_cache_dir
     from kfsync.config import load_config
     from kfsync.engine import Engine
-    from kfsync.pictures import PictureCache, default_cache_dir
     from kfsync.planfile import check_seal, load_plan
     from kfsync.providers import open_provider
     from kfsync.render import progress_line, render_apply, render_plan
@@ -98,7 +98,7 @@ def command(
             "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
-    cache = PictureCache(cache_dir or default_cache_dir())
+    cache = Cache(cache_dir or default_cache_dir())
     with shown("Checking avatars", "files") as advance:
         config = load_config(config_path, cache=cache, progress=advance)
     pictures = shown("Comparing live pictures", "pictures")

@@ -53,10 +53,10 @@ def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[di
 @click.command("demo")
 def command() -> ExitCode:
     """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
+    from kfsync.cache import Cache
     from kfsync.config import load_config
     from kfsync.config.resources import data_path
     from kfsync.engine import Engine, declare
-    from kfsync.pictures import PictureCache
     from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
     from kfsync.providers.wechat_mp.emulator import Emulator
     from kfsync.providers.wechat_mp.provider import WechatMpProvider
@@ -68,7 +68,7 @@ def command() -> ExitCode:
         shutil.copytree(data_path("examples"), folder)
         config = load_config(folder / "kfsync.yaml")
         declared = declare(config)
-        cache = PictureCache(Path(tmp) / "cache")
+        cache = Cache(Path(tmp) / "cache")
         wechat_id = config.official_account.wechat_id
         with Emulator(wechat_id=wechat_id) as emulator:
             now = emulator.admin.now()

@@ -69,16 +69,16 @@ def _plan(
     cache_dir: Path | None,
     commenting: Commenting | None,
 ) -> ExitCode:
+    from kfsync.cache import Cache, default_cache_dir
     from kfsync.config import load_config
     from kfsync.engine import Engine
-    from kfsync.pictures import PictureCache, default_cache_dir
     from kfsync.providers import open_provider
 
     if out is not None:
         from kfsync.planfile import check_target
 
         check_target(out)
-    cache = PictureCache(cache_dir or default_cache_dir())
+    cache = Cache(cache_dir or default_cache_dir())
     with shown("Checking avatars", "files") as advance:
         config = load_config(config_path, cache=cache, progress=advance)
     if commenting is not None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kfsync.cache import Cache
     from kfsync.config import Config
-    from kfsync.pictures import PictureCache
     from kfsync.providers.base import Provider
 
 
-def open_provider(config: Config, *, cache: PictureCache | None = None) -> Provider:
+def open_provider(config: Config, *, cache: Cache | None = None) -> Provider:
     """The provider of the config's product, with credentials from the environment.
 
     A config declares its product by its section: `official_account:` is the

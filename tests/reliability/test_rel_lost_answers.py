@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kfsync.apply import Applier, ApplyResult
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.engine import declare, judged
-from kfsync.pictures import PictureCache
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
@@ -28,7 +28,7 @@ def apply_config(folder: Path, client: KfClient, text: str) -> ApplyResult:
     config_path.write_text("version: 1\nofficial_account: {wechat_id: shop_cs}\n" + text,
                            encoding="utf-8")
     declared = declare(load_config(config_path))
-    provider = WechatMpProvider(client, cache=PictureCache(None))
+    provider = WechatMpProvider(client, cache=Cache(None))
     prepared = judged(declared, provider.read(declared.config))
     return Applier(provider, declared.uploads, parallelism=1).run(prepared.plan)
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from kfsync.cache import Cache
 from kfsync.errors import (
     CredentialsError,
     KfsyncError,
@@ -22,7 +23,7 @@ from kfsync.errors import (
     WeChatError,
 )
 from kfsync.model import LiveAccount, LiveState
-from kfsync.pictures import PictureCache, fetch_pictures
+from kfsync.pictures import fetch_pictures
 from kfsync.plan import Action, Change
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind
@@ -64,12 +65,12 @@ class WechatMpProvider:
 
     service = "WeChat"
 
-    def __init__(self, client: KfClient, *, cache: PictureCache | None = None) -> None:
+    def __init__(self, client: KfClient, *, cache: Cache | None = None) -> None:
         self.client = client
-        self.cache = cache or PictureCache(None)
+        self.cache = cache or Cache(None)
 
     @classmethod
-    def from_environment(cls, *, cache: PictureCache | None = None) -> WechatMpProvider:
+    def from_environment(cls, *, cache: Cache | None = None) -> WechatMpProvider:
         """A provider whose client takes its credentials from KFSYNC_* variables."""
         from kfsync.providers.wechat_mp.client import KfClient
 
@@ -85,7 +86,7 @@ class WechatMpProvider:
         live = LiveState(
             accounts=accounts,
             now=int(time.time()) if now is None else now,
-            pictures=fetch_pictures(urls, self.cache, progress=progress),
+            pictures=fetch_pictures(urls, self.cache.live, progress=progress),
         )
         check_suffix(config, live)
         return live
