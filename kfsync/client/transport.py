@@ -25,7 +25,7 @@ for the rest of its life (one command run): going back would make every later
 call wait for the dead host's connect timeout first.  Other failures (TLS
 errors, timeouts after sending, HTTP errors) never move it.
 
-40001/40014/42001 (the `errcodes` table's `token_invalid`) refresh the token once, if the failing token is still the
+40001/40014/42001 (the table's `token_invalid`) refresh the token once, if the failing token is still the
 current one, then repeat the call once.  Once `stopped` is set (Ctrl-C during
 apply), nothing is sent again: no retry, no refresh, no failover.  An answer's
 lone UTF-16 surrogates (half characters, which no output can encode) become

@@ -1,5 +1,8 @@
 """`kfsync emulator`: serve the local WeChat kf API emulator until SIGINT or SIGTERM.
 
+`--provider wecom` serves the WeCom 微信客服 API instead of the Official Account's
+(the options that name an Official Account then play no part).
+
 The first line on stdout is the base URL (`http://127.0.0.1:PORT`), so that a
 script can start it with `--port 0` and read where it listens.
 """
@@ -11,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,16 +29,27 @@ from kfsync.emulator.config import (
 )
 from kfsync.errors import ExitCode, UsageError
 
+if TYPE_CHECKING:
+    from kfsync.emulator.server import Served
+
 
 @click.command("emulator")
+@click.option("--provider", type=click.Choice(("wechat_mp", "wecom")), default="wechat_mp",
+              show_default=True, help="Which API to serve: the Official Account's, or WeCom's.")
+@click.option("--corpid", default=None,
+              help="WeCom: the corp ID gettoken accepts (default: ww5f1e0e1a7e0cafe0).")
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE",
+              help="WeCom: an uncertain behaviour, e.g. get_list=first_page, "
+                   "duplicate_names=false, unmanaged_errcode=95004 (repeatable).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback exposes the emulator.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @click.option("--appid", default=DEFAULT_APPID, show_default=True,
               help="AppID the token endpoints accept.")
-@click.option("--secret", default=DEFAULT_SECRET, show_default=True,
-              help="AppSecret the token endpoints accept.")
+@click.option("--secret", default=None,
+              help=f"AppSecret (WeCom: corp secret) the token endpoints accept [default: "
+                   f"{DEFAULT_SECRET}; WeCom: the WeCom emulator's].")
 @click.option("--wechat-id", default=DEFAULT_WECHAT_ID, show_default=True,
               help="The Official Account's WeChat ID: the suffix of every kf account.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
@@ -50,19 +65,24 @@ from kfsync.errors import ExitCode, UsageError
               help="getmsglist answers the next msgid to request, or the last one returned.")
 @click.option("--max-accounts", type=click.IntRange(min=0), default=DEFAULT_MAX_ACCOUNTS,
               show_default=True, help="Most kf accounts the Official Account may have.")
-def command(host: str, port: int, appid: str, secret: str, wechat_id: str, latency_ms: int,
+def command(provider: str, corpid: str | None, switches: tuple[str, ...], host: str, port: int,
+            appid: str, secret: str | None, wechat_id: str, latency_ms: int,
             state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
             max_accounts: int) -> ExitCode:
-    """Serve a local emulator of the WeChat kf API until interrupted."""
+    """Serve a local emulator of the WeChat kf API (or WeCom's) until interrupted."""
     from kfsync.emulator import Emulator
 
     if not is_loopback(host):
         click.echo(f"kfsync: warning: listening on {host}, not loopback: anyone who can reach "
                    "it can use the emulator", err=True)
-    emulator = Emulator(appid=appid, secret=secret, wechat_id=wechat_id, host=host, port=port,
-                        latency_ms=latency_ms, strict=strict, state_file=state_file,
-                        invite_lifetime=invite_lifetime, msgid_mode=msgid_mode,
-                        max_accounts=max_accounts)
+    emulator: Served
+    if provider == "wecom":
+        emulator = _wecom(corpid, secret, switches, host, port, latency_ms, state_file)
+    else:
+        emulator = Emulator(appid=appid, secret=secret or DEFAULT_SECRET, wechat_id=wechat_id,
+                            host=host, port=port, latency_ms=latency_ms, strict=strict,
+                            state_file=state_file, invite_lifetime=invite_lifetime,
+                            msgid_mode=msgid_mode, max_accounts=max_accounts)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -84,3 +104,17 @@ def command(host: str, port: int, appid: str, secret: str, wechat_id: str, laten
             signal.signal(sig, handler)
     click.echo("kfsync: emulator stopped", err=True)
     return ExitCode.OK
+
+
+def _wecom(corpid: str | None, secret: str | None, switches: tuple[str, ...], host: str,
+           port: int, latency_ms: int, state_file: Path | None) -> Served:
+    from kfsync.providers.wecom.emulator import DEFAULT_CORPID, Switches, WeComEmulator
+    from kfsync.providers.wecom.emulator.config import DEFAULT_SECRET as WECOM_SECRET
+
+    try:
+        chosen = Switches.parse(switches)
+    except ValueError as exc:
+        raise UsageError(f"--switch: {exc}") from exc
+    return WeComEmulator(corpid=corpid or DEFAULT_CORPID, secret=secret or WECOM_SECRET,
+                         host=host, port=port, latency_ms=latency_ms, state_file=state_file,
+                         switches=chosen)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from kfsync.emulator.clock import Clock
@@ -54,8 +55,8 @@ class LatencyConfig(Protocol):
 class ServiceApp:
     """Faults, latency, the request log, the admin API and the state file, for any provider."""
 
-    routes: Mapping[str, Any] = {}  #: path -> the provider's route
-    admin_routes: AdminRoutes = {}
+    routes: Mapping[str, Any] = MappingProxyType({})  #: path -> the provider's route
+    admin_routes: AdminRoutes = MappingProxyType({})
     errcodes: ErrcodeTable = MP  #: how faults word an errcode
 
     def __init__(self, config: LatencyConfig, backend: Backend,

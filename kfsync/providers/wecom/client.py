@@ -24,7 +24,6 @@ import requests
 from kfsync.client.api import _media
 from kfsync.client.tokens import FetchedToken, StaticToken, parse_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
-from kfsync.client.wire import Fields
 from kfsync.errors import TransportError, UsageError
 from kfsync.providers.wecom import results as r
 from kfsync.providers.wecom.config import WeComConfig
@@ -70,7 +69,8 @@ class WeComClient:
             assert config.access_token is not None
             self.tokens = StaticToken(config.access_token, "KFSYNC_CORPID and KFSYNC_CORPSECRET")
         else:
-            assert config.corpid is not None and config.secret is not None
+            assert config.corpid is not None
+            assert config.secret is not None
             register_secret(config.secret)
             call = Call("GET", "/cgi-bin/gettoken", query=(
                 ("corpid", config.corpid), ("corpsecret", config.secret)),
@@ -155,18 +155,18 @@ class WeComClient:
                    idempotent=False, account=open_kfid)
 
     def add_contact_way(self, open_kfid: str, scene: str | None = None) -> r.ContactLink:
-        """POST /cgi-bin/kf/add_contact_way: the customer-facing link (scene ≤32 of [0-9a-zA-Z_-])."""
+        """POST /cgi-bin/kf/add_contact_way: the customer's link (scene: ≤32 of [0-9a-zA-Z_-])."""
         body: dict[str, object] = {"open_kfid": open_kfid}
         if scene:
             body["scene"] = scene
-        return self._post("/cgi-bin/kf/add_contact_way", body, lambda body: r.ContactLink.from_fields(Fields(body)),
+        return self._post("/cgi-bin/kf/add_contact_way", body, r.ContactLink.from_dict,
                           idempotent=True, account=open_kfid)
 
     def upload_image(self, image: str | os.PathLike[str] | bytes) -> r.MediaUpload:
         """POST multipart /cgi-bin/media/upload?type=image: a media_id valid for 3 days."""
         return self._call(Call("POST", "/cgi-bin/media/upload", query=(("type", "image"),),
                                media=_media(image), idempotent=True),
-                          lambda body: r.MediaUpload.from_fields(Fields(body)))
+                          r.MediaUpload.from_dict)
 
     # ------------------------------------------------------------------ servicers
 
@@ -226,7 +226,7 @@ class WeComClient:
         """POST /cgi-bin/kf/service_state/get."""
         return self._post("/cgi-bin/kf/service_state/get",
                           {"open_kfid": open_kfid, "external_userid": external_userid},
-                          lambda body: r.ServiceState.from_fields(Fields(body)),
+                          r.ServiceState.from_dict,
                           idempotent=True, account=open_kfid)
 
     def trans_service_state(self, open_kfid: str, external_userid: str, service_state: int,
@@ -253,7 +253,7 @@ class WeComClient:
             if value is not None and value != "":
                 body[key] = value
         return self._post("/cgi-bin/kf/sync_msg", body,
-                          lambda answer: r.MsgPage.from_fields(Fields(answer)),
+                          r.MsgPage.from_dict,
                           idempotent=True, account=open_kfid)
 
     def iter_msg_pages(self, cursor: str | None = None, *, token: str | None = None,
@@ -310,7 +310,7 @@ class WeComClient:
             batch = self._post("/cgi-bin/kf/customer/batchget", {
                 "external_userid_list": list(chunk),
                 "need_enter_session_context": int(need_enter_session_context)},
-                lambda body: r.CustomerBatch.from_fields(Fields(body)), idempotent=True)
+                r.CustomerBatch.from_dict, idempotent=True)
             customers.extend(batch.customers)
             invalid.extend(batch.invalid_external_userids)
         return r.CustomerBatch(tuple(customers), tuple(invalid))
@@ -319,7 +319,7 @@ class WeComClient:
         """GET /cgi-bin/kf/customer/get_upgrade_service_config."""
         return self._call(Call("GET", "/cgi-bin/kf/customer/get_upgrade_service_config",
                                idempotent=True),
-                          lambda body: r.UpgradeConfig.from_fields(Fields(body)))
+                          r.UpgradeConfig.from_dict)
 
     def upgrade_service(self, open_kfid: str, external_userid: str, *,
                         userid: str | None = None, chat_id: str | None = None,

@@ -8,10 +8,11 @@ the transport.  `to_dict` writes the wire shape back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from kfsync.client.results import _Wire
 from kfsync.client.wire import Fields, WireFormatError
 from kfsync.providers.wecom.errcodes import IGNORED, hint
 
@@ -31,7 +32,7 @@ def _without_none(items: dict[str, object]) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class WeComAccount:
+class WeComAccount(_Wire):
     """One kf account of kf/account/list; `manage_privilege` is None for component apps."""
 
     open_kfid: str
@@ -53,7 +54,7 @@ class WeComAccount:
 
 
 @dataclass(frozen=True)
-class Servicer:
+class Servicer(_Wire):
     """A servicer of an account: a member (`userid`) or a department (`department_id`).
 
     `status` (0 serving, 1 stopped) and `stop_type` (0 stopped, 1 suspended) are
@@ -78,7 +79,7 @@ class Servicer:
 
 
 @dataclass(frozen=True)
-class ServicerItemResult:
+class ServicerItemResult(_Wire):
     """One item of a servicer add/del `result_list`: its own errcode, whatever the top one said."""
 
     userid: str | None
@@ -118,7 +119,7 @@ class ServicerItemResult:
 
 
 @dataclass(frozen=True)
-class ContactLink:
+class ContactLink(_Wire):
     """The customer-facing link of add_contact_way (also the content of a QR code)."""
 
     url: str
@@ -132,7 +133,7 @@ class ContactLink:
 
 
 @dataclass(frozen=True)
-class MediaUpload:
+class MediaUpload(_Wire):
     """A temporary medium: usable in add/update for 3 days from `created_at`."""
 
     media_id: str
@@ -154,7 +155,7 @@ class MediaUpload:
 
 
 @dataclass(frozen=True)
-class ServiceState:
+class ServiceState(_Wire):
     """A customer's session state with one account; `servicer_userid` only in state 3."""
 
     service_state: int
@@ -173,7 +174,7 @@ class ServiceState:
 
 
 @dataclass(frozen=True)
-class KfMessage:
+class KfMessage(_Wire):
     """One message or event of sync_msg; `content` is the object named by `msgtype`.
 
     origin: 3 from the customer, 4 a system event, 5 a servicer in the WeCom app.
@@ -186,7 +187,8 @@ class KfMessage:
     open_kfid: str | None = None
     external_userid: str | None = None
     servicer_userid: str | None = None
-    content: MappingProxyType[str, object] = MappingProxyType({})
+    content: MappingProxyType[str, object] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     @property
     def text(self) -> str | None:
@@ -206,7 +208,7 @@ class KfMessage:
 
 
 @dataclass(frozen=True)
-class MsgPage:
+class MsgPage(_Wire):
     """One sync_msg answer: its messages and where to go on."""
 
     messages: tuple[KfMessage, ...]
@@ -221,7 +223,7 @@ class MsgPage:
 
 
 @dataclass(frozen=True)
-class Customer:
+class Customer(_Wire):
     """A WeChat customer of customer/batchget (gender 0 unknown, 1 male, 2 female)."""
 
     external_userid: str
@@ -242,7 +244,7 @@ class Customer:
 
 
 @dataclass(frozen=True)
-class CustomerBatch:
+class CustomerBatch(_Wire):
     customers: tuple[Customer, ...]
     invalid_external_userids: tuple[str, ...] = ()
 
@@ -254,7 +256,7 @@ class CustomerBatch:
 
 
 @dataclass(frozen=True)
-class StatisticDay:
+class StatisticDay(_Wire):
     """One day of get_corp_statistic / get_servicer_statistic: counts and rates by name."""
 
     stat_time: int
@@ -273,7 +275,7 @@ class StatisticDay:
 
 
 @dataclass(frozen=True)
-class UpgradeConfig:
+class UpgradeConfig(_Wire):
     """get_upgrade_service_config: the members and group chats a customer may be handed to."""
 
     member_userids: tuple[str, ...]
