@@ -22,7 +22,7 @@ honoured, first page only, or refused (`get_list`); duplicate names
 last account deletable or 95005 (`last_account_deletable`); gettoken returning
 the valid token or a fresh one (`token_reuse`); the errcode for changing an
 unmanaged account, 48002, 95004 or 60011 (`unmanaged_errcode`); a 2 or 10 MB
-image cap (`image_max_mb`).
+image cap (`image_max_mb`); the list oldest or newest first (`list_order`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ DEFAULT_SECRET = "kfsyncEmulatorWeComSecret0e1a7e5ec7e7cafe0"
 DEFAULT_RATE_LIMIT = 10_000  #: calls per API per minute per corp (45009 past it)
 GET_LIST_MODES = ("paged", "first_page", "refused")
 UNMANAGED_ERRCODES = (48002, 95004, 60011)
+LIST_ORDERS = ("oldest_first", "newest_first")
 IMAGE_LIMITS_MB = (2, 10)
 
 
@@ -29,12 +30,15 @@ class Switches:
     token_reuse: bool = True  #: gettoken returns the valid token (else a fresh one; old: 40014)
     unmanaged_errcode: int = 48002  #: the answer to a change of an account the app does not manage
     image_max_mb: int = 2  #: temporary image size cap
+    list_order: str = "oldest_first"  #: undocumented; newest first shifts pages as accounts come
 
     def __post_init__(self) -> None:
         if self.get_list not in GET_LIST_MODES:
             raise ValueError(f"get_list must be one of {', '.join(GET_LIST_MODES)}")
         if self.unmanaged_errcode not in UNMANAGED_ERRCODES:
             raise ValueError(f"unmanaged_errcode must be one of {UNMANAGED_ERRCODES}")
+        if self.list_order not in LIST_ORDERS:
+            raise ValueError(f"list_order must be one of {', '.join(LIST_ORDERS)}")
         if self.image_max_mb not in IMAGE_LIMITS_MB:
             raise ValueError(f"image_max_mb must be one of {IMAGE_LIMITS_MB}")
 

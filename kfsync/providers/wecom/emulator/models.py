@@ -165,7 +165,8 @@ class WeComBackend:
     # ------------------------------------------------------------------ accounts
 
     def listed(self) -> list[Account]:
-        return sorted(self.accounts.values(), key=lambda a: a.created)
+        newest_first = self.switches.list_order == "newest_first"
+        return sorted(self.accounts.values(), key=lambda a: a.created, reverse=newest_first)
 
     def account(self, open_kfid: str) -> Account:
         if not OPEN_KFID.fullmatch(open_kfid):
