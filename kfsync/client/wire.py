@@ -43,6 +43,11 @@ class Fields:
         self._data: Mapping[str, object] = data
         self._where = where
 
+    @property
+    def where(self) -> str:
+        """Where this object sits in the answer, e.g. `result_list[2]` ("" for the answer)."""
+        return self._where or "the answer"
+
     def _path(self, key: str) -> str:
         return f"{self._where}.{key}" if self._where else key
 

@@ -44,7 +44,7 @@ class WeComAccount(_Wire):
     def from_fields(cls, f: Fields) -> WeComAccount:
         open_kfid = f.text("open_kfid", limit=MAX_ID)
         if not open_kfid:
-            raise WireFormatError("field open_kfid must not be empty")
+            raise WireFormatError(f"{f.where}: field open_kfid must not be empty")
         return cls(open_kfid, f.text("name", default="", limit=MAX_NAME),
                    f.opt_text("avatar", limit=MAX_URL), f.opt_flag("manage_privilege"))
 
@@ -70,7 +70,7 @@ class Servicer(_Wire):
     def from_fields(cls, f: Fields) -> Servicer:
         userid, department = f.opt_text("userid", limit=MAX_ID), f.opt_number("department_id")
         if (userid is None) == (department is None):
-            raise WireFormatError("a servicer needs exactly one of userid and department_id")
+            raise WireFormatError(f"{f.where} needs exactly one of userid and department_id")
         return cls(userid, department, f.opt_number("status"), f.opt_number("stop_type"))
 
     def to_dict(self) -> dict[str, object]:
@@ -91,7 +91,7 @@ class ServicerItemResult(_Wire):
     def from_fields(cls, f: Fields) -> ServicerItemResult:
         userid, department = f.opt_text("userid", limit=MAX_ID), f.opt_number("department_id")
         if (userid is None) == (department is None):
-            raise WireFormatError("a result needs exactly one of userid and department_id")
+            raise WireFormatError(f"{f.where} needs exactly one of userid and department_id")
         return cls(userid, department, f.number("errcode", default=0),
                    f.text("errmsg", default="", limit=MAX_URL))
 
