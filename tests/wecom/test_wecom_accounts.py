@@ -25,7 +25,8 @@ def test_add_update_delete_round_trip(wecom: WeComEmulator, client: WeComClient)
     assert open_kfid.startswith("wk")
     added = {a.open_kfid: a for a in client.list_accounts()}[open_kfid]
     assert (added.name, added.manage_privilege) == ("Sales", True)
-    assert added.avatar is not None and "/wwhead/" in added.avatar
+    assert added.avatar is not None
+    assert "/wwhead/" in added.avatar
     client.update_account(open_kfid, name="Sales 2")
     renamed = {a.open_kfid: a for a in client.list_accounts()}[open_kfid]
     assert renamed.name == "Sales 2"
@@ -176,8 +177,8 @@ def test_get_list_switch(wecom: WeComEmulator, client: WeComClient, mode: str,
     wecom.admin.seed(accounts=[{"name": f"A{n}"} for n in range(150)])
     wecom.admin.switch(get_list=mode)
     token = client.tokens.current()
-    body = requests.get(f"{wecom.base_url}{LIST}", timeout=10, params={
-        "access_token": token, "offset": 100, "limit": 100}).json()
+    query = {"access_token": token, "offset": "100", "limit": "100"}
+    body = requests.get(f"{wecom.base_url}{LIST}", timeout=10, params=query).json()
     if expected is None:
         assert body["errcode"] == 40058
     else:

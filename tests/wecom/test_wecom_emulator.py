@@ -26,7 +26,8 @@ from kfsync.providers.wecom.emulator import (
 
 
 def test_default_identity() -> None:
-    assert DEFAULT_CORPID.startswith("ww") and len(DEFAULT_CORPID) == 18
+    assert DEFAULT_CORPID.startswith("ww")
+    assert len(DEFAULT_CORPID) == 18
     int(DEFAULT_CORPID[2:], 16)
     assert DEFAULT_SECRET not in repr(WeComEmulator())
 
@@ -94,12 +95,12 @@ def test_the_state_file_keeps_everything(tmp_path: Path) -> None:
             media = client.upload_image(picture())
             open_kfid = client.add_account("Kept", media.media_id)
             client.add_servicers(open_kfid, ["alice"])
-    with WeComEmulator(state_file=state) as second:
-        with WeComClient(DEFAULT_CORPID, DEFAULT_SECRET, api_base=second.base_url) as client:
-            kept = {a.name: a for a in client.list_accounts()}["Kept"]
-            assert client.list_servicers(kept.open_kfid)[0].userid == "alice"
-            assert kept.avatar is not None
-            assert requests.get(kept.avatar, timeout=10).status_code == 200
+    with WeComEmulator(state_file=state) as second, \
+            WeComClient(DEFAULT_CORPID, DEFAULT_SECRET, api_base=second.base_url) as client:
+        kept = {a.name: a for a in client.list_accounts()}["Kept"]
+        assert client.list_servicers(kept.open_kfid)[0].userid == "alice"
+        assert kept.avatar is not None
+        assert requests.get(kept.avatar, timeout=10).status_code == 200
     state.write_text(json.dumps({"format": 1, "state": {"pictures": {}}}))
     with pytest.raises(StateFileError, match="damaged"):
         WeComEmulator(state_file=state)
@@ -137,7 +138,8 @@ def test_bad_switches_are_one_line_errors(switch: str) -> None:
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 1
     assert out == ""
-    assert err.startswith("kfsync: ") and "--switch" in err
+    assert err.startswith("kfsync: ")
+    assert "--switch" in err
     assert "Traceback" not in err
 
 

@@ -24,7 +24,10 @@ TOKEN = {"errcode": 0, "access_token": "hostile-stand-in-token", "expires_in": 7
 
 class Hostile(ThreadingHTTPServer):
     daemon_threads = True
-    bodies: dict[str, bytes] = {}
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.bodies: dict[str, bytes] = {}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[Hostile]:
-    server = Hostile(("127.0.0.1", 0), _Handler)
+    server = Hostile(("127.0.0.1", 0))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server

@@ -25,7 +25,8 @@ def test_upload_answers_a_media_id_and_its_time(wecom: WeComEmulator, client: We
     call = calls_to(wecom, UPLOAD)[0]
     assert call["query"]["type"] == "image"
     part = call["body"]["multipart"]["media"]
-    assert part["content_type"] == "image/jpeg" and part["filename"] == "avatar.jpg"
+    assert part["content_type"] == "image/jpeg"
+    assert part["filename"] == "avatar.jpg"
 
 
 def test_upload_from_a_path_keeps_its_name(wecom: WeComEmulator, client: WeComClient,
@@ -76,10 +77,12 @@ def test_avatars_are_served_re_encoded_and_look_the_same(wecom: WeComEmulator,
     avatar = {a.open_kfid: a.avatar for a in client.list_accounts()}[open_kfid]
     assert avatar is not None
     served = requests.get(avatar, timeout=10)
-    assert served.status_code == 200 and served.headers["Content-Type"] == "image/jpeg"
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/jpeg"
     assert served.content != original
     with Image.open(io.BytesIO(served.content)) as got, Image.open(io.BytesIO(original)) as want:
-        assert got.format == "JPEG" and got.size == (640, 640)
+        assert got.format == "JPEG"
+        assert got.size == (640, 640)
         difference = ImageChops.difference(got.convert("RGB"),
                                            want.convert("RGB").resize(got.size))
         assert max(ImageStat.Stat(difference).mean) < 8

@@ -68,7 +68,8 @@ def test_sync_msg_pages_by_cursor(wecom: WeComEmulator, client: WeComClient) -> 
                                 "send_time": now}])
     fresh = list(client.iter_messages(pages[-1].next_cursor, open_kfid="wkBootstrap0001"))
     assert [(m.msgtype, m.content["media_id"], m.text) for m in fresh] == [("image", "m1", None)]
-    assert fresh[0].origin == 3 and fresh[0].external_userid == "wmCustomer2"
+    assert fresh[0].origin == 3
+    assert fresh[0].external_userid == "wmCustomer2"
 
 
 def test_sync_msg_refuses_bad_arguments(wecom: WeComEmulator, client: WeComClient) -> None:

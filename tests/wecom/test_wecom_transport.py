@@ -159,5 +159,5 @@ def test_the_client_waits_rather_than_pass_the_minute_limit() -> None:
     assert waited == []
     limit.wait("/cgi-bin/kf/account/list")
     assert waited == [40.0]  # until the first call leaves the 60 s window
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         MinuteLimit(0)
