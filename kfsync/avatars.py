@@ -7,7 +7,8 @@ flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
 (size-capped) and checks the result fits; `kfsync validate` calls it too, so a
 file that validates is a file that uploads.  `picture_hash` fingerprints a
 picture so that the one uploaded and the one WeChat serves back (re-encoded)
-can be recognised as the same.  `fingerprint_avatar` does both checks and the
+can be recognised as the same; `thumbnail` makes the small copies an HTML
+page embeds.  `fingerprint_avatar` does both checks and the
 fingerprint at once, and remembers the result by the file's content in a cache,
 so that planning again with unchanged pictures decodes none of them.
 
@@ -27,12 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kfsync.errors import AvatarError
+from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     from PIL import Image
 
 AVATAR_SIZE = 640  #: pixels, both sides
 JPEG_QUALITY = 90
+THUMBNAIL_QUALITY = 82
 MAX_UPLOAD_BYTES = 5 * 1000 * 1000  #: WeChat's "5 MB", read the strict way
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  #: refuse to read bigger source files
 MAX_SOURCE_PIXELS = 50_000_000  #: decompression-bomb guard, well under Pillow's own
@@ -41,19 +44,26 @@ HASH_SIDE = 16  #: picture_hash works on a HASH_SIDE x HASH_SIDE thumbnail
 
 def normalise_avatar(data: bytes) -> bytes:
     """Any readable image -> 640x640 RGB JPEG bytes; AvatarError if it is not a usable image."""
+    return _square_jpeg(_open_rgb(data), AVATAR_SIZE, JPEG_QUALITY)
+
+
+def thumbnail(data: bytes, side: int) -> bytes:
+    """A small square JPEG of any readable image, cropped as the upload is (for HTML pages)."""
+    return _square_jpeg(_open_rgb(data, draft=side), side, THUMBNAIL_QUALITY)
+
+
+def _square_jpeg(image: Image.Image, side: int, quality: int) -> bytes:
+    """`image` centre-cropped to a square, `side` pixels a side, as a JPEG with no metadata."""
     from PIL import Image
 
-    image = _open_rgb(data)
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
+    crop = min(image.size)
+    left, top = (image.width - crop) // 2, (image.height - crop) // 2
     image = image.resize(
-        (AVATAR_SIZE, AVATAR_SIZE),
-        Image.Resampling.LANCZOS,
-        box=(left, top, left + side, top + side),
+        (side, side), Image.Resampling.LANCZOS, box=(left, top, left + crop, top + crop)
     )
     image.info = {}  # no EXIF, ICC profile or comments carried over
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
@@ -206,13 +216,14 @@ def fingerprint_avatar(
 
 
 def fingerprint_avatars(
-    paths: Iterable[Path], cache: FingerprintCache | None = None
+    paths: Iterable[Path], cache: FingerprintCache | None = None, *, progress: Advance = ignore
 ) -> dict[Path, AvatarPrint | AvatarError]:
     """`fingerprint_avatar` for many files: each print, or why the file does not upload, in order.
 
     Files the cache knows are done at once; the others are decoded in parallel
     threads, one per CPU: Pillow lets go of the interpreter's lock while it
     decodes, resizes and encodes, so a cold plan of many avatars runs on every core.
+    `progress` hears of each file done.
     """
     done: dict[Path, AvatarPrint | AvatarError] = {}
     todo: list[tuple[Path, bytes, str]] = []
@@ -236,6 +247,7 @@ def fingerprint_avatars(
         except AvatarError as exc:
             return exc
 
+    progress(len(done), len(unique))
     if len(todo) == 1:
         done[todo[0][0]] = made(todo[0])
     elif todo:
@@ -244,6 +256,8 @@ def fingerprint_avatars(
         with ThreadPoolExecutor(max_workers=min(len(todo), _cpus(), 8)) as pool:
             for (path, _, _), result in zip(todo, pool.map(made, todo), strict=True):
                 done[path] = result
+                progress(len(done), len(unique))
+    progress(len(done), len(unique))
     return {path: done[path] for path in unique}
 
 

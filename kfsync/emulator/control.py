@@ -59,7 +59,8 @@ def _reset(app: ServiceApp, payload: Json) -> Json:
     return {"ok": True}
 
 
-def _seed(app: EmulatorApp, payload: Json) -> Json:
+def seed_state(app: EmulatorApp, payload: Json) -> Json:
+    """Add a seed body to the state, all or nothing (the caller holds `app.lock`)."""
     batch = parse_seed(payload, app.backend)
     app.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
     return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
@@ -142,7 +143,7 @@ COMMON_ADMIN_ROUTES: dict[tuple[str, str], Callable[[ServiceApp, Json], Json]] =
 
 MP_ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     **COMMON_ADMIN_ROUTES,
-    ("POST", "seed"): _seed,
+    ("POST", "seed"): seed_state,
     ("POST", "invites/accept"): _invitation("accept"),
     ("POST", "invites/reject"): _invitation("reject"),
     ("POST", "invites/expire"): _invitation("expire"),

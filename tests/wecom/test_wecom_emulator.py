@@ -153,3 +153,33 @@ def test_the_official_account_stays_the_default() -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.communicate(timeout=10)
+
+
+def test_the_command_seeds_from_a_file_and_prints_wecom_variables(tmp_path: Path) -> None:
+    seed = tmp_path / "corp.yaml"
+    seed.write_text("users:\n  - userid: alice\naccounts:\n  - name: Desk\n"
+                    "    servicers:\n      - userid: alice\n", encoding="utf-8")
+    with run("--provider", "wecom", "--seed", str(seed)) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            with WeComClient(DEFAULT_CORPID, DEFAULT_SECRET, api_base=url) as client:
+                assert [a.name for a in client.list_accounts()] == ["Desk"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=10)
+    assert "# seeded with 1 account, 1 user, 0 departments, 0 customers, 0 messages" in err
+    assert f"export KFSYNC_CORPID={DEFAULT_CORPID}" in err
+    assert f"export KFSYNC_CORPSECRET={DEFAULT_SECRET}" in err
+    assert "KFSYNC_APPID" not in err
+
+
+def test_a_bad_seed_file_names_the_field(tmp_path: Path) -> None:
+    seed = tmp_path / "corp.json"
+    seed.write_text(json.dumps({"accounts": [{"name": "x" * 17}]}), encoding="utf-8")
+    with run("--provider", "wecom", "--seed", str(seed)) as proc:
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 1
+    assert out == ""
+    assert err.strip() == (f"kfsync: error: --seed {seed}: accounts[0].name: must be at most 16 "
+                           "characters")
