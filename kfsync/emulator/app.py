@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -59,12 +59,13 @@ class ServiceApp:
     admin_routes: AdminRoutes = MappingProxyType({})
     errcodes: ErrcodeTable = MP  #: how faults word an errcode
 
-    def __init__(self, config: LatencyConfig, backend: Backend,
-                 state_file: Path | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, config: LatencyConfig, backend: Callable[[Any, Clock], Backend],
+                 state_file: Path | None = None) -> None:
+        """`backend(config, clock)` makes the provider's state."""
         self.config = config
         self.lock = threading.Lock()
-        self.clock = clock or Clock()
-        self.backend = backend
+        self.clock = Clock()
+        self.backend = backend(config, self.clock)
         self.faults = FaultQueue()
         self.log = RequestLog()
         self.state_file = state_file
@@ -161,8 +162,7 @@ class EmulatorApp(ServiceApp):
     config: EmulatorConfig
 
     def __init__(self, config: EmulatorConfig, state_file: Path | None = None) -> None:
-        clock = Clock()
-        super().__init__(config, KfBackend(config, clock), state_file, clock)
+        super().__init__(config, KfBackend, state_file)
 
     def prepare(self, call: Call, route: Route) -> bytes | None:
         return cdn_picture(call) if route.body == "multipart" else None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from factories import closing_factory
 from wecom_helpers import NO_WAIT, WeComFactory
 
 from kfsync.providers.wecom.client import WeComClient
@@ -28,18 +28,8 @@ def wecom(wecom_server: WeComEmulator) -> WeComEmulator:
 @pytest.fixture
 def make_client(wecom: WeComEmulator) -> Iterator[WeComFactory]:
     """WeComClients on the emulator; keyword arguments override the defaults."""
-    made: list[WeComClient] = []
-
-    def make(**overrides: Any) -> WeComClient:
-        settings: dict[str, Any] = {"corpid": DEFAULT_CORPID, "secret": DEFAULT_SECRET,
-                                    "api_base": wecom.base_url, "retry": NO_WAIT}
-        settings.update(overrides)
-        made.append(WeComClient(**settings))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
+    yield from closing_factory(WeComClient, corpid=DEFAULT_CORPID, secret=DEFAULT_SECRET,
+                               api_base=wecom.base_url, retry=NO_WAIT)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from typing import Any
 
 from kfsync.emulator.admin import EmulatorAdmin
 from kfsync.emulator.app import ServiceApp
-from kfsync.emulator.clock import Clock
 from kfsync.emulator.control import COMMON_ADMIN_ROUTES
 from kfsync.emulator.exceptions import AdminError
 from kfsync.emulator.server import Served
@@ -40,12 +39,10 @@ class WeComApp(ServiceApp):
     routes: Mapping[str, WeComRoute] = ROUTES
     errcodes = WECOM
     backend: WeComBackend
-    config: WeComEmulatorConfig
 
     def __init__(self, config: WeComEmulatorConfig, state_file: Path | None = None) -> None:
-        clock = Clock()
-        backend = WeComBackend(config, clock)
-        super().__init__(config, backend, state_file, clock)
+        super().__init__(config, WeComBackend, state_file)
+        self.config: WeComEmulatorConfig = config
         self.admin_routes = WECOM_ADMIN_ROUTES
 
     def answer(self, call: Call, route: WeComRoute | None, prepared: bytes | None) -> Answer:

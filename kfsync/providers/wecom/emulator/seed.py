@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kfsync.emulator.exceptions import AdminError, EmulatorError
 from kfsync.emulator.images import cdn_reencode
@@ -40,6 +40,7 @@ from kfsync.providers.wecom.emulator.models import (
     new_id,
 )
 
+_K = TypeVar("_K", str, int)
 _TOP = {"verified", "app_authorised", "trusted_ips", "switches", "users", "departments",
         "accounts", "customers", "sessions", "messages", "statistics", "upgrade_service"}
 
@@ -99,21 +100,23 @@ def parse_seed(payload: object, backend: WeComBackend) -> WeComSeed:
     return seed
 
 
+def _new(item: _Item, key: str, value: _K, taken: set[_K]) -> _K:
+    """`value`, remembered in `taken`; a 400 if it was there already."""
+    if value in taken:
+        raise item.fail(key, f"{value} already exists")
+    taken.add(value)
+    return value
+
+
 def _people(payload: dict[str, Any], backend: WeComBackend, seed: WeComSeed) -> None:
     users = set(backend.users)
     for item in _items(payload, "users", {"userid", "name", "visible", "active"}):
-        userid = item.text("userid")
-        if userid in users:
-            raise item.fail("userid", f"{userid} already exists")
-        users.add(userid)
+        userid = _new(item, "userid", item.text("userid"), users)
         seed.users.append(User(userid, item.optional_text("name") or "",
                                _flag(item, "visible", True), _flag(item, "active", True)))
     departments = set(backend.departments)
     for item in _items(payload, "departments", {"department_id", "name", "members", "visible"}):
-        number = item.integer("department_id")
-        if number in departments:
-            raise item.fail("department_id", f"{number} already exists")
-        departments.add(number)
+        number = _new(item, "department_id", item.integer("department_id"), departments)
         members = _strings(f"{item.where}.members", item.item.get("members", []))
         strangers = sorted(set(members) - users)
         if strangers:
