@@ -155,3 +155,22 @@ def test_a_cursor_that_does_not_advance_stops_the_walk(wecom: WeComEmulator,
     monkeypatch.setattr(client, "sync_msg", lambda *args, **kwargs: page)
     with pytest.raises(TransportError, match="did not advance"):
         list(client.iter_msg_pages(page.next_cursor))
+
+
+def test_send_msg_on_event_takes_each_code_once(wecom: WeComEmulator,
+                                                client: WeComClient) -> None:
+    kf = seed(wecom, event_codes=["WELCOME1"], messages=[
+        {"open_kfid": "wkBootstrap0001", "external_userid": "wmCustomer1", "text": "hi"}])
+    welcome = {"content": "Welcome!"}
+    assert client.send_msg_on_event("WELCOME1", "text", welcome, msgid="w1") == "w1"
+    assert code_of(lambda: client.send_msg_on_event("WELCOME1", "text", welcome)) == 40058
+    end_code = client.trans_service_state(kf, "wmCustomer1", 4)
+    assert end_code is not None
+    assert code_of(lambda: client.send_msg_on_event(end_code, "image", {"media_id": "m"})) \
+        == 95009
+    assert client.send_msg_on_event(end_code, "msgmenu", {"head_content": "Bye"})
+    wecom.admin.seed(messages=[{"open_kfid": kf, "external_userid": "wmCustomer2", "text": "x"}])
+    late = client.trans_service_state(kf, "wmCustomer2", 4)
+    assert late is not None
+    wecom.admin.advance_clock(20)
+    assert code_of(lambda: client.send_msg_on_event(late, "text", welcome)) == 40058

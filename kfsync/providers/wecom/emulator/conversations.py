@@ -4,7 +4,8 @@ Rules (the emulator's reading of the reference, §5):
 - a customer without a session is in state 4 (ended or not started);
 - transitions: 0 → 1, 2, 3, 4; 1 → 2, 3, 4; 2 → 3, 4; 3 → 3, 4; from 4 → 95013;
   anything else 95016; 3 needs a servicer of the account (95014) who is serving (95019);
-  the answer carries a `msg_code` when the new state is 3 or 4;
+  the answer carries a `msg_code` when the new state is 3 or 4, which send_msg_on_event
+  takes once, within 20 s (seeded codes: until used), for a text or menu message;
 - sync_msg returns messages of the last 3 days in arrival order; the cursor is opaque;
 - send_msg: the session must be in state 0 or 1 (95018); the customer must have written
   to the account (95031) within 48 h (95002), and at most 5 messages answer each of
@@ -22,6 +23,7 @@ from kfsync.emulator.exceptions import EmulatorError
 MSG_WINDOW = 3 * 86400
 REPLY_WINDOW = 48 * 3600
 REPLIES_PER_MESSAGE = 5
+EVENT_CODE_LIFETIME = 20
 TRANSITIONS: dict[int, frozenset[int]] = {
     0: frozenset({1, 2, 3, 4}), 1: frozenset({2, 3, 4}), 2: frozenset({3, 4}),
     3: frozenset({3, 4}),
@@ -79,6 +81,8 @@ class Conversations:
     upgrade: dict[str, list[str]] = field(default_factory=lambda: {"userids": [], "chat_ids": []})
     upgrades: dict[str, dict[str, Any]] = field(default_factory=dict)
     seq: int = 0
+    #: event codes (msg_code) -> the moment they stop being valid (0: never)
+    codes: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ sessions
 
@@ -94,7 +98,7 @@ class Conversations:
         return int(state), servicer
 
     def trans(self, open_kfid: str, external_userid: str, new: int,
-              servicer: str | None) -> str | None:
+              servicer: str | None, now: int) -> str | None:
         """Change the state; the caller checked `servicer` for state 3."""
         old, _ = self.state(open_kfid, external_userid)
         if old == 4:
@@ -102,7 +106,22 @@ class Conversations:
         if new not in TRANSITIONS.get(old, frozenset()):
             raise EmulatorError(95016)
         self.sessions[f"{open_kfid} {external_userid}"] = [new, servicer if new == 3 else None]
-        return f"MSGCODE{secrets.token_hex(12)}" if new in (3, 4) else None
+        if new not in (3, 4):
+            return None
+        code = f"MSGCODE{secrets.token_hex(12)}"
+        self.codes[code] = now + EVENT_CODE_LIFETIME
+        return code
+
+    def send_on_event(self, code: str, msgtype: str, msgid: str | None, now: int) -> str:
+        """Send with a single-use event code: 40058 when unknown, used or expired."""
+        if msgtype not in ("text", "msgmenu"):
+            raise EmulatorError(95009)
+        until = self.codes.pop(code, None)
+        if until is None or (until and now >= until):
+            raise EmulatorError(40058)
+        msgid = msgid or f"event{len(self.sent) + 1:08d}"
+        self.sent.append({"code": code, "msgtype": msgtype, "msgid": msgid, "time": now})
+        return msgid
 
     def forget_account(self, open_kfid: str) -> None:
         self.sessions = {k: v for k, v in self.sessions.items()
@@ -146,8 +165,8 @@ class Conversations:
         last = max(m.send_time for m in theirs)
         if now - last > REPLY_WINDOW:
             raise EmulatorError(95002)
-        replies = [s for s in self.sent if s["open_kfid"] == open_kfid and s["touser"] == touser
-                   and s["time"] >= last]
+        replies = [s for s in self.sent if s.get("open_kfid") == open_kfid
+                   and s.get("touser") == touser and s["time"] >= last]
         if len(replies) >= REPLIES_PER_MESSAGE:
             raise EmulatorError(95001)
         msgid = msgid or f"sent{len(self.sent) + 1:08d}"
@@ -173,11 +192,13 @@ class Conversations:
         return {"customers": [asdict(c) for c in self.customers.values()],
                 "sessions": dict(self.sessions), "messages": [asdict(m) for m in self.messages],
                 "sent": list(self.sent), "statistics": list(self.statistics),
-                "upgrade": dict(self.upgrade), "upgrades": dict(self.upgrades), "seq": self.seq}
+                "upgrade": dict(self.upgrade), "upgrades": dict(self.upgrades), "seq": self.seq,
+                "codes": dict(self.codes)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversations:
         return cls({c["external_userid"]: Customer(**c) for c in data["customers"]},
                    dict(data["sessions"]), [Message(**m) for m in data["messages"]],
                    list(data["sent"]), list(data["statistics"]), dict(data["upgrade"]),
-                   dict(data["upgrades"]), int(data["seq"]))
+                   dict(data["upgrades"]), int(data["seq"]),
+                   {k: int(v) for k, v in data["codes"].items()})

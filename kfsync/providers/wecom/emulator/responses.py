@@ -221,7 +221,8 @@ class WeComResponses:
                 raise EmulatorError(95014)
             if entry.userid is not None and entry.status != 0:
                 raise EmulatorError(95019)
-        code = self.backend.talk.trans(open_kfid, external_userid, new, servicer)
+        code = self.backend.talk.trans(open_kfid, external_userid, new, servicer,
+                                       self.backend.now())
         self.backend.changed()
         return {**OK, "msg_code": code} if code else OK
 
@@ -249,6 +250,16 @@ class WeComResponses:
         msgid = self._text("msgid", 40058, required=False)
         sent = self.backend.talk.send(open_kfid, str(self._text("touser", 40096)), msgtype,
                                       msgid or None, self.backend.now())
+        self.backend.changed()
+        return {**OK, "msgid": sent}
+
+    def send_msg_on_event(self) -> Json:
+        msgtype = str(self._text("msgtype", 95009))
+        if not isinstance(self.payload.get(msgtype), dict):
+            raise EmulatorError(40058)
+        msgid = self._text("msgid", 40058, required=False)
+        sent = self.backend.talk.send_on_event(str(self._text("code")), msgtype, msgid or None,
+                                               self.backend.now())
         self.backend.changed()
         return {**OK, "msgid": sent}
 

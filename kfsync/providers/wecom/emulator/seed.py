@@ -14,7 +14,8 @@ Shape (every key optional; seeding adds to the current state, all or nothing):
  "messages": [{"open_kfid", "external_userid", "text"? | "msgtype" + "content",
                "send_time"?, "origin"?: 3, "servicer_userid"?}],
  "statistics": [{"stat_time", "open_kfid"?, "servicer_userid"?, "statistic": {...}}],
- "upgrade_service": {"userids": [...], "chat_ids": [...]}}
+ "upgrade_service": {"userids": [...], "chat_ids": [...]},
+ "event_codes": [code]}  (welcome codes for send_msg_on_event, valid until used)
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from kfsync.providers.wecom.emulator.models import (
 
 _K = TypeVar("_K", str, int)
 _TOP = {"verified", "app_authorised", "trusted_ips", "switches", "users", "departments",
-        "accounts", "customers", "sessions", "messages", "statistics", "upgrade_service"}
+        "accounts", "customers", "sessions", "messages", "statistics", "upgrade_service",
+        "event_codes"}
 
 
 @dataclass
@@ -58,6 +60,7 @@ class WeComSeed:
     messages: list[dict[str, Any]] = field(default_factory=list)
     statistics: list[dict[str, Any]] = field(default_factory=list)
     upgrade: dict[str, list[str]] | None = None
+    event_codes: list[str] = field(default_factory=list)
 
 
 def _flag(item: _Item, key: str, default: bool) -> bool:
@@ -226,6 +229,7 @@ def _conversations(payload: dict[str, Any], backend: WeComBackend, seed: WeComSe
         if not isinstance(item.item.get("statistic"), dict):
             raise item.fail("statistic", "must be an object of counts and rates")
         seed.statistics.append({**row, "statistic": item.item["statistic"]})
+    seed.event_codes = _strings("event_codes", payload.get("event_codes", []))
     upgrade = payload.get("upgrade_service")
     if upgrade is not None:
         if not isinstance(upgrade, dict) or set(upgrade) - {"userids", "chat_ids"}:
@@ -255,6 +259,7 @@ def apply_seed(seed: WeComSeed, backend: WeComBackend) -> None:
                          message["origin"], message["msgtype"], message["content"],
                          message["servicer"])
     talk.statistics.extend(seed.statistics)
+    talk.codes.update(dict.fromkeys(seed.event_codes, 0))
     if seed.upgrade is not None:
         talk.upgrade = seed.upgrade
     backend.changed()

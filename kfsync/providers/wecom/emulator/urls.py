@@ -29,6 +29,7 @@ ROUTES: dict[str, WeComRoute] = {
     "/cgi-bin/kf/service_state/trans": WeComRoute(POST, R.service_state_trans),
     "/cgi-bin/kf/sync_msg": WeComRoute(POST, R.sync_msg),
     "/cgi-bin/kf/send_msg": WeComRoute(POST, R.send_msg),
+    "/cgi-bin/kf/send_msg_on_event": WeComRoute(POST, R.send_msg_on_event),
     "/cgi-bin/kf/customer/batchget": WeComRoute(POST, R.customer_batchget),
     "/cgi-bin/kf/customer/get_upgrade_service_config": WeComRoute(GET, R.upgrade_config, "none"),
     "/cgi-bin/kf/customer/upgrade_service": WeComRoute(POST, R.upgrade_service),
