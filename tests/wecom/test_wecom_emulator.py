@@ -183,3 +183,18 @@ def test_a_bad_seed_file_names_the_field(tmp_path: Path) -> None:
     assert out == ""
     assert err.strip() == (f"kfsync: error: --seed {seed}: accounts[0].name: must be at most 16 "
                            "characters")
+
+
+@pytest.mark.parametrize(("switches", "message"), [
+    ({"get_list": "sometimes"}, "get_list must be one of"),
+    ({"unmanaged_errcode": 40001}, "unmanaged_errcode must be one of"),
+    ({"duplicate_names": "no"}, "switch duplicate_names must be a bool"),
+    ({"image_max_mb": 5}, "image_max_mb must be one of"),
+    ({"list_order": "random"}, "list_order must be one of"),
+    ({"colour": "red"}, "unknown switch 'colour'"),
+])
+def test_bad_switches_are_refused(wecom: WeComEmulator, switches: dict[str, Any],
+                                  message: str) -> None:
+    with pytest.raises(EmulatorAdminError, match=re.escape(message)):
+        wecom.admin.switch(**switches)
+    assert wecom.admin.state()["corp"]["switches"] == Switches().to_dict()

@@ -14,13 +14,11 @@ from typing import Any
 
 import pytest
 import requests
+from wechatpy import exceptions
+from wechatpy.work import WeChatClient as Client
 from wecom_helpers import LIST, calls_to, people, picture
 
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
-
-work = pytest.importorskip("wechatpy.work")
-exceptions = pytest.importorskip("wechatpy.exceptions")
-Client = work.WeChatClient
 
 
 @pytest.fixture
