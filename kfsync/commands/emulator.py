@@ -81,6 +81,8 @@ def command(provider: str, corpid: str | None, switches: tuple[str, ...], host: 
     from kfsync.emulator import Emulator
     from kfsync.emulator.seedfile import read_seed, seed_from_file
 
+    if provider != "wecom" and (corpid or switches):
+        raise UsageError("--corpid and --switch are for --provider wecom")
     if seed_file is not None:
         read_seed(seed_file)  # a broken file is refused before the port is taken
 

@@ -132,9 +132,12 @@ def test_the_command_serves_wecom_with_switches(tmp_path: Path) -> None:
     assert (tmp_path / "s.json").exists()
 
 
-@pytest.mark.parametrize("switch", ["get_list=sometimes", "nothing=1", "novalue"])
-def test_bad_switches_are_one_line_errors(switch: str) -> None:
-    with run("--provider", "wecom", "--switch", switch) as proc:
+@pytest.mark.parametrize("args", [("--provider", "wecom", "--switch", "get_list=sometimes"),
+                                  ("--provider", "wecom", "--switch", "nothing=1"),
+                                  ("--provider", "wecom", "--switch", "novalue"),
+                                  ("--switch", "get_list=paged"), ("--corpid", "ww1")])
+def test_bad_switches_are_one_line_errors(args: tuple[str, ...]) -> None:
+    with run(*args) as proc:
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 1
     assert out == ""
