@@ -1,9 +1,9 @@
-"""`AdminClient`: a thin HTTP client of an emulator's generic admin API (tests, demo, scripts).
+"""`EmulatorAdmin`: a thin HTTP client of an emulator's generic admin API (tests, demo, scripts).
 
 A provider's emulator adds its own calls (seeding, invitations) in a subclass.
 
 Each call is one short `requests` exchange on its own connection, so an
-`AdminClient` holds no resources and needs no closing.
+`EmulatorAdmin` holds no resources and needs no closing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kfsync.emulator.exceptions import EmulatorAdminError
 ADMIN_PREFIX = "/_emulator/"
 
 
-class AdminClient:
+class EmulatorAdmin:
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout

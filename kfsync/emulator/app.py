@@ -1,10 +1,10 @@
-"""The machinery behind every emulated API: lock, clock, faults, request log, persistence.
+"""The emulator behind the HTTP server: state, lock, faults, request log, persistence.
 
-`EmulatorApp.handle` turns one `Call` into one `Answer`; the server only moves
-bytes.  A provider's emulator subclasses it and says what it serves (`knows`),
-what it does before taking the lock (`prepare`), how it answers (`answer`),
-the errmsg of an errcode (`errmsg`) and its own admin routes
-(`admin_routes`).  One lock guards all state; latency is slept without holding it.
+`ServiceApp.handle` turns one `Call` into one `Answer`; the server only moves bytes.
+One lock guards all state; latency is slept without holding it.  `ServiceApp` is
+the part every provider's emulator shares; a provider says what its backend,
+routes, errcode table and admin routes are (e.g.
+`kfsync.providers.wechat_mp.emulator.app.EmulatorApp`).
 """
 
 from __future__ import annotations
@@ -15,46 +15,51 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from types import MappingProxyType
+from typing import Any, Protocol
 
 from kfsync.emulator.clock import Clock
-from kfsync.emulator.control import ADMIN_PREFIX, handle_admin
+from kfsync.emulator.control import ADMIN_PREFIX, AdminRoutes, handle_admin
 from kfsync.emulator.exceptions import StateFileError
 from kfsync.emulator.faults import Fault, FaultQueue
 from kfsync.emulator.requestlog import RequestLog
 from kfsync.emulator.statefile import read_state, write_state
 from kfsync.emulator.wire import Answer, Call
+from kfsync.errcodes import ErrcodeTable
 
 log = logging.getLogger(__name__)
 
-Json = dict[str, Any]
-
-
 class Backend(Protocol):
-    """The state of one emulated API, as the generic machinery needs it."""
+    """What the framework needs of a provider's state."""
 
-    @property
-    def revision(self) -> int: ...  #: grows with every change, for persistence
+    revision: int
 
     def reset(self) -> None: ...
-    def changed(self) -> None: ...  #: mark the state changed (e.g. the clock moved)
-    def expire_due(self) -> None: ...  #: apply what the passing of time does
-    def to_dict(self) -> Json: ...
-    def load(self, data: Json) -> None: ...
+    def changed(self) -> None: ...
+    def expire_due(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def load(self, data: dict[str, Any]) -> None: ...
 
 
-B = TypeVar("B", bound=Backend)
+class LatencyConfig(Protocol):
+    @property
+    def latency_ms(self) -> int: ...
 
 
-class EmulatorApp(Generic[B]):
-    """One emulated API: a provider subclasses it with its routes and its backend."""
+class ServiceApp:
+    """Faults, latency, the request log, the admin API and the state file, for any provider."""
 
-    def __init__(self, backend: B, clock: Clock, *, latency_ms: int = 0,
+    routes: Mapping[str, Any] = MappingProxyType({})  #: path -> the provider's route
+    admin_routes: AdminRoutes = MappingProxyType({})
+    errcodes: ErrcodeTable = ErrcodeTable({}, frozenset(), frozenset(), frozenset())  #: how faults word one
+
+    def __init__(self, config: LatencyConfig, backend: Callable[[Any, Clock], Backend],
                  state_file: Path | None = None) -> None:
+        """`backend(config, clock)` makes the provider's state."""
+        self.config = config
         self.lock = threading.Lock()
-        self.clock = clock
-        self.backend = backend
-        self.latency_ms = latency_ms
+        self.clock = Clock()
+        self.backend = backend(config, self.clock)
         self.faults = FaultQueue()
         self.log = RequestLog()
         self.state_file = state_file
@@ -71,43 +76,15 @@ class EmulatorApp(Generic[B]):
             write_state(state_file, self.backend.to_dict())
             self._saved_revision = self.backend.revision
 
-    # ------------------------------------------------------------------ what a provider gives
-
-    def knows(self, path: str) -> bool:
-        """Whether `path` is one of the API's routes (faults aimed at `*` hit only those)."""
-        raise NotImplementedError
-
-    def prepare(self, call: Call) -> object:
-        """Work that needs no state, done before the lock so that it holds up no other call."""
-        return None
-
-    def answer(self, call: Call, prepared: object) -> Answer:
-        """The answer to one API call, under the lock."""
-        raise NotImplementedError
-
-    def errmsg(self, errcode: int) -> str:
-        """The wire errmsg of an errcode, for injected errcode faults."""
-        return "system error"
-
-    def admin_routes(self) -> Mapping[tuple[str, str], Callable[[Json], Json]]:
-        """The provider's own admin routes, by (method, path under /_emulator/)."""
-        return {}
-
-    def admin_state(self) -> Json:
-        """What `GET /_emulator/state` shows besides the faults and the request count."""
-        return {"now": self.clock.now()}
-
-    # ------------------------------------------------------------------ the machinery
-
     def handle(self, call: Call) -> Answer:
         if call.path.startswith(ADMIN_PREFIX):
-            answer = handle_admin(self, call)
+            answer = handle_admin(self, call, self.admin_routes)
             self.persist()
             return answer
-        known = self.knows(call.path)
+        route = self.routes.get(call.path)
         with self.lock:
-            fault = self.faults.take(call.path, known)
-        delay = self.latency_ms
+            fault = self.faults.take(call.path, route is not None)
+        delay = self.config.latency_ms
         if fault is not None and fault.kind == "latency_ms":
             delay += int(fault.value)
         if delay:
@@ -115,10 +92,12 @@ class EmulatorApp(Generic[B]):
         dropped = fault is not None and fault.label == "drop:after"
         if fault is not None and fault.kind != "latency_ms" and not dropped:
             return self._short_circuit(call, fault)
-        prepared = self.prepare(call) if known else None
+        # The CDN's re-encoding of an upload is slow and needs no state: done before the lock,
+        # so that it holds up no other call.
+        picture = self.prepare(call, route) if route is not None else None
         with self.lock:
             self.backend.expire_due()
-            answer = self.answer(call, prepared)
+            answer = self.answer(call, route, picture)
             self.log.add(call, self.clock.now(), None if dropped else answer.status,
                          answer.errcode, fault.label if fault else None)
         self.persist()
@@ -128,7 +107,8 @@ class EmulatorApp(Generic[B]):
         """A fault answered instead of the request, which is not processed."""
         if fault.kind == "errcode":
             code = int(fault.value)
-            answer = Answer.json({"errcode": code, "errmsg": self.errmsg(code)})
+            text = self.errcodes.errmsg(code)
+            answer = Answer.json({"errcode": code, "errmsg": text})
         elif fault.kind == "http_status":
             answer = Answer.html(int(fault.value))
         else:
@@ -137,6 +117,14 @@ class EmulatorApp(Generic[B]):
             self.log.add(call, self.clock.now(), None if answer.drop else answer.status,
                          answer.errcode, fault.label)
         return answer
+
+    def prepare(self, call: Call, route: Any) -> bytes | None:
+        """Work on the request that needs no state (made before the lock); None if none."""
+        return None
+
+    def answer(self, call: Call, route: Any, prepared: bytes | None) -> Answer:
+        """The provider's answer to one call; the caller holds the lock."""
+        raise NotImplementedError
 
     def persist(self) -> None:
         """Write the state file if anything changed since the last write.

@@ -1,42 +1,42 @@
-"""The admin API under /_emulator/: reset, clock, faults, the request log and state.
+"""The admin API under /_emulator/: reset, clock, faults and the request log, for every provider.
 
-Kept apart from the emulated API's routes: no token, no latency, no faults, not
-logged.  A provider's emulator adds its own routes (seeding, invitations...)
-through `EmulatorApp.admin_routes`.  Refusals are HTTP 4xx with `{"error": message}`.
+Each provider's app adds its own routes (seed, state, and e.g. invitation
+outcomes) to `COMMON_ADMIN_ROUTES`.
+
+Kept apart from the WeChat routes: no token, no latency, no faults, not logged.
+Refusals are HTTP 4xx with `{"error": message}`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kfsync.emulator.exceptions import AdminError
 from kfsync.emulator.faults import Fault, RandomFaults
 from kfsync.emulator.wire import Answer, Call
 
 if TYPE_CHECKING:
-    from kfsync.emulator.app import EmulatorApp
+    from kfsync.emulator.app import ServiceApp
 
 ADMIN_PREFIX = "/_emulator/"
 Json = dict[str, Any]
-AdminHandler = Callable[["EmulatorApp[Any]", Json], Json]
+#: (method, path under /_emulator/) -> handler; a provider's app lists its own
+AdminRoutes = Mapping[tuple[str, str], Callable[[Any, Json], Json]]
+_A = TypeVar("_A", bound="ServiceApp")
 
 
-def handle_admin(app: EmulatorApp[Any], call: Call) -> Answer:
-    key = (call.method, call.path.removeprefix(ADMIN_PREFIX))
-    own = app.admin_routes().get(key)
-    generic = _ROUTES.get(key)
-    if own is None and generic is None:
+def handle_admin(app: _A, call: Call, routes: Mapping[tuple[str, str],
+                                                      Callable[[_A, Json], Json]]) -> Answer:
+    handler = routes.get((call.method, call.path.removeprefix(ADMIN_PREFIX)))
+    if handler is None:
         return Answer.json({"error": f"no admin route {call.method} {call.path}"}, 404)
     try:
         payload = _payload(call)
         with app.lock:
             app.backend.expire_due()
-            if own is not None:
-                return Answer.json(own(payload))
-            assert generic is not None
-            return Answer.json(generic(app, payload))
+            return Answer.json(handler(app, payload))
     except AdminError as exc:
         return Answer.json({"error": exc.message}, exc.status)
 
@@ -53,14 +53,14 @@ def _payload(call: Call) -> Json:
     return value
 
 
-def _reset(app: EmulatorApp[Any], payload: Json) -> Json:
+def _reset(app: ServiceApp, payload: Json) -> Json:
     app.backend.reset()
     app.faults.clear()
     app.log.clear()
     return {"ok": True}
 
 
-def _clock(app: EmulatorApp[Any], payload: Json) -> Json:
+def _clock(app: ServiceApp, payload: Json) -> Json:
     seconds = payload.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
         raise AdminError("advance must be an integer number of seconds >= 0")
@@ -77,7 +77,7 @@ def _clock(app: EmulatorApp[Any], payload: Json) -> Json:
     return {"ok": True, "now": app.clock.now()}
 
 
-def _fault(app: EmulatorApp[Any], payload: Json) -> Json:
+def _fault(app: ServiceApp, payload: Json) -> Json:
     if "rate" in payload:
         app.faults.add_random(RandomFaults.from_dict(payload))
     else:
@@ -86,23 +86,14 @@ def _fault(app: EmulatorApp[Any], payload: Json) -> Json:
     return {"ok": True, "pending": app.faults.pending(), "random": app.faults.random()}
 
 
-def _requests(app: EmulatorApp[Any], payload: Json) -> Json:
+def _requests(app: ServiceApp, payload: Json) -> Json:
     return {"requests": app.log.entries()}
 
 
-def _state(app: EmulatorApp[Any], payload: Json) -> Json:
-    return {
-        **app.admin_state(),
-        "faults": app.faults.pending(),
-        "random_faults": app.faults.random(),
-        "requests": len(app.log),
-    }
-
-
-_ROUTES: dict[tuple[str, str], AdminHandler] = {
+#: What every provider's admin API has; each adds its seed and state (and more).
+COMMON_ADMIN_ROUTES: dict[tuple[str, str], Callable[[ServiceApp, Json], Json]] = {
     ("POST", "reset"): _reset,
     ("POST", "clock"): _clock,
     ("POST", "faults"): _fault,
     ("GET", "requests"): _requests,
-    ("GET", "state"): _state,
 }

@@ -1,9 +1,8 @@
-"""The emulator's errors: API refusals, admin-API refusals and unusable state files.
+"""The emulator's errors: WeChat refusals, admin-API refusals and unusable state files.
 
-A provider's models raise `EmulatorError(errcode)`; its responses module is the
-one place that turns it into the wire answer `{"errcode", "errmsg"}` (HTTP 200),
-with the errmsg of its own errcode table.  `AdminError` becomes an HTTP 4xx
-JSON answer on the admin API.
+Models raise `EmulatorError(errcode)`; `responses.dispatch` is the one place that
+turns it into the wire answer `{"errcode", "errmsg"}` (HTTP 200).  `AdminError`
+becomes an HTTP 4xx JSON answer on the admin API.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from kfsync.errors import KfsyncError
 
 
 class EmulatorError(Exception):
-    """The emulated API refuses the call with this errcode."""
+    """WeChat refuses the call with this errcode (each provider's `responses` words it)."""
 
     def __init__(self, errcode: int) -> None:
         super().__init__(f"errcode {errcode}")

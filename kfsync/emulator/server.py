@@ -1,10 +1,9 @@
-"""The HTTP side: a threading HTTP/1.1 server with keep-alive, and `EmulatorServer`, which runs it.
+"""The HTTP side: a threading HTTP/1.1 server with keep-alive, and `Served`, which runs it.
 
-`EmulatorServer` serves one `EmulatorApp` on a free loopback port in a
-background thread, usable as `with server:`; closing it stops the server, ends
+`Served` runs any provider's app (`ServiceApp`) on a free loopback port in a
+background thread, usable as `with served:`; closing it stops the server, ends
 open keep-alive connections and joins every thread, so nothing is left behind.
-A provider's emulator (e.g. `kfsync.providers.wechat_mp.emulator.Emulator`)
-subclasses it with its own settings and admin client.
+Each provider's emulator subclasses it with its settings and admin client.
 """
 
 from __future__ import annotations
@@ -18,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
 
-from kfsync.emulator.app import EmulatorApp
+from kfsync.emulator.app import ServiceApp
 from kfsync.emulator.wire import Answer, Call
 from kfsync.redact import redact
 
 log = logging.getLogger(__name__)
+_S = TypeVar("_S", bound="Served")
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
-_S = TypeVar("_S", bound="EmulatorServer")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host")
         base_url = f"http://{host}" if host else self.server.base_url
         call = Call.build(self.command, self.path, self.headers.get("Content-Type", ""), body,
-                          base_url)
+                          base_url, str(self.client_address[0]))
         try:
             answer = self.server.app.handle(call)
         except Exception:
@@ -84,7 +83,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True  # server_close joins the request threads
 
-    def __init__(self, address: tuple[str, int], app: EmulatorApp[Any]) -> None:
+    def __init__(self, address: tuple[str, int], app: ServiceApp) -> None:
         self.app = app
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -130,14 +129,18 @@ class _Server(ThreadingHTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
-class EmulatorServer:
-    """One emulated API served over HTTP on `base_url`; a context manager."""
+class Served:
+    """One provider's emulator app, served over HTTP on `base_url`; a context manager."""
 
-    def __init__(self, app: EmulatorApp[Any], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ServiceApp, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self._server.base_url if self._server else "not started"
+        return f"{type(self).__name__}({where}, {self.app.config!r})"
 
     @property
     def base_url(self) -> str:

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.providers.wechat_mp.client import KfClient
 from tests.helpers.client import NO_WAIT, ClientFactory
+from tests.helpers.factories import closing_factory
 
 
 @pytest.fixture
 def make_client(emulator: Emulator) -> Iterator[ClientFactory]:
     """KfClients on the shared emulator; keyword arguments override the defaults."""
-    made: list[KfClient] = []
-
-    def make(**overrides: Any) -> KfClient:
-        settings: dict[str, Any] = {"appid": DEFAULT_APPID, "secret": DEFAULT_SECRET,
-                                    "api_base": emulator.base_url, "retry": NO_WAIT}
-        settings.update(overrides)
-        made.append(KfClient(**settings))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
+    yield from closing_factory(KfClient, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                               api_base=emulator.base_url, retry=NO_WAIT)
 
 
 @pytest.fixture

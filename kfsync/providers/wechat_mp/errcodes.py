@@ -1,4 +1,4 @@
-"""The WeChat error codes kfsync knows: their wire `errmsg` and a hint for people.
+"""The Official Account's error codes: their wire `errmsg` and a hint for people.
 
 One table serves both sides: the emulator answers with the `errmsg` text, and
 the client attaches the `hint` to the errors it raises.
@@ -6,15 +6,7 @@ the client attaches the `hint` to the errors it raises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class ErrCode:
-    code: int
-    errmsg: str
-    hint: str
-
+from kfsync.errcodes import ErrCode, ErrcodeTable
 
 _TABLE = [
     ErrCode(-1, "system error", "WeChat is busy; retry later"),
@@ -97,6 +89,10 @@ TOKEN_INVALID = frozenset({40001, 40014, 42001})
 TRANSIENT = frozenset({-1, 45011})
 #: Codes that mean "stop calling".
 QUOTA = frozenset({45009, 45011})
+
+
+#: The Official Account's table.
+MP = ErrcodeTable(CODES, TOKEN_INVALID, TRANSIENT, QUOTA, frozenset({40164}))
 
 
 def errmsg(code: int) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfsync.emulator.admin import AdminClient
+from kfsync.emulator import admin
 
 
-class EmulatorAdmin(AdminClient):
+class EmulatorAdmin(admin.EmulatorAdmin):
     """The generic admin calls, and seeding and invitation outcomes."""
 
     def seed(self, accounts: list[dict[str, Any]] | None = None,

@@ -13,8 +13,8 @@ from typing import Any
 
 from kfsync.emulator.clock import Clock
 from kfsync.emulator.exceptions import EmulatorError
+from kfsync.emulator.images import cdn_reencode, new_media_id
 from kfsync.providers.wechat_mp.emulator.config import EmulatorConfig
-from kfsync.providers.wechat_mp.emulator.images import cdn_reencode, new_media_id
 from kfsync.providers.wechat_mp.emulator.tokens import TokenStore
 
 FIRST_KF_ID = 1001

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfsync.emulator.exceptions import EmulatorError
+from kfsync.emulator.images import cdn_reencode
 from kfsync.emulator.wire import Call, json_object, multipart_parts
-from kfsync.providers.wechat_mp.emulator.images import cdn_reencode
 from kfsync.providers.wechat_mp.emulator.models import Account, KfBackend, Record
 from kfsync.providers.wechat_mp.emulator.records import legacy_page, msg_page
 from kfsync.providers.wechat_mp.emulator.tokens import Token

@@ -1,7 +1,7 @@
 """`Emulator`: the Official Account's kf API emulator, served over HTTP.
 
 Usable as `with Emulator() as emu:`, on a free loopback port; see
-`kfsync.emulator.server.EmulatorServer` for the serving itself.
+`kfsync.emulator.server.Served` for the serving itself.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kfsync.emulator.server import EmulatorServer
+from kfsync.emulator.server import Served
 from kfsync.providers.wechat_mp.emulator.admin import EmulatorAdmin
-from kfsync.providers.wechat_mp.emulator.app import KfEmulatorApp
+from kfsync.providers.wechat_mp.emulator.app import EmulatorApp
 from kfsync.providers.wechat_mp.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -22,10 +22,10 @@ from kfsync.providers.wechat_mp.emulator.config import (
 )
 
 
-class Emulator(EmulatorServer):
+class Emulator(Served):
     """The WeChat kf API emulator, served over HTTP on `base_url`; a context manager."""
 
-    app: KfEmulatorApp
+    app: EmulatorApp
 
     def __init__(
         self,
@@ -43,7 +43,7 @@ class Emulator(EmulatorServer):
     ) -> None:
         self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
                                      invite_lifetime, msgid_mode, max_accounts)
-        super().__init__(KfEmulatorApp(self.config, Path(state_file) if state_file else None),
+        super().__init__(EmulatorApp(self.config, Path(state_file) if state_file else None),
                          host, port)
 
     def __repr__(self) -> str:
