@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
-from kfsync.providers.wechat_mp.client.transport import Call, Transport
 
 
 @pytest.fixture(scope="session")

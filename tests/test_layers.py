@@ -89,9 +89,23 @@ def test_the_check_sees_imports_inside_functions_and_through_other_modules() -> 
     assert "kfsync.providers.wechat_mp.provider" in imports_of("kfsync.providers")
     reached = reached_from("kfsync.commands.demo")  # imports the provider inside `command`
     assert reached["kfsync.providers.wechat_mp.provider"] == "kfsync.commands.demo"
-    assert "kfsync.providers.wechat_mp.client.transport" in reached  # through the client
+    assert "kfsync.client.transport" in reached  # through the client
 
 
 def test_the_core_modules_exist() -> None:
     for name in CORE:
         assert module_file(name) is not None, name
+
+
+@pytest.mark.parametrize("module", modules_under("kfsync.client"))
+def test_the_shared_client_machinery_imports_no_provider(module: str) -> None:
+    assert not [m for m in reached_from(module) if m.startswith("kfsync.providers")], module
+
+
+@pytest.mark.parametrize(("provider", "other"), [("wechat_mp", "wecom"), ("wecom", "wechat_mp")])
+def test_no_provider_imports_another(provider: str, other: str) -> None:
+    package = f"kfsync.providers.{provider}"
+    modules = [m for name in modules_under(package) for m in modules_under(name)]
+    for module in modules:
+        reached = reached_from(module)
+        assert not [m for m in reached if m.startswith(f"kfsync.providers.{other}")], module

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
+from kfsync.client.config import is_loopback
 from kfsync.commands._globals import note, settings
 from kfsync.errors import ExitCode, UsageError
-from kfsync.providers.wechat_mp.client.config import is_loopback
 from kfsync.providers.wechat_mp.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,

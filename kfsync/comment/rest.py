@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from kfsync.client.config import checked_api_base
+from kfsync.client.transport import USER_AGENT, RetryPolicy, _root_cause
 from kfsync.errors import KfsyncError
-from kfsync.providers.wechat_mp.client.config import checked_api_base
-from kfsync.providers.wechat_mp.client.transport import USER_AGENT, RetryPolicy, _root_cause
 from kfsync.redact import redact, register_secret
 from kfsync.render.common import visible
 

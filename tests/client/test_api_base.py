@@ -1,7 +1,7 @@
 """KFSYNC_API_BASE: what is accepted, and the backup host tried when the default one is unreachable.
 
 No test here resolves or reaches a real WeChat host.  The default and backup
-bases are module constants of `kfsync.providers.wechat_mp.client.config`; the failover tests point
+bases are module constants of `kfsync.client.config`; the failover tests point
 the "default" at a closed port on 127.0.0.1 (or at a name whose lookup is
 faked to fail) and the "backup" at the emulator.  `getaddrinfo` is guarded:
 any name other than loopback and the fake `*.kfsync.test` ones fails the test.
@@ -20,17 +20,17 @@ import pytest
 import requests
 
 from kfsync.cli import main
+from kfsync.client import config as client_config
+from kfsync.client.config import ClientConfig, checked_api_base
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.errors import OutcomeUnknownError, TransportError, UsageError
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
-from kfsync.providers.wechat_mp.client import config as client_config
-from kfsync.providers.wechat_mp.client.config import ClientConfig, checked_api_base
 from tests.helpers.client import kf
 
 APP = {"KFSYNC_APPID": "wxenv", "KFSYNC_APPSECRET": "env-secret-value"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 FAKE_DOMAIN = ".kfsync.test"
-TRANSPORT_LOG = "kfsync.providers.wechat_mp.client.transport"
+TRANSPORT_LOG = "kfsync.client.transport"
 
 
 # ---------------------------------------------------------------------- validation

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kfsync.client.config import DEFAULT_API_BASE, ClientConfig
 from kfsync.errors import CredentialsError, UsageError
 from kfsync.providers.wechat_mp.client import KfClient
-from kfsync.providers.wechat_mp.client.config import DEFAULT_API_BASE, ClientConfig
 
 APP = {"KFSYNC_APPID": "wxenv", "KFSYNC_APPSECRET": "env-secret-value"}
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from kfsync.client.wire import WireFormatError
 from kfsync.providers.wechat_mp.client.results import (
     CustomerSession,
     KfAccount,
@@ -19,7 +20,6 @@ from kfsync.providers.wechat_mp.client.results import (
     online_list,
     session_list,
 )
-from kfsync.providers.wechat_mp.client.wire import WireFormatError
 
 FULL_ACCOUNT = {
     "kf_account": "anna@shop_cs", "kf_nick": "Anna", "kf_id": "1001",

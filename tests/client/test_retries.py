@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kfsync.client.transport import Call, wechat_error
 from kfsync.emulator import Emulator
 from kfsync.errors import (
     OutcomeUnknownError,
@@ -17,7 +18,7 @@ from kfsync.errors import (
     WeChatError,
 )
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
-from kfsync.providers.wechat_mp.client.transport import Call, wechat_error
+from kfsync.providers.wechat_mp.errcodes import MP
 from tests.helpers.client import ClientFactory, calls_to, kf
 
 LIST = "/cgi-bin/customservice/getkflist"
@@ -131,7 +132,7 @@ def test_retry_policy_is_checked() -> None:
 
 def test_ip_whitelist_hint_shows_the_ip() -> None:
     errmsg = "invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist rid: 1-2-3"
-    error = wechat_error(Call("GET", "/cgi-bin/token"), 40164, errmsg)
+    error = wechat_error(Call("GET", "/cgi-bin/token"), 40164, errmsg, MP)
     assert error.hint is not None
     assert "the IP WeChat saw is 203.0.113.9" in error.hint
     assert "IP whitelist" in str(error)

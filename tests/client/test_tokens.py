@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from kfsync.client.tokens import FetchedToken, StaticToken
 from kfsync.errors import CredentialsError, WeChatError
-from kfsync.providers.wechat_mp.client.tokens import FetchedToken, StaticToken
 
 EXPIRED = WeChatError(42001, "access_token expired", endpoint="/cgi-bin/customservice/getkflist")
 

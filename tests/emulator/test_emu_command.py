@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kfsync.client.config import is_loopback
 from kfsync.emulator import Emulator
-from kfsync.providers.wechat_mp.client.config import is_loopback
 from tests.helpers.emu_wire import OK, Wx
 
 

@@ -11,7 +11,7 @@ import sys
 
 import kfsync.providers.wechat_mp.client.api
 from kfsync.cli import main
-from kfsync.providers.wechat_mp.client.transport import RetryPolicy
+from kfsync.client.transport import RetryPolicy
 
 
 def quick_retries() -> RetryPolicy:

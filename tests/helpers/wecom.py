@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from kfsync.providers.wechat_mp.client import RetryPolicy
+from kfsync.client.transport import RetryPolicy
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import WeComEmulator
 

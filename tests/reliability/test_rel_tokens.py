@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
+from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
-from kfsync.providers.wechat_mp.client.transport import Call, Transport
 from tests.helpers.cli_run import run_main
 from tests.helpers.reliability import CLASSIC_TOKEN_PATH, TOKEN_PATH, Workspace, wanted_accounts, write_shop
 

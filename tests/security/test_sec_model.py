@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import requests
 
+from kfsync.client import tokens
 from kfsync.config.schema import load_schema
 from kfsync.emulator import DEFAULT_SECRET
-from kfsync.providers.wechat_mp.client import tokens
 from tests.helpers.comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
 from tests.helpers.security import (
     AVATAR_PATH,

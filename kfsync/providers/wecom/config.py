@@ -6,7 +6,7 @@ Constructor arguments win over the environment (`KFSYNC_CORPID`,
 a self-built app (自建应用) that the 微信客服 console lists under
 「可调用接口的应用」.  Token modes: `gettoken` (fetched, cached, the default)
 or `static` (handed in).  The API base follows the same rules as the Official
-Account client's (`kfsync.providers.wechat_mp.client.config.checked_api_base`): https, or http on
+Account client's (`kfsync.client.config.checked_api_base`): https, or http on
 loopback only; WeCom has no backup host.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from kfsync.providers.wechat_mp.client.config import check_needed, resolve_settings
+from kfsync.client.config import check_needed, resolve_settings
 
 WeComTokenMode = Literal["gettoken", "static"]
 TOKEN_MODES: tuple[WeComTokenMode, ...] = ("gettoken", "static")

@@ -1,6 +1,6 @@
 """What the WeCom kf API answers, as frozen dataclasses parsed once from the wire JSON.
 
-Every type is checked (`kfsync.providers.wechat_mp.client.wire.Fields`): a wrong type or an absurd
+Every type is checked (`kfsync.client.wire.Fields`): a wrong type or an absurd
 length raises `WireFormatError` naming the field, which the transport turns
 into a clean `TransportError`; lone UTF-16 surrogates were already replaced by
 the transport.  `to_dict` writes the wire shape back.
@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from kfsync.providers.wechat_mp.client.results import _Wire
-from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
+from kfsync.client.wire import Fields, WireFormatError, _Wire
 from kfsync.providers.wecom.errcodes import IGNORED, hint
 
 #: Lengths past which an answer is taken as malformed, not shown (WeCom documents far less).

@@ -10,14 +10,14 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kfsync.client.transport import RetryPolicy
     from kfsync.providers.wechat_mp.client.api import KfClient
-    from kfsync.providers.wechat_mp.client.transport import RetryPolicy
 
 __all__ = ["KfClient", "RetryPolicy"]
 
 _HOMES = {
     "KfClient": "kfsync.providers.wechat_mp.client.api",
-    "RetryPolicy": "kfsync.providers.wechat_mp.client.transport",
+    "RetryPolicy": "kfsync.client.transport",
 }
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import requests
 
-from kfsync.errors import UsageError
+from kfsync.client.config import ClientConfig
+from kfsync.client.tokens import StaticToken, classic_token, stable_token
+from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
+from kfsync.client.wire import media_part
 from kfsync.progress import Advance, ignore
 from kfsync.providers.wechat_mp.client import paging
-from kfsync.providers.wechat_mp.client.config import ClientConfig
 from kfsync.providers.wechat_mp.client.results import (
     CustomerSession,
     KfAccount,
@@ -39,12 +40,9 @@ from kfsync.providers.wechat_mp.client.results import (
     online_list,
     session_list,
 )
-from kfsync.providers.wechat_mp.client.tokens import StaticToken, classic_token, stable_token
-from kfsync.providers.wechat_mp.client.transport import Call, RetryPolicy, TokenSource, Transport
+from kfsync.providers.wechat_mp.errcodes import MP
 
 _T = TypeVar("_T")
-_JPEG = b"\xff\xd8\xff"
-_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _ignore(body: dict[str, object]) -> None:
@@ -54,7 +52,7 @@ def _ignore(body: dict[str, object]) -> None:
 class KfClient:
     """A client for the kf API of one Official Account; safe to share between threads.
 
-    Arguments left None come from the environment (see `kfsync.providers.wechat_mp.client.config`);
+    Arguments left None come from the environment (see `kfsync.client.config`);
     a missing credential raises CredentialsError here, at construction, not at
     the first request.  Use it as a context manager, or call `close()`.
     """
@@ -75,7 +73,7 @@ class KfClient:
         self.config = config
         self._transport = Transport(config.api_base, timeout=timeout,
                                     retry=retry or RetryPolicy(), session=session,
-                                    backup_base=config.backup_api_base)
+                                    backup_base=config.backup_api_base, errcodes=MP)
         self.tokens: TokenSource
         if config.token_mode == "static":
             assert config.access_token is not None  # ClientConfig checked it
@@ -153,7 +151,7 @@ class KfClient:
     def set_avatar(self, kf_account: str, image: str | os.PathLike[str] | bytes) -> None:
         """POST multipart /customservice/kfaccount/uploadheadimg (part `media`): a path or bytes."""
         self._call(Call("POST", "/customservice/kfaccount/uploadheadimg",
-                        query=(("kf_account", kf_account),), media=_media(image),
+                        query=(("kf_account", kf_account),), media=media_part(image),
                         idempotent=True, account=kf_account), _ignore)
 
     # ------------------------------------------------------------------ sessions
@@ -236,25 +234,3 @@ def _session_body(kf_account: str, openid: str, text: str | None) -> dict[str, o
     if text is not None:
         body["text"] = text
     return body
-
-
-def _media(image: str | os.PathLike[str] | bytes) -> tuple[str, bytes, str]:
-    """The multipart `media` part: file name, content, content type."""
-    if isinstance(image, bytes):
-        name, data = "avatar.jpg", image
-        if data.startswith(_PNG):
-            name = "avatar.png"
-    else:
-        path = Path(image)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read avatar picture {path}: {exc.strerror}") from None
-        name = path.name
-    if data.startswith(_JPEG):
-        kind = "image/jpeg"
-    elif data.startswith(_PNG):
-        kind = "image/png"
-    else:
-        kind = "application/octet-stream"
-    return name, data, kind

@@ -13,29 +13,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
-from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
+from kfsync.client.wire import Fields, WireFormatError, _Wire
 
 log = logging.getLogger(__name__)
 
 InviteStatus = Literal["waiting", "rejected", "expired"]
 _INVITE_STATUSES: tuple[InviteStatus, ...] = ("waiting", "rejected", "expired")
-
-_W = TypeVar("_W", bound="_Wire")
-
-
-class _Wire:
-    """`from_dict` for every result: wrap the object in `Fields`, then read it."""
-
-    @classmethod
-    def from_dict(cls: type[_W], data: object) -> _W:
-        return cls.from_fields(Fields(data))
-
-    @classmethod
-    def from_fields(cls: type[_W], f: Fields) -> _W:
-        raise NotImplementedError
-
 
 def _without_none(items: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in items.items() if value is not None}

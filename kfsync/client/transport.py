@@ -51,6 +51,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from kfsync import __version__
+from kfsync.client.wire import Fields, WireFormatError
 from kfsync.errcodes import ErrcodeTable
 from kfsync.errors import (
     ApiError,
@@ -60,8 +61,6 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
-from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
-from kfsync.providers.wechat_mp.errcodes import MP
 from kfsync.redact import RedactingFilter, redact
 from kfsync.textsafe import mend
 
@@ -134,7 +133,7 @@ class _Retryable(Exception):
         self.unreachable = unreachable
 
 
-def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable = MP) -> WeChatError:
+def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable) -> WeChatError:
     """The error for a non-zero errcode, with the hint for it (and the IP for 40164, 60020)."""
     errmsg = redact(errmsg)
     text = table.hint(errcode)
@@ -150,7 +149,7 @@ class Transport:
 
     def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
                  session: requests.Session | None = None, backup_base: str | None = None,
-                 errcodes: ErrcodeTable = MP) -> None:
+                 errcodes: ErrcodeTable) -> None:
         self.errcodes = errcodes  #: which codes refresh the token, are retried, are quota
         self.api_base = api_base  #: where calls go now: the backup once failed over
         self._primary = api_base

@@ -12,7 +12,7 @@ emulator), so that a typo cannot send the app secret in clear text.  User
 names, queries and fragments are refused: `https://api.weixin.qq.com@evil.example`
 names the host evil.example.  Only the default base has a backup host: when
 the default host cannot be reached, the transport moves to `BACKUP_API_BASE`
-(see `kfsync.providers.wechat_mp.client.transport`).  Both are module constants, so that tests can
+(see `kfsync.client.transport`).  Both are module constants, so that tests can
 point them at local stand-ins.
 """
 

@@ -19,9 +19,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from kfsync.client.transport import Call, Transport
+from kfsync.client.wire import Fields, WireFormatError
 from kfsync.errors import CredentialsError, WeChatError
-from kfsync.providers.wechat_mp.client.transport import Call, Transport
-from kfsync.providers.wechat_mp.client.wire import Fields, WireFormatError
 from kfsync.redact import register_secret
 
 #: Renew this long before expiry (capped at half the lifetime, for very short ones).
