@@ -277,10 +277,11 @@ def _download(session: requests.Session, url: str) -> PictureBytes:
 
 def _fingerprint(download: PictureBytes) -> LivePicture:
     from kfsync.avatars import picture_hash
+    from kfsync.errors import AvatarError
 
     if download.data is None:
         return LivePicture(None, download.error)
     try:
         return LivePicture(picture_hash(download.data))
-    except Exception as exc:  # Pillow raises many kinds for hostile or broken pictures
-        return LivePicture(None, f"not a readable picture ({type(exc).__name__})")
+    except AvatarError as exc:  # any format but the supported ones, bombs, broken pictures
+        return LivePicture(None, str(exc))
