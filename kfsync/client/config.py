@@ -2,7 +2,8 @@
 
 Constructor arguments win over the environment (`KFSYNC_APPID`,
 `KFSYNC_APPSECRET`, `KFSYNC_ACCESS_TOKEN`, `KFSYNC_TOKEN_MODE`,
-`KFSYNC_API_BASE`); an empty variable counts as unset.  Everything is checked
+`KFSYNC_API_BASE`, and the deadlines `KFSYNC_HTTP_DEADLINE` and
+`KFSYNC_PICTURE_DEADLINE`); an empty variable counts as unset.  Everything is checked
 when the client is constructed, so a missing credential fails before the first
 request, with a one-line error naming the variable.
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from kfsync.client.deadline import seconds_setting
 from kfsync.errors import CredentialsError, UsageError
 from kfsync.redact import register_secret
 
@@ -36,6 +38,8 @@ DEFAULT_API_BASE = "https://api.weixin.qq.com"
 BACKUP_API_BASE = "https://api2.weixin.qq.com"
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+HTTP_DEADLINE = 30.0  #: seconds for one API call, retries included, by default
+PICTURE_DEADLINE = 30.0  #: seconds for one picture download, redirects included, by default
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class ClientConfig:
     backup_api_base: str | None = None
     secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
+    #: seconds for one API call, headers and body, retries and token fetch included
+    deadline: float = HTTP_DEADLINE
+    #: seconds for one picture download, headers and body, redirects included
+    picture_deadline: float = PICTURE_DEADLINE
 
     @classmethod
     def resolve(
@@ -84,7 +92,10 @@ class ClientConfig:
         base = checked_api_base(pick(api_base, "KFSYNC_API_BASE") or DEFAULT_API_BASE)
         backup = BACKUP_API_BASE if base == checked_api_base(DEFAULT_API_BASE) else None
         config = cls(token_mode=mode, api_base=base, appid=appid, backup_api_base=backup,
-                     secret=secret, access_token=access_token)
+                     secret=secret, access_token=access_token,
+                     deadline=seconds_setting(env, "KFSYNC_HTTP_DEADLINE", HTTP_DEADLINE),
+                     picture_deadline=seconds_setting(env, "KFSYNC_PICTURE_DEADLINE",
+                                                      PICTURE_DEADLINE))
         config.check()
         return config
 
