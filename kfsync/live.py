@@ -234,8 +234,9 @@ def _download_session() -> requests.Session:
     clear text to an http:// host).  What requests would read from the
     environment for a URL (its proxies, NO_PROXY, a CA bundle) is read by
     requests itself, through a session that never sends anything, once per
-    scheme and host, first hop and redirects alike.  No cookie is kept between
-    hops, and a `DeadlineAdapter` cuts each download at its deadline.
+    scheme and host, first hop and redirects alike.  No cookie and no
+    Authorization go from one hop to the next, and a `DeadlineAdapter` cuts
+    each download at its deadline.
     """
     import http.cookiejar
 
@@ -265,6 +266,13 @@ def _download_session() -> requests.Session:
                     merged["verify"] = found["verify"]
             return merged
 
+        def rebuild_auth(self, prepared_request: requests.PreparedRequest,
+                         response: requests.Response) -> None:
+            # requests keeps the cookies a redirect sets for the next hop: neither they
+            # nor any Authorization go on (and ~/.netrc is never asked, trust_env is off).
+            for header in ("Authorization", "Cookie"):
+                prepared_request.headers.pop(header, None)
+
         def rebuild_proxies(self, prepared_request: requests.PreparedRequest,
                             proxies: Any) -> dict[str, str]:
             # The proxy for the hop's own scheme and host, as for a first request.
@@ -276,7 +284,7 @@ def _download_session() -> requests.Session:
     session = Session()
     session.trust_env = False
     session.max_redirects = MAX_REDIRECTS
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))  # none kept
     adapter = DeadlineAdapter(pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -6,12 +6,13 @@ import pytest
 from sec_fixtures import (
     _loopback_only,
     opens,
+    second_stand_in,
     shop,
     stand_in,
     stand_in_server,
 )
 
-__all__ = ["_loopback_only", "opens", "shop", "stand_in",
+__all__ = ["_loopback_only", "opens", "second_stand_in", "shop", "stand_in",
            "stand_in_server"]
 
 
