@@ -112,8 +112,8 @@ def trickled(data: bytes, *, every: float = 0.05, headers_too: bool = False, len
 
     def route(handler: StandInHandler) -> None:
         time.sleep(pause)
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
-        head += f"Content-Length: {len(data)}\r\n" if length else "Connection: close\r\n"
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n"
+        head += f"Content-Length: {len(data)}\r\n" if length else ""
         raw = (head + "\r\n").encode()
         slow = raw + data if headers_too else data
         if not headers_too:

@@ -98,11 +98,12 @@ def test_a_file_url_to_a_runner_file_is_never_opened(
 
 def test_a_trickling_picture_server_is_cut_off_at_the_deadline(
         shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "PICTURE_DEADLINE", 0.2)  # 30 s in real life
+    monkeypatch.setenv("KFSYNC_PICTURE_DEADLINE", "0.2")  # 30 s by default
     plan_with_live_picture(shop, stand_in, trickle(every=0.01))
     planned = shop.plan("--detailed-exitcode")
     assert planned.code == 0, planned.text
-    assert "live avatar could not be read (not downloaded within 0.2 s)" in planned.out
+    assert ("live avatar could not be read (not downloaded within the 0.2 s of "
+            "KFSYNC_PICTURE_DEADLINE)") in planned.out
 
 
 def test_a_good_picture_sent_chunked_and_compressed_is_compared(
