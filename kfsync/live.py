@@ -208,10 +208,26 @@ def fetch_pictures(
 
 
 def download_pictures(urls: Iterable[str], *, workers: int = 8,
-                      deadline: float = PICTURE_DEADLINE) -> dict[str, PictureBytes]:
-    """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
+                      deadline: float = PICTURE_DEADLINE,
+                      prepare: Callable[[bytes], bytes] | None = None) -> dict[str, PictureBytes]:
+    """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes.
+
+    With `prepare`, each picture goes through it in its download's worker and only
+    what it returns is kept (its AvatarError is the download's error): a hundred
+    large downloads are never all in memory at once.
+    """
+    from kfsync.errors import AvatarError
+
+    def prepared(_: str, download: PictureBytes) -> PictureBytes:
+        if prepare is None or download.data is None:
+            return download
+        try:
+            return PictureBytes(prepare(download.data))
+        except AvatarError as exc:
+            return PictureBytes(None, str(exc))
+
     unique = list(dict.fromkeys(urls))
-    return dict(_each_download(unique, lambda _, download: download, workers, deadline))
+    return dict(_each_download(unique, prepared, workers, deadline))
 
 
 def _each_download(
