@@ -229,8 +229,8 @@ def run(settings: Settings) -> Table:
                               verdict(peak < MEMORY_TARGET and code in codes)))
                 table.note(f"{name}: exit status {code} in {secs(wall)}.")
         table.note(f"The hostile avatars take {size / MIB:.1f} MiB on disk; exit status 1 means "
-                   "they are refused, each in its own line; the live ones are warnings (exit 2: "
-                   "the accounts differ).")
+                   "they are refused, each in its own line; the live ones are warnings, and the "
+                   "accounts are left as they are (exit 0).")
         deadline = 1.0 if settings.quick else 30.0
         for row in waits(folder, deadline):
             table.add(row)
