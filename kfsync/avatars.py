@@ -8,7 +8,8 @@ transparency flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads
 (size-capped) and checks the result fits; `kfsync validate` calls it too, so a
 file that validates is a file that uploads.  `picture_hash` fingerprints a
 picture so that the one uploaded and the one WeChat serves back (re-encoded)
-can be recognised as the same.  `fingerprint_avatar` does both checks and the
+can be recognised as the same; `thumbnail` makes the small copies an HTML
+page embeds.  `fingerprint_avatar` does both checks and the
 fingerprint at once, and remembers the result by the file's content in a cache,
 so that planning again with unchanged pictures decodes none of them.
 
@@ -28,36 +29,46 @@ from typing import Protocol
 
 from kfsync.errors import AvatarError
 from kfsync.pictures import decoded, flattened
+from kfsync.progress import Advance, ignore
 
 AVATAR_SIZE = 640  #: pixels, both sides
 JPEG_QUALITY = 90
+THUMBNAIL_QUALITY = 82
 MAX_UPLOAD_BYTES = 5 * 1000 * 1000  #: WeChat's "5 MB", read the strict way
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  #: refuse to read bigger source files
 HASH_SIDE = 16  #: picture_hash works on a HASH_SIDE x HASH_SIDE thumbnail
 
 
 def normalise_avatar(data: bytes) -> bytes:
-    """Any supported picture -> 640x640 RGB JPEG bytes; AvatarError if it is not one.
+    """Any supported picture -> 640x640 RGB JPEG bytes; AvatarError if it is not one."""
+    return _square_jpeg(data, AVATAR_SIZE, JPEG_QUALITY)
+
+
+def thumbnail(data: bytes, side: int) -> bytes:
+    """A small square JPEG of any supported picture, cropped as the upload is (for HTML pages)."""
+    return _square_jpeg(data, side, THUMBNAIL_QUALITY)
+
+
+def _square_jpeg(data: bytes, side: int, quality: int) -> bytes:
+    """The picture centre-cropped to a square, `side` pixels a side, as a JPEG with no metadata.
 
     The crop and the resize are one step on the decoded picture, and the
-    transparency is flattened after it, on 640x640 pixels: no full-size copy is
-    made but the one `kfsync.pictures.decoded` reserves memory for.  A JPEG is
-    decoded straight at the smallest scale that still gives 640 pixels a side.
+    transparency is flattened after it, on the small picture: no full-size copy
+    is made but the ones `kfsync.pictures.decoded` reserves memory for.  A JPEG
+    is decoded straight at the smallest scale that still gives `side` pixels.
     """
     from PIL import Image
 
-    with decoded(data, draft=AVATAR_SIZE) as image:
-        side = min(image.size)
-        left, top = (image.width - side) // 2, (image.height - side) // 2
+    with decoded(data, draft=side) as image:
+        crop = min(image.size)
+        left, top = (image.width - crop) // 2, (image.height - crop) // 2
         resized = image.resize(
-            (AVATAR_SIZE, AVATAR_SIZE),
-            Image.Resampling.LANCZOS,
-            box=(left, top, left + side, top + side),
+            (side, side), Image.Resampling.LANCZOS, box=(left, top, left + crop, top + crop)
         )
     result = flattened(resized)
     result.info = {}  # no EXIF, ICC profile or comments carried over
     out = io.BytesIO()
-    result.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    result.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
@@ -166,13 +177,14 @@ def fingerprint_avatar(
 
 
 def fingerprint_avatars(
-    paths: Iterable[Path], cache: FingerprintCache | None = None
+    paths: Iterable[Path], cache: FingerprintCache | None = None, *, progress: Advance = ignore
 ) -> dict[Path, AvatarPrint | AvatarError]:
     """`fingerprint_avatar` for many files: each print, or why the file does not upload, in order.
 
     Files the cache knows are done at once; the others are decoded in parallel
     threads, one per CPU: Pillow lets go of the interpreter's lock while it
     decodes, resizes and encodes, so a cold plan of many avatars runs on every core.
+    `progress` hears of each file done.
     """
     done: dict[Path, AvatarPrint | AvatarError] = {}
     todo: list[tuple[Path, str]] = []
@@ -200,6 +212,7 @@ def fingerprint_avatars(
         except AvatarError as exc:
             return exc
 
+    progress(len(done), len(unique))
     if len(todo) == 1:
         done[todo[0][0]] = made(todo[0])
     elif todo:
@@ -210,6 +223,8 @@ def fingerprint_avatars(
         with ThreadPoolExecutor(max_workers=min(len(todo), _cpus(), 8)) as pool:
             for (path, _), result in zip(todo, pool.map(made, todo), strict=True):
                 done[path] = result
+                progress(len(done), len(unique))
+    progress(len(done), len(unique))
     return {path: done[path] for path in unique}
 
 

@@ -3,8 +3,10 @@
 `read_live` makes one `getkflist` call and downloads the avatar pictures it
 needs to compare, in parallel, bounded in size and time (each download has a
 total deadline, headers and body together), with no credential from the
-environment, through a cache keyed by URL.  The cache only saves time: deleting it changes no plan.
-`download_pictures` is the same bounded download, keeping the bytes (for import).
+environment, through a cache keyed by URL.  The cache only saves time: deleting
+it changes no plan.  `download_pictures` is the same bounded download, keeping
+the bytes (for import); `process_pictures` hands each download to a function
+instead (thumbnails).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from kfsync.client import config
+from kfsync.client.config import PICTURE_DEADLINE as DEFAULT_PICTURE_DEADLINE
 from kfsync.client.results import KfAccount
 from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
+from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     import requests
@@ -40,7 +43,7 @@ LiveAccount = KfAccount
 MAX_PICTURE_BYTES = 6 * 1024 * 1024
 PICTURE_TIMEOUT = 10.0  #: seconds to connect, and between two pieces of the answer
 #: seconds for a whole download, redirects included, by default (KFSYNC_PICTURE_DEADLINE)
-PICTURE_DEADLINE = config.PICTURE_DEADLINE
+PICTURE_DEADLINE = DEFAULT_PICTURE_DEADLINE
 MAX_REDIRECTS = 3
 _CACHE_VERSION = 1
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -170,6 +173,7 @@ def read_live(
     picture_urls: Callable[[tuple[LiveAccount, ...]], Iterable[str]] | None = None,
     cache: PictureCache | None = None,
     workers: int = 8,
+    progress: Advance = ignore,
 ) -> LiveState:
     """List the live accounts and fingerprint the pictures `picture_urls` picks from them.
 
@@ -178,15 +182,15 @@ def read_live(
     accounts = client.list_accounts()
     urls = sorted(set(picture_urls(accounts))) if picture_urls else []
     pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers,
-                              deadline=client.config.picture_deadline)
+                              deadline=client.config.picture_deadline, progress=progress)
     return LiveState(accounts=accounts, now=now, pictures=pictures)
 
 
 def fetch_pictures(
     urls: Iterable[str], cache: PictureCache, *, workers: int = 8,
-    deadline: float = PICTURE_DEADLINE,
+    deadline: float = PICTURE_DEADLINE, progress: Advance = ignore,
 ) -> dict[str, LivePicture]:
-    """Fingerprint each picture, from the cache or by a bounded download."""
+    """Fingerprint each picture, from the cache or by a bounded download; `progress` hears of each."""
     result: dict[str, LivePicture] = {}
     missing: list[str] = []
     for url in urls:
@@ -202,14 +206,18 @@ def fetch_pictures(
             cache.put(url, picture.phash)  # in the worker, alongside the other downloads
         return picture
 
+    total = len(result) + len(missing)
+    progress(len(result), total)
     for url, picture in _each_download(missing, remembered, workers, deadline):
         result[url] = picture
+        progress(len(result), total)
     return result
 
 
-def download_pictures(urls: Iterable[str], *, workers: int = 8,
-                      deadline: float = PICTURE_DEADLINE,
-                      prepare: Callable[[bytes], bytes] | None = None) -> dict[str, PictureBytes]:
+def download_pictures(
+    urls: Iterable[str], *, workers: int = 8, deadline: float = PICTURE_DEADLINE,
+    prepare: Callable[[bytes], bytes] | None = None, progress: Advance = ignore,
+) -> dict[str, PictureBytes]:
     """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes.
 
     With `prepare`, each picture goes through it in its download's worker and only
@@ -226,8 +234,29 @@ def download_pictures(urls: Iterable[str], *, workers: int = 8,
         except AvatarError as exc:
             return PictureBytes(None, str(exc))
 
+    return process_pictures(urls, prepared, workers=workers, deadline=deadline, progress=progress)
+
+
+def process_pictures(
+    urls: Iterable[str],
+    then: Callable[[str, PictureBytes], _T],
+    *,
+    workers: int = 8,
+    deadline: float = PICTURE_DEADLINE,
+    progress: Advance = ignore,
+) -> dict[str, _T]:
+    """Download each picture with the same bounds and hand it to `then` in the worker.
+
+    Only what `then` returns is kept, so a page of a thousand thumbnails never
+    holds a thousand full-size pictures at once.  `progress` hears of each picture.
+    """
     unique = list(dict.fromkeys(urls))
-    return dict(_each_download(unique, prepared, workers, deadline))
+    result: dict[str, _T] = {}
+    progress(0, len(unique))
+    for url, value in _each_download(unique, then, workers, deadline):
+        result[url] = value
+        progress(len(result), len(unique))
+    return result
 
 
 def _each_download(

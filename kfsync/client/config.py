@@ -20,6 +20,7 @@ point them at local stand-ins.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from kfsync.client.deadline import seconds_setting
 from kfsync.errors import CredentialsError, UsageError
 from kfsync.redact import register_secret
 
@@ -40,6 +40,8 @@ _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 HTTP_DEADLINE = 30.0  #: seconds for one API call, retries included, by default
 PICTURE_DEADLINE = 30.0  #: seconds for one picture download, redirects included, by default
+#: Longest total deadline a variable may set: past an hour, a deadline protects nothing.
+MAX_DEADLINE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,11 @@ class ClientConfig:
                 )
 
 
-def checked_api_base(value: str) -> str:
-    """`value` as a normalised base URL (lower-case scheme and host, no trailing /), or UsageError."""
+def checked_api_base(value: str, variable: str = "KFSYNC_API_BASE", secret: str = "the app secret") -> str:
+    """`value` as a normalised base URL (lower-case scheme and host, no trailing /), or UsageError.
+
+    `variable` names where the URL came from, and `secret` what a clear-text URL would expose.
+    """
     parts = urlsplit(value.rstrip("/"))
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
     try:
@@ -132,10 +137,10 @@ def checked_api_base(value: str) -> str:
     elif not all(_PATH_SEGMENT.fullmatch(s) for s in parts.path.split("/")[1:]):
         problem = "its path may only be a plain prefix such as /wechat"
     elif scheme == "http" and not is_loopback(host):
-        problem = ("http:// would send the app secret in clear text; use https:// "
+        problem = (f"http:// would send {secret} in clear text; use https:// "
                    "(http:// is only for loopback: 127.0.0.1, ::1, localhost)")
     if problem is not None:
-        raise UsageError(f"KFSYNC_API_BASE {value!r} is refused: {problem}")
+        raise UsageError(f"{variable} {value!r} is refused: {problem}")
     netloc = f"[{host}]" if ":" in host else host
     return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "") + parts.path
 
@@ -151,3 +156,19 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def seconds_setting(environ: Mapping[str, str], variable: str, default: float) -> float:
+    """A deadline in seconds from `variable`, `default` when unset; UsageError when not valid."""
+    text = (environ.get(variable) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= MAX_DEADLINE):
+        raise UsageError(
+            f"{variable} must be a number of seconds above 0 and at most {MAX_DEADLINE:g}, "
+            f"got {text[:40]!r}")
+    return value

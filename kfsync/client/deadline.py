@@ -15,11 +15,10 @@ left, so that a connection, TLS handshake included, is bounded too.
 from __future__ import annotations
 
 import contextlib
-import math
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,10 +26,6 @@ import requests
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from kfsync.errors import UsageError
-
-#: Longest total deadline a variable may set: past an hour, a deadline protects nothing.
-MAX_DEADLINE = 3600.0
 _local = threading.local()
 
 
@@ -167,19 +162,3 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = _POOLS
         return manager
-
-
-def seconds_setting(environ: Mapping[str, str], variable: str, default: float) -> float:
-    """A deadline in seconds from `variable`, `default` when unset; UsageError when not valid."""
-    text = (environ.get(variable) or "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (0 < value <= MAX_DEADLINE):
-        raise UsageError(
-            f"{variable} must be a number of seconds above 0 and at most {MAX_DEADLINE:g}, "
-            f"got {text[:40]!r}")
-    return value

@@ -4,7 +4,9 @@ Records stream from the client's iterators (windows of at most 24 h, paged by
 msgid, or the legacy page-based getrecord) straight to the output, one at a
 time: memory stays constant whatever the range.  `-o FILE` is written to a
 temporary file beside it (mode 0600: chat records are personal data) and
-renamed into place only once the export is complete.
+renamed into place only once the export is complete.  CSV cells that a
+spreadsheet would run as a formula (customer text such as `=HYPERLINK(…)`)
+get a leading `'`, unless `--raw`.
 """
 
 from __future__ import annotations
@@ -25,14 +27,18 @@ from typing import TextIO
 
 import click
 
+from kfsync.client.paging import EARLIEST
 from kfsync.client.results import MsgRecord
-from kfsync.commands._ops import CHINA, load_zone
+from kfsync.commands._globals import note
+from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
+from kfsync.textsafe import json_escapes
+from kfsync.timefmt import display_zone, human, machine, zone_name
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
-#: The progress line is redrawn every this many records.
-PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What a cell starts with when a spreadsheet would run it (see `inert_cell`).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 Writer = Callable[[MsgRecord], None]
 
@@ -40,7 +46,7 @@ Writer = Callable[[MsgRecord], None]
 # --------------------------------------------------------------------------- the range
 
 
-def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+def _parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     """Unix seconds for a `--since`/`--until` value.
 
     A date is the start of that day in `zone`, or for `--until` (`end`) the start of
@@ -72,10 +78,18 @@ def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     return math.ceil(moment.timestamp())
 
 
+def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+    """`_parse_moment`, with dates at the ends of the calendar refused in one line."""
+    try:
+        return _parse_moment(value, zone, option, end=end)
+    except (OverflowError, ValueError):
+        raise UsageError(f"{option} {value!r} is outside the dates WeChat can answer: its chat "
+                         "records start after 1970-01-01 and end now") from None
+
+
 def shown(timestamp: int, zone: dt.tzinfo) -> str:
-    """`2026-11-01 00:00` in `zone`, with seconds only when there are some."""
-    moment = dt.datetime.fromtimestamp(timestamp, zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+    """`2026-11-01 00:00+08:00` in `zone` (the time rule's human form)."""
+    return human(timestamp, zone)
 
 
 # --------------------------------------------------------------------------- writers
@@ -86,19 +100,39 @@ def jsonl_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
 
     def write(record: MsgRecord) -> None:
         item = {**record.to_dict(), "time_iso": _iso(record.time, zone)}
-        stream.write(json.dumps(item, ensure_ascii=False) + "\n")
+        stream.write(json_escapes(json.dumps(item, ensure_ascii=False)) + "\n")
 
     return write
 
 
-def csv_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
-    """A header line, then one row a record (`CSV_COLUMNS`); text is kept as sent."""
+def inert_cell(text: str) -> str:
+    """A cell no spreadsheet runs as a formula: a leading `'` when it starts like one.
+
+    OWASP's rule for CSV injection: `=`, `+`, `-`, `@`, a tab or a carriage
+    return first (after any blanks), or their full-width forms, which some
+    spreadsheets read as the same.
+    """
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text
+
+
+def csv_writer(stream: TextIO, zone: dt.tzinfo, *, raw: bool = False) -> Writer:
+    """A header line, then one row a record (`CSV_COLUMNS`).
+
+    Customer text, openids and workers are made inert for spreadsheets
+    (`inert_cell`) unless `raw`, which keeps every cell as sent.
+    """
     rows = csv.writer(stream, lineterminator="\n")
+    # With "\n" lines the csv module leaves a lone "\r" unquoted, which readers take for the
+    # end of the row: a row holding one has every text cell quoted.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     rows.writerow(CSV_COLUMNS)
+    cell = (lambda text: text) if raw else inert_cell
 
     def write(record: MsgRecord) -> None:
-        rows.writerow((_iso(record.time, zone), record.time, record.openid, record.opercode,
-                       record.worker, record.text))
+        texts = (cell(record.openid), cell(record.worker), cell(record.text))
+        writer = quoted if any("\r" in text for text in texts) else rows
+        writer.writerow((_iso(record.time, zone), record.time, texts[0], record.opercode,
+                         texts[1], texts[2]))
 
     return write
 
@@ -110,7 +144,7 @@ WRITERS: dict[str, Callable[[TextIO, dt.tzinfo], Writer]] = {
 
 
 def _iso(timestamp: int, zone: dt.tzinfo) -> str:
-    return dt.datetime.fromtimestamp(timestamp, zone).isoformat()
+    return machine(timestamp, zone)
 
 
 @contextlib.contextmanager
@@ -148,31 +182,6 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-class Progress:
-    """A counter line redrawn on a terminal, erased at the end; silent when not enabled."""
-
-    def __init__(self, stream: TextIO, zone: dt.tzinfo, *, enabled: bool) -> None:
-        self.stream = stream
-        self.zone = zone
-        self.enabled = enabled
-        self.drawn = False
-
-    def update(self, count: int, record: MsgRecord) -> None:
-        if self.enabled and count % PROGRESS_EVERY == 0:
-            self.stream.write(f"\r{count:,} records, at {shown(record.time, self.zone)} …")
-            self.stream.flush()
-            self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
 # --------------------------------------------------------------------------- command
 
 
@@ -184,41 +193,59 @@ def stderr_is_terminal() -> bool:
 @click.option("--openid", help="Only this customer's records.")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
               show_default=True, help="JSON lines (wire fields and time_iso) or CSV.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--out", "--output", "output",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to FILE, complete or not at all (default: stdout).")
 @click.option("--legacy", is_flag=True, help="Use the legacy page-based getrecord endpoint.")
-@click.option("--tz", "tz_name", default=CHINA, show_default=True,
-              help="The time zone of dates, of datetimes without an offset, and of the output.")
+@click.option("--raw", is_flag=True,
+              help="CSV: keep cells that start like a formula (=, +, -, @) as sent, "
+                   "instead of prefixing them with '.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
-            legacy: bool, tz_name: str) -> ExitCode:
-    """Export the chat records between --since and --until, streamed one record at a time."""
+            legacy: bool, raw: bool) -> ExitCode:
+    """Export the chat records between --since and --until, streamed one record at a time.
+
+    Dates, and datetimes without an offset, are in the zone of --tz; so are the
+    times written (with their offset).
+    """
     from kfsync.client import KfClient
 
-    zone = load_zone(tz_name)
+    zone, tz_name = display_zone(), zone_name()
+    now = math.ceil(time.time())
     start = parse_moment(since, zone, "--since", end=False)
-    end = math.ceil(time.time()) if until is None else parse_moment(until, zone, "--until",
-                                                                       end=True)
+    end = now if until is None else parse_moment(until, zone, "--until", end=True)
+    check_answerable(since, until, start, end, now)
+    end = min(end, now)  # WeChat has no records from the future: no calls for them
     if start >= end:
         raise UsageError(f"--since ({shown(start, zone)}) must be before --until "
                          f"({shown(end, zone)}) in {tz_name}")
-    progress = Progress(sys.stderr, zone, enabled=stderr_is_terminal())
     count = 0
-    with KfClient() as client, opened(output) as stream:
+    with (KfClient() as client, opened(output) as stream,
+          progress_shown("Exporting chat records", "days", every=1,
+                         draw=output is not None or not sys.stdout.isatty()) as advance):
         if legacy:
-            records = client.iter_legacy_records(start, end, openid=openid)
+            records = client.iter_legacy_records(start, end, openid=openid, progress=advance)
         else:
             # getmsglist has no openid parameter: filter here.
-            records = (r for r in client.iter_records(start, end)
+            records = (r for r in client.iter_records(start, end, progress=advance)
                        if openid is None or r.openid == openid)
-        write = WRITERS[fmt](stream, zone)
-        try:
-            for record in records:
-                write(record)
-                count += 1
-                progress.update(count, record)
-        finally:
-            progress.finish()
+        write = csv_writer(stream, zone, raw=raw) if fmt == "csv" else WRITERS[fmt](stream, zone)
+        for record in records:
+            write(record)
+            count += 1
     noun = "record" if count == 1 else "records"
-    click.echo(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} "
-               f"({tz_name})", err=True)
+    note(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} ({tz_name})")
     return ExitCode.OK
+
+
+def check_answerable(since: str, until: str | None, start: int, end: int, now: int) -> None:
+    """Refuse, before any call, a range WeChat cannot answer, saying why.
+
+    WeChat counts time in unix seconds, from 1970-01-01 00:00 UTC, and has no
+    records of the future.  (An --until in the future is cut to now instead.)
+    """
+    for option, value, moment in (("--since", since, start), ("--until", until, end)):
+        if moment < EARLIEST:
+            raise UsageError(f"{option} {value!r} is before 1970-01-01 00:00 UTC: WeChat counts "
+                             "time in unix seconds from then, so it has no records before it")
+    if start >= now:
+        raise UsageError(f"--since {since!r} is in the future: WeChat has no records after now")

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import click
 
-from kfsync.commands._options import config_option
+from kfsync.commands._globals import note
+from kfsync.commands._options import config_option, format_option
+from kfsync.commands._progress import shown
 from kfsync.config import Config, load_config
 from kfsync.errors import ConfigError, ExitCode, Problem
+from kfsync.textsafe import json_escapes, visible
 
 
 def _github_data(text: str) -> str:
@@ -39,13 +42,10 @@ def _summary(config: Config) -> str:
 
 @click.command("validate")
 @config_option
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text: FILE:LINE:COL: message; json: one document; github: workflow annotations.",
+@format_option(
+    ("text", "json", "github"),
+    "text: FILE:LINE:COL: message; json: one document; github: workflow annotations.",
+    dest="output",
 )
 def command(config_path: Path, output: str) -> ExitCode:
     """Check a kfsync.yaml without credentials or network.
@@ -56,17 +56,18 @@ def command(config_path: Path, output: str) -> ExitCode:
     """
     path = str(config_path)
     try:
-        config = load_config(config_path)
+        with shown("Checking avatars", "files") as advance:
+            config = load_config(config_path, progress=advance)
     except ConfigError as exc:
         problems = exc.problems
         if output == "json":
             document = {"file": path, "valid": False, "problems": [p.to_dict() for p in problems]}
-            click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+            click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
         else:
             for problem in problems:
-                click.echo(github_annotation(problem) if output == "github" else str(problem))
+                click.echo(visible(github_annotation(problem) if output == "github" else str(problem)))
         count = len(problems)
-        click.echo(f"{path}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
+        click.echo(f"{visible(path)}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
         return ExitCode.ERROR
     if output == "json":
         document = {
@@ -76,6 +77,9 @@ def command(config_path: Path, output: str) -> ExitCode:
             "absent": len(config.absent),
             "problems": [],
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    click.echo(f"{path}: {_summary(config)}", err=output != "text")
+        click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
+    if output == "text":  # the result itself
+        click.echo(f"{visible(path)}: {_summary(config)}")
+    else:
+        note(f"{visible(path)}: {_summary(config)}")
     return ExitCode.OK

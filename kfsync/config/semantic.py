@@ -7,7 +7,8 @@
 - globs are well formed (`[` closed, classes not empty, `!` only inside them);
 - avatar paths stay inside the config file's folder (no absolute paths, no
   `..`, no symbolic links leading out: a pull request must not be able to make
-  a CI job upload an arbitrary file from the runner), exist, and are images
+  a CI job upload an arbitrary file from the runner), hold no control
+  character (a NUL byte cuts a file name short), exist, and are images
   that upload (see `kfsync.avatars`).
 
 The checks run on data that may also have schema problems, so each one skips
@@ -29,8 +30,12 @@ from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar, fi
 from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
 from kfsync.errors import AvatarError, Problem
+from kfsync.progress import Advance, ignore
+from kfsync.textsafe import visible
 
 MAX_PRESENT_ACCOUNTS = 100
+#: C0 and C1 controls, DEL, and lone surrogates: no file name of an avatar holds one.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _GLOB_CHARS = re.compile(r"[A-Za-z0-9_*?\[\]!]+")
 _GLOB = re.compile(r"(?:[A-Za-z0-9_*?]|\[!?[A-Za-z0-9_]+\])+")
 
@@ -44,6 +49,10 @@ def resolve_avatar(value: str, base: Path, *, root: Path | None = None) -> Path:
 
     `root` is `base.resolve()`, when the caller already has it.
     """
+    control = next((c for c in value if _CONTROL.match(c)), None)
+    if control is not None:
+        raise AvatarPathError(f"holds the control character {visible(control)}; no file name "
+                              "kfsync reads may hold one: remove it")
     if "\\" in value:
         raise AvatarPathError("use / to separate folders, not \\")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
@@ -95,7 +104,9 @@ class Avatars:
 
 class _Checker:
     def __init__(self, positions: Positions, display: str, base: Path,
-                 avatar_cache: FingerprintCache | None, avatars: Avatars) -> None:
+                 avatar_cache: FingerprintCache | None, avatars: Avatars,
+                 progress: Advance = ignore) -> None:
+        self.progress = progress
         self.positions = positions
         self.display = display
         self.base = base
@@ -178,7 +189,8 @@ class _Checker:
         if check_files:  # all the files at once: those not known yet are decoded in parallel
             targets = [self._target(value) for _, value in written]
             self.ahead = fingerprint_avatars(
-                [t for t in targets if isinstance(t, Path) and _regular(t)], self.avatar_cache
+                [t for t in targets if isinstance(t, Path) and _regular(t)], self.avatar_cache,
+                progress=self.progress,
             )
         for path, value in written:
             problem = self._avatar(value, check_files)
@@ -236,16 +248,18 @@ def semantic_problems(
     check_avatars: bool = True,
     avatar_cache: FingerprintCache | None = None,
     avatars: Avatars | None = None,
+    progress: Advance = ignore,
 ) -> list[Problem]:
     """The cross-field problems of `data` (defaults applied), for a config file in folder `base`.
 
     `avatar_cache` remembers which avatar contents are known to upload (see
     `kfsync.avatars.fingerprint_avatar`), so unchanged pictures are not decoded again.
     `avatars`, when given, is filled with the files the avatar values name and their fingerprints.
+    `progress` hears of each avatar file checked.
     """
     if not isinstance(data, dict):
         return []
-    checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars())
+    checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars(), progress)
     policy = data.get("policy")
     policy = policy if isinstance(policy, dict) else {}
     checker.globs(policy)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from kfsync.errors import UsageError
 from kfsync.render.common import visible
+from kfsync.textsafe import json_escapes
 
-TABLE_FORMATS = ("table", "json")
+TABLE_FORMATS = ("text", "json")
 #: Between two columns.
 GAP = "  "
 #: Shown for an empty cell, so that every row has a visible value in every column.
@@ -72,12 +73,12 @@ def _pad(cell: str, width: int, right: bool) -> str:
 
 def render_json(document: Mapping[str, object]) -> str:
     """A JSON document, UTF-8 text as is (not `\\u` escapes), keys in the given order."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return json_escapes(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
 def render_listing(fmt: str, table: Table, document: Mapping[str, object]) -> str:
-    """`table` or `document` as `--format` (one of `TABLE_FORMATS`) asks."""
-    if fmt == "table":
+    """`table` (format `text`) or `document` (`json`) as `--format` asks."""
+    if fmt == "text":
         return render_table(table)
     if fmt == "json":
         return render_json(document)

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from kfsync.client.deadline import DeadlineAdapter, current_window, deadline, seconds_setting
+from kfsync.client.config import seconds_setting
+from kfsync.client.deadline import DeadlineAdapter, current_window, deadline
 from kfsync.errors import UsageError
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 from sec_fixtures import (
     _loopback_only,
+    deleting,
     opens,
+    reviewed,
     second_stand_in,
     shop,
     stand_in,
     stand_in_server,
 )
 
-__all__ = ["_loopback_only", "opens", "second_stand_in", "shop", "stand_in",
+__all__ = ["_loopback_only", "deleting", "opens", "reviewed", "second_stand_in", "shop", "stand_in",
            "stand_in_server"]
 
 

@@ -175,11 +175,11 @@ def test_a_bad_deadline_is_one_error_before_any_request(
 def test_the_deadlines_are_30_seconds_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KFSYNC_HTTP_DEADLINE", raising=False)
     monkeypatch.setenv("KFSYNC_PICTURE_DEADLINE", "")  # empty counts as unset
-    config = ClientConfig.resolve(access_token="t" * 20, token_mode="static",
+    config = ClientConfig.resolve(access_token="deadline-test-static-token", token_mode="static",
                                   api_base="http://127.0.0.1:9")
     assert (config.deadline, config.picture_deadline) == (30, 30)
     monkeypatch.setenv("KFSYNC_HTTP_DEADLINE", " 12.5 ")
     monkeypatch.setenv("KFSYNC_PICTURE_DEADLINE", "3600")
-    config = ClientConfig.resolve(access_token="t" * 20, token_mode="static",
+    config = ClientConfig.resolve(access_token="deadline-test-static-token", token_mode="static",
                                   api_base="http://127.0.0.1:9")
     assert (config.deadline, config.picture_deadline) == (12.5, 3600)
