@@ -154,10 +154,11 @@ def _checked_cost(opened: Image.Image, draft: int | None, budget: MemoryBudget) 
             f"{MAX_PIXELS // 1_000_000} megapixels")
     if opened.mode not in _MODE_BYTES:
         raise AvatarError(f"the picture's pixel mode {opened.mode} is not supported")
+    jpeg = opened.format in ("JPEG", "MPO")  # MPO: a camera's JPEG with more pictures after it
     # A progressive JPEG keeps every DCT coefficient, 2 bytes a pixel and band, at any scale.
-    progressive = opened.format == "JPEG" and bool(opened.info.get("progressive"))
+    progressive = jpeg and bool(opened.info.get("progressive"))
     coefficients = 2 * len(opened.getbands()) * width * height if progressive else 0
-    if draft is not None and opened.format == "JPEG":
+    if draft is not None and jpeg:
         opened.draft("RGB", (draft, draft))  # sets the size and mode that will be decoded
     cost = coefficients + decode_cost(*opened.size, opened.mode, webp=opened.format == "WEBP")
     if cost > budget.capacity:

@@ -67,7 +67,8 @@ def test_a_declared_avatar_in_another_format_is_one_error_naming_the_file(
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("WEBP", "a.png"), ("BMP", "a.jpg"), ("GIF", "a.png"),
-                                           ("PNG", "a.jpg"), ("JPEG", "a.gif"), ("WEBP", "a")])
+                                           ("PNG", "a.jpg"), ("JPEG", "a.gif"), ("WEBP", "a"),
+                                           ("MPO", "a.jpg")])
 def test_a_supported_format_is_read_whatever_its_name(shop: Shop, fmt: str, name: str) -> None:
     shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar(name, picture(fmt=fmt))}})
     assert shop.run("validate", "-c", shop.config).code == 0
