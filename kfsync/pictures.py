@@ -110,7 +110,15 @@ def decoded(data: bytes, *, formats: tuple[str, ...] = SUPPORTED_FORMATS,
     `draft` pixels a side).  Raises AvatarError, with a short reason, for a
     picture of another format, too large, or that Pillow cannot read.
     """
-    from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+    # WebP's plugin is imported by name: Pillow registers the other four formats on its
+    # first open, and would otherwise import all of its forty plugins to look for WebP.
+    from PIL import (
+        Image,
+        ImageOps,
+        PngImagePlugin,
+        UnidentifiedImageError,
+        WebPImagePlugin,  # noqa: F401
+    )
     from PIL.Image import core as pillow_core  # type: ignore[attr-defined]
 
     _limit_png_text(PngImagePlugin)

@@ -4,8 +4,8 @@ requests' timeouts bound the connection and each wait for data, not the whole
 answer: a server sending a byte every two seconds keeps a request alive for
 ever.  `deadline(seconds)` opens a window for the requests the current thread
 makes.  A session with `DeadlineAdapter` mounted registers, in the window, the
-socket of every connection it opens or reuses (a redirect's included), and a
-timer shuts those sockets down when the window closes: whatever read is
+socket of every connection it opens or reuses (a redirect's included), and one
+watchdog thread shuts those sockets down when the window runs out: whatever read is
 blocked on them ends at once.  The caller sees a connection error, and the
 window's `expired` says why.  Windows nest: an inner one never outlives the
 outer one.  `timeouts` caps requests' own connect and read timeouts by what is
@@ -15,6 +15,7 @@ left, so that a connection, TLS handshake included, is bounded too.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import socket
 import threading
 import time
@@ -83,20 +84,48 @@ def _cut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+class _Watchdog:
+    """One thread that expires every window at its time: a thread per request cost a tenth
+    of apply's CPU.  It starts with the first window and sleeps until the next deadline."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Window]] = []
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, window: Window) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (window.at, id(window), window))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kfsync-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            if self._due[0][2] is window:  # else it wakes up for an earlier one first
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, window = heapq.heappop(self._due)
+            window.expire()  # does nothing for a window already closed
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextmanager
 def deadline(seconds: float) -> Iterator[Window]:
     """A window of `seconds` (no longer than the one around it) for this thread's requests."""
     outer: Window | None = getattr(_local, "window", None)
     window = Window(seconds, outer)
-    timer = threading.Timer(window.remaining(), window.expire)
-    timer.daemon = True
-    timer.start()
+    _WATCHDOG.watch(window)
     _local.window = window
     try:
         yield window
     finally:
         _local.window = outer
-        timer.cancel()
         window.close()
 
 
