@@ -1,7 +1,8 @@
 """Avatar pictures: the upload checks (JPEG by content, size) and the CDN-like re-encoding.
 
 Pillow is imported inside the functions: only an upload needs it.  Uploads are
-decoded by `kfsync.pictures.decoded`, JPEG only, within its memory budget.
+decoded by `kfsync.pictures.decoded`, in the formats given only (JPEG for WeChat),
+within its memory budget.
 """
 
 from __future__ import annotations
@@ -24,21 +25,23 @@ def new_media_id() -> str:
     return secrets.token_hex(20)
 
 
-def cdn_reencode(data: bytes) -> bytes:
+def cdn_reencode(data: bytes, *, formats: tuple[str, ...] = ("JPEG",),
+                 max_bytes: int = MAX_BYTES) -> bytes:
     """The picture as the CDN would store it: 640x640 JPEG at another quality.
 
-    Raises EmulatorError 40009 when it is larger than 5 MB and 40005 when its
-    content is not a JPEG picture (the file name plays no part).
+    Raises EmulatorError 40009 when it is larger than `max_bytes` and 40005 when
+    its content is not a picture in one of `formats` (Pillow's names; the file
+    name plays no part).
     """
-    if len(data) > MAX_BYTES:
+    if len(data) > max_bytes:
         raise EmulatorError(40009)
-    if not data.startswith(_JPEG_MAGIC):
+    if formats == ("JPEG",) and not data.startswith(_JPEG_MAGIC):
         raise EmulatorError(40005)
     from PIL import Image
 
     try:
-        # JPEG only, as WeChat: no other decoder of Pillow's ever sees an upload.
-        with decoded(data, formats=("JPEG",), draft=SIZE[0]) as picture:
+        # Only `formats` (JPEG, as WeChat): no other decoder of Pillow's ever sees an upload.
+        with decoded(data, formats=formats, draft=SIZE[0]) as picture:
             resized = picture.convert("RGB").resize(SIZE, Image.Resampling.LANCZOS)
     except AvatarError as exc:
         raise EmulatorError(40005) from exc
