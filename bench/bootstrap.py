@@ -24,7 +24,7 @@ from bench.harness import Counts, EmulatorProcess, RequestLog, Settings, median,
 from bench.report import Row, Table, ms, secs, times, verdict
 
 ACCOUNTS = 100
-#: kfsync.pictures.fetch_pictures downloads pictures with a pool this large.
+#: kfsync.downloads.fetch_pictures downloads pictures with a pool this large.
 PICTURE_WORKERS = 8
 PLAN_REQUESTS = 2  #: token, list
 

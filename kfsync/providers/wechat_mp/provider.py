@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kfsync.cache import Cache
+from kfsync.downloads import fetch_pictures
 from kfsync.errors import (
     CredentialsError,
     KfsyncError,
@@ -23,7 +24,6 @@ from kfsync.errors import (
     WeChatError,
 )
 from kfsync.model import LiveAccount, LiveState
-from kfsync.pictures import fetch_pictures
 from kfsync.plan import Action, Change
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind
@@ -86,7 +86,8 @@ class WechatMpProvider:
         live = LiveState(
             accounts=accounts,
             now=int(time.time()) if now is None else now,
-            pictures=fetch_pictures(urls, self.cache.live, progress=progress),
+            pictures=fetch_pictures(urls, self.cache.live, progress=progress,
+                                    deadline=self.client.config.picture_deadline),
         )
         check_suffix(config, live)
         return live

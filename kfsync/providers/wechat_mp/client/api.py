@@ -73,7 +73,8 @@ class KfClient:
         self.config = config
         self._transport = Transport(config.api_base, timeout=timeout,
                                     retry=retry or RetryPolicy(), session=session,
-                                    backup_base=config.backup_api_base, errcodes=MP)
+                                    backup_base=config.backup_api_base, errcodes=MP,
+                                    deadline=config.deadline)
         self.tokens: TokenSource
         if config.token_mode == "static":
             assert config.access_token is not None  # ClientConfig checked it
