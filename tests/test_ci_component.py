@@ -208,6 +208,18 @@ def test_refused_plan_fails_and_keeps_the_plan(project: Project, emulator: Emula
     assert [a["kf_account"] for a in emulator.admin.state()["accounts"]] == ["alice@shop_cs"]
 
 
+def test_plan_without_credentials_is_a_warning(project: Project, emulator: Emulator) -> None:
+    rendered = pipeline(comment="false")
+    job, env = project.job(rendered, "kfsync-plan", "kfsync", "merge request")
+    del env["KFSYNC_APPID"], env["KFSYNC_APPSECRET"]
+    env["CI_ENVIRONMENT_NAME"] = expand(job["environment"]["name"], env)
+    done = run(job, env, project.folder, skip=1)
+    assert done.returncode == 78
+    assert job["allow_failure"] == {"exit_codes": [78]}
+    assert "no KFSYNC_APPID is scoped to the environment kfsync-plan/kfsync" in done.stdout
+    assert emulator.admin.requests() == []
+
+
 @pytest.mark.parametrize("hostile", ["$(touch pwned)", "`touch pwned`", "x; touch pwned", "${IFS}*"])
 def test_args_and_config_stay_data(project: Project, hostile: str) -> None:
     for inputs in ({"args": hostile}, {"config": hostile}):
