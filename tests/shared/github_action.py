@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,19 +58,18 @@ class _Parser:
         return self.items[self.at - 1]
 
     def _or(self) -> Any:
-        value = self._and()
-        while self._peek() == "||":
-            self._take()
-            right = self._and()
-            value = value or right
-        return value
+        return self._chain("||", self._and)
 
     def _and(self) -> Any:
-        value = self._compare()
-        while self._peek() == "&&":
+        return self._chain("&&", self._compare)
+
+    def _chain(self, operator: str, operand: Callable[[], Any]) -> Any:
+        """`a OP b OP c`, left to right; like GitHub, `||` and `&&` give an operand, not a bool."""
+        value = operand()
+        while self._peek() == operator:
             self._take()
-            right = self._compare()
-            value = value and right
+            right = operand()
+            value = (value or right) if operator == "||" else (value and right)
         return value
 
     def _compare(self) -> Any:
