@@ -127,6 +127,26 @@ def test_zizmor_would_catch_a_regression(tmp_path: Path, old: str, new: str, aud
     assert audit in result.stdout
 
 
+IGNORE = re.compile(r"# zizmor: ignore\[[a-z-]+(?:,[a-z-]+)*\] -- \S.{9,}$")
+
+
+@pytest.mark.parametrize(
+    ("line", "valid"),
+    [
+        ("run: x # zizmor: ignore[template-injection] -- the value is a number we computed", True),
+        ("run: x # zizmor: ignore[template-injection]", False),
+        ("run: x # zizmor: ignore[template-injection] -- ok", False),
+    ],
+)
+def test_an_ignore_is_one_line_with_a_reason(line: str, valid: bool) -> None:
+    assert bool(IGNORE.search(line)) is valid
+    files = [*GITHUB_FILES, *GITLAB_RECIPES, *sorted((ROOT / "templates").glob("*.yml"))]
+    for path in files:
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "zizmor:" in text:
+                assert IGNORE.search(text), f"{path.name}:{number}: an ignore needs `-- reason`"
+
+
 def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
     for path in GITHUB_FILES:
         for line in path.read_text(encoding="utf-8").splitlines():
