@@ -7,12 +7,14 @@ env and working-directory the action declares, a real $GITHUB_OUTPUT and $GITHUB
 
 from __future__ import annotations
 
-import subprocess
+import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
 from github_action import StepRun, base_env, run_composite
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 BIN = str(Path(sys.executable).parent)
 REPOSITORY = "shop/kf-config"
+JOB_TOKEN = "ghs_job_token_for_the_comment0123456789"
 
 CONFIG = """\
 version: 1
@@ -45,7 +48,7 @@ class Job:
     def run(self, head_repository: str = REPOSITORY, **inputs: str) -> list[StepRun]:
         github = {
             "action_path": str(ROOT),
-            "token": "ghs_job_token_for_the_comment",
+            "token": JOB_TOKEN,
             "event": {"pull_request": {"head": {"repo": {"full_name": head_repository}}}},
         }
         return run_composite(
@@ -198,12 +201,55 @@ def test_args_are_passed_split_on_spaces(job: Job, emulator: Emulator) -> None:
     assert [a["kf_account"] for a in emulator.admin.state()["accounts"]] == ["alice@shop_cs"]
 
 
-def test_comment_input_adds_comment_with_the_job_token(job: Job) -> None:
-    help_text = subprocess.run(
-        [f"{BIN}/kfsync", "plan", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    if "--comment" not in help_text:
-        pytest.skip("this kfsync has no `plan --comment` yet")
-    run = last(job.run(command="plan"))  # outside a pull request: one line, then the usual plan
+@pytest.fixture
+def github_api() -> Iterator[GitHubStandIn]:
+    stand_in = GitHubStandIn()
+    stand_in.tokens[JOB_TOKEN] = WORKFLOW_BOT
+    stand_in.integrations.add(JOB_TOKEN)  # the workflow's token: GET /user is refused
+    yield stand_in
+    stand_in.close()
+
+
+def in_pull_request(job: Job, api: GitHubStandIn, tmp_path: Path) -> None:
+    """The variables GitHub sets in a `pull_request` workflow run for pull request #7."""
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"number": 7, "pull_request": {"number": 7, "head": {"sha": "f" * 40}}}))
+    job.env |= {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_API_URL": api.base_url,
+        "GITHUB_SERVER_URL": "https://github.example",
+    }
+
+
+def test_plan_comments_once_per_account_with_the_job_token(
+    job: Job, github_api: GitHubStandIn, tmp_path: Path
+) -> None:
+    in_pull_request(job, github_api, tmp_path)
+    for _ in range(2):  # the second run updates the comment in place
+        run = last(job.run(command="plan"))
+        assert (run.code, run.outputs["exitcode"], run.outputs["changes"]) == (0, "2", "true"), run.err
+        assert JOB_TOKEN not in run.out + run.err
+    (comment,) = github_api.of(REPOSITORY, 7)
+    assert comment["body"].startswith("<!-- kfsync:shop_cs -->")
+    assert "1 to add" in comment["body"]
+    assert all(r.headers.get("Authorization") == f"Bearer {JOB_TOKEN}" for r in github_api.requests)
+
+
+def test_comment_false_never_calls_the_platform(job: Job, github_api: GitHubStandIn, tmp_path: Path) -> None:
+    in_pull_request(job, github_api, tmp_path)
+    run = last(job.run(command="plan", comment="false"))
     assert run.outputs["exitcode"] == "2", run.err
-    assert "ghs_job_token_for_the_comment" not in run.out + run.err
+    assert github_api.requests == []
+
+
+def test_a_failed_plan_still_updates_the_comment(job: Job, github_api: GitHubStandIn, tmp_path: Path) -> None:
+    in_pull_request(job, github_api, tmp_path)
+    job.env["KFSYNC_APPSECRET"] = "0" * 32  # WeChat refuses it
+    run = last(job.run(command="plan"))
+    assert run.code == 1
+    assert run.outputs["exitcode"] == "1"
+    (comment,) = github_api.of(REPOSITORY, 7)
+    assert "The plan failed" in comment["body"]
+    assert "0" * 32 not in comment["body"] + run.out + run.err

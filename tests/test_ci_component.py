@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from comment_stand_ins import GitLabStandIn
 from gitlab_component import load, render
 from gitlab_job import expand, job_variables, merged, run, runs
 
@@ -21,6 +22,7 @@ from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "kfsync.yml"
 SHA = "a" * 40
+NOTE_TOKEN = "glpat-projecttoken0123456789abcdef"
 CONTEXT = {"sha": SHA}
 CI = {
     "CI_SERVER_URL": "https://gitlab.example.com",
@@ -218,6 +220,29 @@ def test_plan_without_credentials_is_a_warning(project: Project, emulator: Emula
     assert job["allow_failure"] == {"exit_codes": [78]}
     assert "no KFSYNC_APPID is scoped to the environment kfsync-plan/kfsync" in done.stdout
     assert emulator.admin.requests() == []
+
+
+def test_plan_posts_one_note_per_account(project: Project) -> None:
+    api = GitLabStandIn()
+    api.tokens[NOTE_TOKEN] = 77
+    try:
+        rendered = pipeline()  # comment: "true", the default
+        job, env = project.job(rendered, "kfsync-plan", "kfsync", "merge request")
+        env |= {
+            "GITLAB_CI": "true",
+            "CI_MERGE_REQUEST_IID": "5",
+            "CI_COMMIT_SHA": "f" * 40,
+            "CI_API_V4_URL": api.base_url,
+            "KFSYNC_GITLAB_TOKEN": NOTE_TOKEN,  # scoped to the plan environment
+        }
+        for _ in range(2):  # the second run updates the note in place
+            done = run(job, env, project.folder, skip=1)
+            assert done.returncode == 0, done.stderr
+            assert NOTE_TOKEN not in done.stdout + done.stderr
+        (note,) = api.of(CI["CI_PROJECT_ID"], 5)
+        assert note["body"].startswith("<!-- kfsync:shop_cs -->")
+    finally:
+        api.close()
 
 
 @pytest.mark.parametrize("hostile", ["$(touch pwned)", "`touch pwned`", "x; touch pwned", "${IFS}*"])

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
 from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
+    from kfsync.comment import Commenting
     from kfsync.plan import Plan
+    from kfsync.render.thumbnails import PictureUrl
     from kfsync.safety import SafetyError
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,31 @@ log = logging.getLogger(__name__)
     is_flag=True,
     help="Exit 2 when there are changes (0 when in sync).",
 )
+@click.option(
+    "--comment",
+    is_flag=True,
+    help="Also post the Markdown plan as the pull or merge request's comment, or update it "
+    "(GitHub Actions, GitLab CI).",
+)
 @reconcile_options
 def command(
+    config_path: Path,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    comment: bool,
+    allow_delete: str,
+    no_color: bool,
+    cache_dir: Path | None,
+) -> ExitCode:
+    """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
+    commenting = start_commenting(config_path) if comment else None
+    with failures_commented(commenting):
+        return _plan(config_path, fmt, out, detailed_exitcode, allow_delete, no_color, cache_dir,
+                     commenting)
+
+
+def _plan(
     config_path: Path,
     fmt: str,
     out: Path | None,
@@ -48,14 +74,16 @@ def command(
     allow_delete: str,
     no_color: bool,
     cache_dir: Path | None,
+    commenting: Commenting | None,
 ) -> ExitCode:
-    """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
     from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.reconcile import declare, planned, start_reading
 
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
+    if commenting is not None:
+        commenting.wechat_id = config.official_account.wechat_id
     with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
         declared = declare(config, cache)
         from kfsync.planfile import save_plan
@@ -73,25 +101,32 @@ def command(
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
-    if refused is not None:
-        raise refused
-    if out is not None:
+    if refused is None and out is not None:
         save_plan(out, prepared)
         click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
+    if commenting is not None:
+        comment_plan(commenting, prepared.plan.wechat_id, refused,
+                     lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False, pictures))
+    if refused is not None:
+        raise refused
     if detailed_exitcode and not prepared.plan.empty:
         return ExitCode.CHANGES
     return ExitCode.OK
 
 
-def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool) -> str:
-    """The rendered plan; in Markdown, a refusal is stated where the reviewer reads it."""
+def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool,
+                  pictures: PictureUrl | None = None) -> str:
+    """The rendered plan; in Markdown, a refusal is stated at the top, where the reviewer reads it."""
     from kfsync.render import render_plan
     from kfsync.render.markdown import MAX_CHARS, md_escape, render_plan_markdown
 
     if refused is None or fmt != "markdown" or plan.refusals:  # refusals have their own section
-        return render_plan(plan, fmt, color=color)
+        return render_plan(plan, fmt, color=color, pictures=pictures)
     note = f"\n> **Refused:** {md_escape(refused.message)}\n"
-    return render_plan_markdown(plan, limit=MAX_CHARS - len(note)) + note
+    marker_line, rest = render_plan_markdown(
+        plan, limit=MAX_CHARS - len(note), pictures=pictures).split("\n", 1)
+    headline, rest = rest.split("\n", 1)
+    return f"{marker_line}\n{headline}\n{note}{rest}"
 
 
 def _append_step_summary(path: Path, markdown: str) -> None:

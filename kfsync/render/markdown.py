@@ -34,6 +34,7 @@ from kfsync.render.common import (
     refusals,
     visible,
 )
+from kfsync.render.thumbnails import PictureUrl, thumbnails
 
 #: GitHub refuses comments over 65,536 characters; stay well below.
 MAX_CHARS = 60_000
@@ -88,8 +89,13 @@ class _Block:
         return lines + list(self.tail)
 
 
-def render_plan_markdown(plan: Plan, *, limit: int = MAX_CHARS) -> str:
-    """The plan as a pull-request comment of at most `limit` characters (newline included)."""
+def render_plan_markdown(
+    plan: Plan, *, limit: int = MAX_CHARS, pictures: PictureUrl | None = None
+) -> str:
+    """The plan as a pull-request comment of at most `limit` characters (newline included).
+
+    With `pictures`, avatar changes also show the live and the new picture (see `thumbnails`).
+    """
     top = [marker(plan.wechat_id), f"**{headline(plan)}** ({md_escape(plan.wechat_id)})"]
     rows = entries(plan.changes)
     destructive = [r for r in rows if r.destructive]
@@ -97,12 +103,12 @@ def render_plan_markdown(plan: Plan, *, limit: int = MAX_CHARS) -> str:
     destructive_section = Section(
         "Destructive changes",
         "destructive changes",
-        tuple(_destructive_item(r) for r in destructive),
+        tuple(_destructive_item(r, pictures) for r in destructive),
     )
     blocks = [
         _list_block(refusals(plan, ESCAPING)),
         _list_block(destructive_section, tuple(len(r.changes) for r in destructive)),
-        _table_block(others, titled_other=bool(destructive)),
+        _table_block(others, titled_other=bool(destructive), pictures=pictures),
         *(_list_block(section) for section in notes(plan, ESCAPING)),
     ]
     return _fit(top, [b for b in blocks if b.rows], limit - 1) + "\n"
@@ -117,24 +123,24 @@ def _list_block(section: Section, weights: tuple[int, ...] | None = None) -> _Bl
     )
 
 
-def _destructive_item(row: Entry) -> str:
+def _destructive_item(row: Entry, pictures: PictureUrl | None) -> str:
     label = f"`{row.symbol}` **{row.label}** {md_escape(row.account)}"
     if not row.rebind:
-        return f"{label}: {_change_text(row.changes[0])} — {md_escape(row.reason)}"
+        return f"{label}: {_change_text(row.changes[0], pictures)} — {md_escape(row.reason)}"
     steps = [
-        f"  - `{SYMBOLS[step.action]}` {step.action.value}: {_change_text(step)}"
+        f"  - `{SYMBOLS[step.action]}` {step.action.value}: {_change_text(step, pictures)}"
         for step in row.changes
     ]
     return "\n".join([f"{label} — {md_escape(row.reason)}", *steps])
 
 
-def _change_text(change: Change) -> str:
+def _change_text(change: Change, pictures: PictureUrl | None) -> str:
     text = describe(change, ESCAPING)
     after = dependencies(change, md_escape)
-    return f"{text} ({after})" if after else text
+    return (f"{text} ({after})" if after else text) + thumbnails(change, pictures)
 
 
-def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
+def _table_block(rows: Sequence[Entry], *, titled_other: bool, pictures: PictureUrl | None) -> _Block:
     title = "Other changes" if titled_other else "Changes"
     return _Block(
         head=(
@@ -147,7 +153,7 @@ def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
         ),
         rows=tuple(
             f"| `{r.symbol}` | {r.label} | {md_escape(r.account)} | "
-            f"{_change_text(r.changes[0])} | {md_escape(r.reason)} |"
+            f"{_change_text(r.changes[0], pictures)} | {md_escape(r.reason)} |"
             for r in rows
         ),
         weights=tuple(len(r.changes) for r in rows),

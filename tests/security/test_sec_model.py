@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
 from sec_helpers import (
     AVATAR_PATH,
     DECLARED_NICKNAMES,
@@ -361,3 +362,44 @@ def test_claim_15_a_mistyped_api_base_cannot_send_the_secret_anywhere(
     line = assert_one_line_error(shop.plan())
     assert f"KFSYNC_API_BASE {base!r} is refused" in line
     assert requests_sent == []
+
+
+PLATFORM_TOKEN = "ghs_claim16platformtoken0123456789ABCDEF"
+
+
+def test_claim_16_the_ci_platform_token_goes_only_to_its_api_and_never_into_output(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    github, elsewhere = GitHubStandIn(), GitHubStandIn()
+    try:
+        github.tokens[PLATFORM_TOKEN] = WORKFLOW_BOT
+        github.integrations.add(PLATFORM_TOKEN)
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 1, "head": {"sha": "0" * 40}}}))
+        for variable, value in {
+            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "octo/shop", "GITHUB_API_URL": github.base_url,
+            "GITHUB_SERVER_URL": "https://github.example", "GITHUB_WORKSPACE": str(shop.folder),
+            "GITHUB_TOKEN": PLATFORM_TOKEN,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        requests_sent = sent(monkeypatch)
+        shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar("alice.png")}})
+        runs = [shop.run("-vv", "--debug", "plan", "-c", shop.config, "--comment")]
+        shop.write_config({PLATFORM_TOKEN: {"nickname": PLATFORM_TOKEN}})  # a failure that quotes it
+        runs.append(shop.run("-vv", "--debug", "plan", "-c", shop.config, "--comment"))
+        next_page = f"{elsewhere.base_url}/repos/octo/shop/issues/1/comments"
+        github.fault("/comments", 200, method="GET", body=[], headers={"Link": f'<{next_page}>; rel="next"'})
+        runs.append(shop.run("plan", "-c", shop.config, "--comment"))
+        assert [run.code for run in runs] == [0, 1, 1]
+        assert "pointed to a page outside" in runs[2].err
+        texts = [run.text for run in runs] + [str(c["body"]) for c in github.comments.values()]
+        assert len(github.comments) == 1
+        for text in texts:
+            assert PLATFORM_TOKEN not in text
+        carrying = [r for r in requests_sent if PLATFORM_TOKEN in str(r.headers)]
+        assert carrying
+        assert all(str(r.url).startswith(github.base_url + "/") for r in carrying)
+        assert not elsewhere.requests
+    finally:
+        github.close()
+        elsewhere.close()
