@@ -98,8 +98,10 @@ def test_plan_with_changes_passes_and_says_so(job: Job, emulator: Emulator) -> N
     assert (run.id, run.code) == ("run", 0), run.err
     assert run.outputs["exitcode"] == "2"
     assert run.outputs["changes"] == "true"
-    plan = Path(run.outputs["plan-file"]).read_text(encoding="utf-8")
+    plan = (Path(run.outputs["plan-dir"]) / "plan.md").read_text(encoding="utf-8")
     assert "1 to add" in plan
+    saved = json.loads((Path(run.outputs["plan-dir"]) / "plan.json").read_text(encoding="utf-8"))
+    assert [c["action"] for c in saved["changes"]] == ["add"]
     assert "1 to add" in job.summary  # kfsync writes the step summary itself
     assert DEFAULT_SECRET not in run.out + run.err + plan + job.summary
     assert not [r for r in emulator.admin.requests() if "kfaccount" in r["path"]]  # plan never writes

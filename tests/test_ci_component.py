@@ -7,6 +7,7 @@ component's own commit aside), with the variables GitLab would give each job.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,8 @@ def test_plan_apply_drift(project: Project, emulator: Emulator) -> None:
     assert planned.returncode == 0, planned.stderr
     assert dotenv(project.folder) == {"KFSYNC_EXITCODE": "2", "KFSYNC_CHANGES": "true"}
     assert "1 to add" in (project.folder / "kfsync-plan-kfsync.md").read_text(encoding="utf-8")
+    saved = json.loads((project.folder / "kfsync-plan-kfsync.json").read_text(encoding="utf-8"))
+    assert [c["action"] for c in saved["changes"]] == ["add"]
     assert not [r for r in emulator.admin.requests() if "kfaccount" in r["path"]]
     applied = project.run(rendered, "kfsync-apply", "kfsync", "push to main")
     assert applied.returncode == 0, applied.stderr
