@@ -130,11 +130,20 @@ def test_refused_plan_fails_the_step_with_its_outputs(job: Job, emulator: Emulat
 def test_config_in_a_folder_and_its_cache_id(job: Job) -> None:
     runs = job.run(command="plan", comment="false", config="accounts/shop_cs/kfsync.yaml")
     where = next(r for r in runs if r.id == "where")
-    assert where.outputs == {"dir": "accounts/shop_cs", "id": "accounts_shop_cs"}
+    assert where.outputs == {
+        "config": "accounts/shop_cs/kfsync.yaml",
+        "dir": "accounts/shop_cs",
+        "id": "accounts_shop_cs",
+    }
     assert last(runs).outputs["exitcode"] == "2"
     moved = job.run(command="validate", **{"working-directory": "accounts/shop_cs"})
     assert next(r for r in moved if r.id == "where").outputs["id"] == "accounts_shop_cs"
     assert last(moved).outputs == {"exitcode": "0", "changes": "false"}
+    broken = job.workspace / "accounts" / "shop_cs" / "kfsync.yaml"
+    broken.write_text(CONFIG.replace("nickname: Alice", "nickname: 7"), "utf-8")
+    annotated = last(job.run(command="validate", **{"working-directory": "accounts/shop_cs"}))
+    assert annotated.code == 1
+    assert "::error file=accounts/shop_cs/kfsync.yaml,line=" in annotated.out  # as the repository names it
 
 
 def test_validate_reports_annotations_and_fails(job: Job) -> None:
@@ -184,6 +193,18 @@ def test_inputs_are_data_never_shell(job: Job, name: str, hostile: str) -> None:
     assert not list(job.workspace.rglob("pwned")), f"{name} ran as shell"
     if name in ("args", "command"):
         assert last(runs).code != 0  # an unknown argument or command is refused
+
+
+@pytest.mark.parametrize("value", ["x\nid=evil", "a\rb", "tab\there"])
+@pytest.mark.parametrize("name", ["config", "working-directory"])
+def test_paths_on_more_than_one_line_are_refused(job: Job, name: str, value: str) -> None:
+    if name == "working-directory":
+        (job.workspace / value).mkdir()
+    runs = job.run(**{"command": "plan", name: value})
+    assert [r.id for r in runs] == ["where"]
+    assert runs[0].code == 1
+    assert runs[0].outputs == {}  # nothing reaches the outputs of the step
+    assert "must be paths on one line" in runs[0].out
 
 
 @pytest.mark.parametrize("value", ["plan ", "PLAN", "apply --auto-approve", "", "destroy"])
