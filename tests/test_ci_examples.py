@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "examples" / "ci"
 ACTION = ROOT / "action.yml"
 RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+OWN_CI = ROOT / ".github" / "workflows" / "ci.yml"
 RECIPES = sorted(CI.glob("github-actions*.yml"))
-WORKFLOWS = [*RECIPES, RELEASE]
+WORKFLOWS = [*RECIPES, RELEASE, OWN_CI]
 GITHUB_FILES = [ACTION, *WORKFLOWS]
 GITLAB_RECIPES = sorted(CI.glob("gitlab-ci*.yml"))
 PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+\s*$", re.M)
@@ -182,6 +183,7 @@ ALLOWED = {
     "build": {"contents": "read"},
     "publish": {"contents": "read", "id-token": "write"},
     "attest": {"contents": "read", "id-token": "write", "attestations": "write"},
+    "run": {"contents": "read"},
 }
 
 
