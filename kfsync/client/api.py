@@ -97,6 +97,10 @@ class KfClient:
     def close(self) -> None:
         self._transport.close()
 
+    def stop(self) -> None:
+        """Send nothing more: a call under way ends with its current attempt, never retried."""
+        self._transport.stopped.set()
+
     def __enter__(self) -> KfClient:
         return self
 

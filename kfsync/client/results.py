@@ -3,17 +3,21 @@
 `from_dict` reads the wire shape (WeChat's keys, e.g. `kf_nick`) and checks
 every type; `to_dict` writes the same shape back, so `from_dict(to_dict(x)) == x`.
 Lenient where WeChat is known to vary: `kf_id` as a number or a string
-(normalised to `str`), `invite_expire_time` as a number or a string of digits,
+(normalised to `str`), times as a number or a string of digits (an
+`invite_expire_time` that is no time at all is a warning and an unknown expiry),
 optional fields missing, `""` for "no avatar" (-> None).  A wrong type raises
 `WireFormatError` naming the field.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kfsync.client.wire import Fields, WireFormatError
+
+log = logging.getLogger(__name__)
 
 InviteStatus = Literal["waiting", "rejected", "expired"]
 _INVITE_STATUSES: tuple[InviteStatus, ...] = ("waiting", "rejected", "expired")
@@ -63,6 +67,9 @@ class KfAccount(_Wire):
             raise WireFormatError(
                 f"field invite_status must be one of {', '.join(_INVITE_STATUSES)}, got {status!r}"
             )
+        expires, absurd = f.opt_time("invite_expire_time")
+        if absurd:
+            log.warning("%s; the invitation's expiry is taken as unknown", absurd)
         return cls(
             kf_account=f.text("kf_account"),
             nickname=f.text("kf_nick", default=""),
@@ -70,7 +77,7 @@ class KfAccount(_Wire):
             headimgurl=f.opt_text("kf_headimgurl"),
             kf_wx=f.opt_text("kf_wx"),
             invite_wx=f.opt_text("invite_wx"),
-            invite_expire_time=f.opt_number("invite_expire_time"),
+            invite_expire_time=expires,
             invite_status=status,
             kf_openid=f.opt_text("kf_openid"),
         )
@@ -133,7 +140,7 @@ class CustomerSession(_Wire):
     @classmethod
     def from_fields(cls, f: Fields) -> CustomerSession:
         return cls(kf_account=f.opt_text("kf_account"),
-                   createtime=f.number("createtime", default=0))
+                   createtime=f.time("createtime", default=0))
 
     def to_dict(self) -> dict[str, object]:
         return {"kf_account": self.kf_account or "", "createtime": self.createtime}
@@ -148,7 +155,7 @@ class KfSession(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> KfSession:
-        return cls(openid=f.text("openid"), createtime=f.number("createtime"))
+        return cls(openid=f.text("openid"), createtime=f.time("createtime"))
 
     def to_dict(self) -> dict[str, object]:
         return {"openid": self.openid, "createtime": self.createtime}
@@ -163,7 +170,7 @@ class WaitCase(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> WaitCase:
-        return cls(openid=f.text("openid"), latest_time=f.number("latest_time"))
+        return cls(openid=f.text("openid"), latest_time=f.time("latest_time"))
 
     def to_dict(self) -> dict[str, object]:
         return {"openid": self.openid, "latest_time": self.latest_time}
@@ -207,7 +214,7 @@ class MsgRecord(_Wire):
             openid=f.text("openid"),
             opercode=f.number("opercode"),
             text=f.text("text", default=""),
-            time=f.number("time"),
+            time=f.time("time"),
             worker=f.text("worker", default="").strip(),
         )
 

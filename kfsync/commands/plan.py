@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # kfsync refuses anything but a regular file or a new path
     help="Also save the plan to FILE, for `kfsync apply FILE`.",
 )
 @click.option(
@@ -80,6 +80,10 @@ def _plan(
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.reconcile import declare, planned, start_reading
 
+    if out is not None:
+        from kfsync.planfile import check_target
+
+        check_target(out)
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
     if commenting is not None:
@@ -102,7 +106,8 @@ def _plan(
     if summary:
         _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
     if refused is None and out is not None:
-        save_plan(out, prepared)
+        for note in save_plan(out, prepared, allowed(allow_delete)):
+            click.echo(note, err=True)
         click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
     if commenting is not None:
         comment_plan(commenting, prepared.plan.wechat_id, refused,

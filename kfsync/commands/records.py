@@ -4,7 +4,9 @@ Records stream from the client's iterators (windows of at most 24 h, paged by
 msgid, or the legacy page-based getrecord) straight to the output, one at a
 time: memory stays constant whatever the range.  `-o FILE` is written to a
 temporary file beside it (mode 0600: chat records are personal data) and
-renamed into place only once the export is complete.
+renamed into place only once the export is complete.  CSV cells that a
+spreadsheet would run as a formula (customer text such as `=HYPERLINK(…)`)
+get a leading `'`, unless `--raw`.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ import click
 from kfsync.client.results import MsgRecord
 from kfsync.commands._ops import CHINA, load_zone
 from kfsync.errors import ExitCode, UsageError
+from kfsync.textsafe import json_escapes
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
 #: The progress line is redrawn every this many records.
 PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What a cell starts with when a spreadsheet would run it (see `inert_cell`).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 Writer = Callable[[MsgRecord], None]
 
@@ -86,19 +91,39 @@ def jsonl_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
 
     def write(record: MsgRecord) -> None:
         item = {**record.to_dict(), "time_iso": _iso(record.time, zone)}
-        stream.write(json.dumps(item, ensure_ascii=False) + "\n")
+        stream.write(json_escapes(json.dumps(item, ensure_ascii=False)) + "\n")
 
     return write
 
 
-def csv_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
-    """A header line, then one row a record (`CSV_COLUMNS`); text is kept as sent."""
+def inert_cell(text: str) -> str:
+    """A cell no spreadsheet runs as a formula: a leading `'` when it starts like one.
+
+    OWASP's rule for CSV injection: `=`, `+`, `-`, `@`, a tab or a carriage
+    return first (after any blanks), or their full-width forms, which some
+    spreadsheets read as the same.
+    """
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text
+
+
+def csv_writer(stream: TextIO, zone: dt.tzinfo, *, raw: bool = False) -> Writer:
+    """A header line, then one row a record (`CSV_COLUMNS`).
+
+    Customer text, openids and workers are made inert for spreadsheets
+    (`inert_cell`) unless `raw`, which keeps every cell as sent.
+    """
     rows = csv.writer(stream, lineterminator="\n")
+    # With "\n" lines the csv module leaves a lone "\r" unquoted, which readers take for the
+    # end of the row: a row holding one has every text cell quoted.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     rows.writerow(CSV_COLUMNS)
+    cell = (lambda text: text) if raw else inert_cell
 
     def write(record: MsgRecord) -> None:
-        rows.writerow((_iso(record.time, zone), record.time, record.openid, record.opercode,
-                       record.worker, record.text))
+        texts = (cell(record.openid), cell(record.worker), cell(record.text))
+        writer = quoted if any("\r" in text for text in texts) else rows
+        writer.writerow((_iso(record.time, zone), record.time, texts[0], record.opercode,
+                         texts[1], texts[2]))
 
     return write
 
@@ -187,10 +212,13 @@ def stderr_is_terminal() -> bool:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to FILE, complete or not at all (default: stdout).")
 @click.option("--legacy", is_flag=True, help="Use the legacy page-based getrecord endpoint.")
+@click.option("--raw", is_flag=True,
+              help="CSV: keep cells that start like a formula (=, +, -, @) as sent, "
+                   "instead of prefixing them with '.")
 @click.option("--tz", "tz_name", default=CHINA, show_default=True,
               help="The time zone of dates, of datetimes without an offset, and of the output.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
-            legacy: bool, tz_name: str) -> ExitCode:
+            legacy: bool, raw: bool, tz_name: str) -> ExitCode:
     """Export the chat records between --since and --until, streamed one record at a time."""
     from kfsync.client import KfClient
 
@@ -210,7 +238,7 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
             # getmsglist has no openid parameter: filter here.
             records = (r for r in client.iter_records(start, end)
                        if openid is None or r.openid == openid)
-        write = WRITERS[fmt](stream, zone)
+        write = csv_writer(stream, zone, raw=raw) if fmt == "csv" else WRITERS[fmt](stream, zone)
         try:
             for record in records:
                 write(record)

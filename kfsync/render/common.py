@@ -10,12 +10,12 @@ user-derived strings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kfsync.plan import Action, Change, Plan, iso_utc
+from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
 
 Escape = Callable[[str], str]
 
@@ -46,10 +46,6 @@ NO_CHANGES = "No changes. The live accounts match the configuration."
 UNMANAGED_NOTE = "not declared; policy unmanaged: report"
 JSON_POINTER = "run `kfsync plan --format json` for the full plan"
 
-#: Characters that could move the cursor, reorder text or end a line where a renderer
-#: does not expect it: C0/C1 controls, line/paragraph separators, bidi controls.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def colorize(text: str, code: str | None, color: bool) -> str:
     """`text` in an ANSI colour when `color` is on (and a code is given)."""
@@ -58,21 +54,10 @@ def colorize(text: str, code: str | None, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m"
 
 
-def visible(text: str) -> str:
-    """`text` with every unsafe character written as a `\\xNN`/`\\uNNNN` escape."""
-    return _UNSAFE.sub(_escape_char, text)
-
-
 def quoted(text: str) -> str:
     """`text` in double quotes, unambiguous: quotes, backslashes and unsafe characters escaped."""
     body = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + visible(body) + '"'
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -45,6 +45,8 @@ WRITE_PATHS = frozenset({
 READ_PATHS = frozenset({TOKEN_PATH, LIST_PATH})
 PICTURE_PREFIX = "/mmbiz_jpg/"
 MIB = 1024 * 1024
+#: a policy with an account of each kind a saved plan must not touch (see the `reviewed` fixture)
+POLICY = {"protected": ["boss"], "ignore": ["temp*"], "unmanaged": "report", "max_deletes": 5}
 
 
 def kf(prefix: str) -> str:
