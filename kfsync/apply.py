@@ -164,7 +164,8 @@ class Applier:
                     continue
                 if outcome.status != "done":
                     del waiting[child.id]
-                    why = stopped or f"{outcome.change.id} did not complete"
+                    parent = outcome.change  # named as the progress lines name it, not by its id
+                    why = stopped or f"{parent.action.value} {parent.account} did not complete"
                     settle(Outcome(child, "skipped", message=why))
                 else:
                     unmet[child.id] -= 1

@@ -23,6 +23,11 @@ class SafetyError(KfsyncError):
 
     exit_code = ExitCode.REFUSED
 
+    @property
+    def reason(self) -> str:
+        """The message without its leading `refused: `, for where the word is said already."""
+        return self.message.removeprefix("refused: ")
+
 
 def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = frozenset()) -> None:
     """Refuse a plan that breaks a safety rule (exit 3); the rules live on the plan.

@@ -104,14 +104,18 @@ def _plan(
     click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
+        from kfsync.commands._fullplan import STEP_SUMMARY_CHARS
+
+        whole = _with_refusal(prepared.plan, "markdown", refused, False, limit=STEP_SUMMARY_CHARS)
+        _append_step_summary(Path(summary), whole)
     if refused is None and out is not None:
         for note in save_plan(out, prepared, allowed(allow_delete)):
             click.echo(note, err=True)
         click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
     if commenting is not None:
         comment_plan(commenting, prepared.plan.wechat_id, refused,
-                     lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False, pictures))
+                     lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False,
+                                                    pictures=pictures))
     if refused is not None:
         raise refused
     if detailed_exitcode and not prepared.plan.empty:
@@ -119,19 +123,29 @@ def _plan(
     return ExitCode.OK
 
 
-def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool,
-                  pictures: PictureUrl | None = None) -> str:
+def _with_refusal(
+    plan: Plan,
+    fmt: str,
+    refused: SafetyError | None,
+    color: bool,
+    *,
+    limit: int | None = None,
+    pictures: PictureUrl | None = None,
+) -> str:
     """The rendered plan; in Markdown, a refusal is stated at the top, where the reviewer reads it."""
+    from kfsync.commands._fullplan import full_plan_location
     from kfsync.render import render_plan
-    from kfsync.render.markdown import MAX_CHARS, md_escape, render_plan_markdown
+    from kfsync.render.markdown import MAX_CHARS, render_plan_markdown
 
-    if refused is None or fmt != "markdown" or plan.refusals:  # refusals have their own section
-        return render_plan(plan, fmt, color=color, pictures=pictures)
-    note = f"\n> **Refused:** {md_escape(refused.message)}\n"
-    marker_line, rest = render_plan_markdown(
-        plan, limit=MAX_CHARS - len(note), pictures=pictures).split("\n", 1)
-    headline, rest = rest.split("\n", 1)
-    return f"{marker_line}\n{headline}\n{note}{rest}"
+    if fmt != "markdown":
+        return render_plan(plan, fmt, color=color)
+    return render_plan_markdown(
+        plan,
+        limit=limit or MAX_CHARS,
+        refused=refused.reason if refused is not None else "",
+        full_plan=full_plan_location(os.environ),
+        pictures=pictures,
+    )
 
 
 def _append_step_summary(path: Path, markdown: str) -> None:

@@ -20,14 +20,14 @@ import re
 from collections.abc import Callable, Sequence
 
 from kfsync.comment.platform import Comment, Platform
-from kfsync.render.common import JSON_POINTER
-from kfsync.render.markdown import MAX_FIELD, marker, md_escape
+from kfsync.render.markdown import full_plan_pointer, marker
+from kfsync.render.mdescape import md_code, md_text
 
 UNKNOWN_MARKER = "<!-- kfsync:? -->"
 _MARKER = re.compile(r"<!-- kfsync:[A-Za-z0-9_.?-]+ -->")
 #: The longest error shown in a failure comment, in characters before escaping.
 MAX_ERROR = 2000
-CUT_NOTE = "… the plan is too long for one comment and was cut here; " + JSON_POINTER
+CUT_NOTE = "… the plan is too long for one comment and was cut here; " + full_plan_pointer(None)
 
 
 def marker_of(body: str) -> str | None:
@@ -68,11 +68,9 @@ def publish(platform: Platform, wanted: str, render: Callable[[Comment | None], 
 
 def failure_body(wechat_id: str | None, error: str) -> str:
     """The comment of a failed run: it failed, and kfsync's one-line error, inert in Markdown."""
-    shown = error if len(error) <= MAX_ERROR else error[:MAX_ERROR] + "…"
-    # md_escape clips what it is given to MAX_FIELD characters: give it the error in pieces.
-    escaped = "".join(md_escape(shown[i:i + MAX_FIELD]) for i in range(0, len(shown), MAX_FIELD))
+    escaped = md_text(error, longest=MAX_ERROR)
     head = marker(wechat_id) if wechat_id else UNKNOWN_MARKER
-    about = f" ({md_escape(wechat_id)})" if wechat_id else ""
+    about = f" ({md_code(wechat_id)})" if wechat_id else ""
     return (f"{head}\n**The plan failed**{about}; nothing is known about the changes.\n\n"
             f"> kfsync: error: {escaped}\n\n"
             "The job's log has the details. This comment shows the plan again once a run succeeds.\n")

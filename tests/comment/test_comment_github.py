@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from comment_fixtures import GITHUB_TOKEN, HEAD, NUMBER, REPOSITORY, SERVER, Ci
 from comment_stand_ins import DROP, WORKFLOW_BOT, GitHubStandIn
-from gfm_html import images, text
+from gfm import images, text
 
 from kfsync.emulator import DEFAULT_WECHAT_ID
 
@@ -113,7 +113,9 @@ def test_a_refused_plan_says_so_at_the_top(github: Ci) -> None:
     [body] = bodies(github)
     assert body.startswith(MARKER + "\n")
     shown = text(body)
-    assert shown.index("Refused: refused: the plan deletes 2 accounts") < shown.index("Destructive changes")
+    assert shown.index("Refused. kfsync will not apply this plan:") < shown.index(
+        "the plan deletes 2 accounts") < shown.index("Destructive changes")
+    assert shown.lower().count("refused") == 1
 
 
 @pytest.mark.parametrize(("setup", "expected"), [
@@ -379,7 +381,7 @@ def test_a_comment_too_long_for_github_is_cut_and_says_so(github: Ci,
     assert github.plan().code == 0
     [body] = bodies(github)
     assert len(body) <= 3000
-    assert "run `kfsync plan --format json` for the full plan" in body
+    assert "run `kfsync plan` for the full plan" in body
     assert GITHUB_TOKEN not in body
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from comment_fixtures import GITLAB_TOKEN, GITLAB_USER, HEAD, IID, PROJECT, Ci
 from comment_stand_ins import GitLabStandIn
-from gfm_html import images, text
+from gfm import images, text
 
 from kfsync.avatars import load_avatar
 from kfsync.emulator import DEFAULT_WECHAT_ID

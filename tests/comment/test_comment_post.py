@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gfm_html import read, text
+from gfm import read, text
 
 from kfsync.comment import wechat_id_in
 from kfsync.comment.platform import Comment
@@ -68,7 +68,8 @@ def test_the_failure_comment_is_inert_markdown(error: str) -> None:
     body = failure_body("shop_cs", error)
     assert body.startswith(SHOP + "\n**The plan failed**")
     page = read(body)
-    assert set(page.tags) <= {"p", "strong", "blockquote"}
+    assert set(page.elements) <= {"p", "strong", "blockquote", "code"}
+    assert not page.links
     shown = text(body)
     assert "The plan failed (shop_cs)" in shown
     assert visible(error)[:100] in shown  # controls written visibly, nothing else changed

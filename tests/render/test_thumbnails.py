@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gfm_html import images, read, text
+from gfm import images, read, text
 
 from kfsync.plan import Action, Change, Plan
 from kfsync.render.markdown import render_plan_markdown
@@ -81,7 +81,7 @@ def test_a_hostile_path_or_url_cannot_inject(path: str) -> None:
                avatar_change("bob@shop_cs", None, path))
     markdown = render_plan_markdown(plan_of(*changes), pictures=raw)
     page = read(markdown)
-    assert set(page.tags) <= {"p", "strong", "details", "summary", "table", "thead", "tr", "th", "tbody",
+    assert set(page.elements) <= {"p", "strong", "details", "summary", "table", "thead", "tr", "th", "tbody",
                               "td", "code", "br", "img", "h3", "ul", "li"}
     assert len(page.images) == 3
     for image in page.images:
