@@ -20,6 +20,7 @@ from kfsync.apply import Applier, ApplyResult, Progress
 from kfsync.errors import CredentialsError, KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
 from kfsync.plan import Action, Desired, DesiredAvatar, Plan, plan
+from kfsync.progress import Advance, ignore
 from kfsync.safety import check_safety
 
 if TYPE_CHECKING:
@@ -191,7 +192,8 @@ def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list
     return pick
 
 
-def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None) -> LiveState:
+def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None,
+               progress: Advance = ignore) -> LiveState:
     """The live side of `config`: one `getkflist` and the pictures worth comparing."""
     check_appid(config, client)
     return read_live(
@@ -199,6 +201,7 @@ def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int |
         now=int(time.time()) if now is None else now,
         picture_urls=_worth_comparing(config),
         cache=cache,
+        progress=progress,
     )
 
 
@@ -231,7 +234,8 @@ class Reading:
     client, at once or, if the thread is still at work, when it ends.
     """
 
-    def __init__(self, config: Config, cache: PictureCache, now: int | None) -> None:
+    def __init__(self, config: Config, cache: PictureCache, now: int | None,
+                 progress: Advance = ignore) -> None:
         self._finished = threading.Event()
         self._lock = threading.Lock()
         self._client: KfClient | None = None
@@ -239,15 +243,16 @@ class Reading:
         self._error: BaseException | None = None
         self._closing = False
         threading.Thread(
-            target=self._read, args=(config, cache, now), name="kfsync-read", daemon=True
+            target=self._read, args=(config, cache, now, progress), name="kfsync-read", daemon=True
         ).start()
 
-    def _read(self, config: Config, cache: PictureCache, now: int | None) -> None:
+    def _read(self, config: Config, cache: PictureCache, now: int | None,
+              progress: Advance) -> None:
         try:
             from kfsync.client import KfClient
 
             client = self._client = KfClient()
-            self._live = _live_side(config, client, cache, now)
+            self._live = _live_side(config, client, cache, now, progress)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
         finally:
@@ -279,9 +284,13 @@ class Reading:
                 self._close_client()
 
 
-def start_reading(config: Config, cache: PictureCache, *, now: int | None = None) -> Reading:
-    """Begin reading the live side of `config` in the background (see `Reading`)."""
-    return Reading(config, cache, now)
+def start_reading(config: Config, cache: PictureCache, *, now: int | None = None,
+                  progress: Advance = ignore) -> Reading:
+    """Begin reading the live side of `config` in the background (see `Reading`).
+
+    `progress` hears of each live picture fingerprinted.
+    """
+    return Reading(config, cache, now, progress)
 
 
 def apply_plan(

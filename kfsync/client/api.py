@@ -40,6 +40,7 @@ from kfsync.client.results import (
 from kfsync.client.tokens import StaticToken, classic_token, stable_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
 from kfsync.errors import UsageError
+from kfsync.progress import Advance, ignore
 
 _T = TypeVar("_T")
 _JPEG = b"\xff\xd8\xff"
@@ -195,10 +196,15 @@ class KfClient:
                                idempotent=True), MsgPage.from_dict)
 
     def iter_records(self, start: datetime | int, end: datetime | int, *,
-                     number: int = 10000) -> Iterator[MsgRecord]:
-        """Every record in `[start, end)`, any length of time, one page in memory at a time."""
-        return paging.iter_msglist(self.get_msg_page, paging.unix_time(start, "start"),
-                                   paging.unix_time(end, "end"), number)
+                     number: int = 10000, progress: Advance = ignore) -> Iterator[MsgRecord]:
+        """Every record in `[start, end)`, any length of time, one page in memory at a time.
+
+        A range WeChat cannot answer is refused here, before any call; `progress`
+        hears of each window (day) done.
+        """
+        low, high = paging.unix_time(start, "start"), paging.unix_time(end, "end")
+        paging.check_range(low, high)
+        return paging.iter_msglist(self.get_msg_page, low, high, number, progress)
 
     def get_legacy_records(self, starttime: int, endtime: int, *, page_index: int = 1,
                            page_size: int = 50,
@@ -212,16 +218,17 @@ class KfClient:
                                idempotent=True), legacy_record_list)
 
     def iter_legacy_records(self, start: datetime | int, end: datetime | int, *,
-                            openid: str | None = None,
-                            page_size: int = 50) -> Iterator[MsgRecord]:
+                            openid: str | None = None, page_size: int = 50,
+                            progress: Advance = ignore) -> Iterator[MsgRecord]:
         """Every legacy record in `[start, end)`, one day and one page at a time."""
 
         def fetch(starttime: int, endtime: int, page_index: int) -> tuple[MsgRecord, ...]:
             return self.get_legacy_records(starttime, endtime, page_index=page_index,
                                            page_size=page_size, openid=openid)
 
-        return paging.iter_legacy(fetch, paging.unix_time(start, "start"),
-                                  paging.unix_time(end, "end"), page_size)
+        low, high = paging.unix_time(start, "start"), paging.unix_time(end, "end")
+        paging.check_range(low, high)
+        return paging.iter_legacy(fetch, low, high, page_size, progress)
 
 
 def _session_body(kf_account: str, openid: str, text: str | None) -> dict[str, object]:

@@ -28,11 +28,16 @@ from datetime import datetime
 
 from kfsync.client.results import MsgPage, MsgRecord
 from kfsync.errors import TransportError, UsageError
+from kfsync.progress import Advance, ignore
 
 DAY = 86400
 #: getrecord wants start and end on the same day, in China Standard Time (UTC+8).
 CHINA_OFFSET = 8 * 3600
 MAX_NUMBER = 10000
+#: WeChat takes unix seconds: none before 1970, and a "seconds" value from here on
+#: (the year 2286) is a time in milliseconds, which it refuses (65416).
+EARLIEST = 0
+LATEST = 10**10
 
 #: (starttime, endtime, msgid, number) -> one getmsglist page
 PageFetcher = Callable[[int, int, int, int], MsgPage]
@@ -51,6 +56,27 @@ def unix_time(value: datetime | int, name: str) -> int:
     return value
 
 
+def check_range(start: int, end: int) -> None:
+    """Refuse, before any call, a range WeChat cannot answer, saying why."""
+    if start < EARLIEST:
+        raise UsageError(f"start {start} is before 1970-01-01 00:00 UTC: WeChat takes times as "
+                         "unix seconds, which cannot be negative")
+    if end >= LATEST:
+        raise UsageError(f"end {end} is not a time in unix seconds (it is after the year 2286; "
+                         "a time in milliseconds?): WeChat takes seconds")
+    if start > end:
+        raise UsageError(f"start {start} is after end {end}")
+
+
+def day_count(start: int, end: int, *, calendar_days: bool = False) -> int:
+    """How many windows `windows(start, end)` yields, without making them."""
+    if start >= end:
+        return 0
+    if calendar_days:
+        return (end - 1 + CHINA_OFFSET) // DAY - (start + CHINA_OFFSET) // DAY + 1
+    return -(-(end - start) // DAY)
+
+
 def day_end(moment: int) -> int:
     """The first second of the next China Standard Time day after `moment`."""
     return ((moment + CHINA_OFFSET) // DAY + 1) * DAY - CHINA_OFFSET
@@ -65,12 +91,19 @@ def windows(start: int, end: int, *, calendar_days: bool = False) -> Iterator[tu
         low = high
 
 
-def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int) -> Iterator[MsgRecord]:
-    """Every record in `[start, end)` exactly once, paging getmsglist by msgid."""
+def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int,
+                 progress: Advance = ignore) -> Iterator[MsgRecord]:
+    """Every record in `[start, end)` exactly once, paging getmsglist by msgid.
+
+    `progress` hears of each window (day) done.
+    """
     if not 2 <= number <= MAX_NUMBER:
         raise UsageError(f"number must be 2 to {MAX_NUMBER}, got {number}")
+    check_range(start, end)
     proven_next = False
-    for low, high in windows(start, end):
+    total = day_count(start, end)
+    progress(0, total)
+    for done, (low, high) in enumerate(windows(start, end), 1):
         msgid = 1
         previous: MsgRecord | None = None
         while True:
@@ -91,14 +124,21 @@ def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int) -> Itera
                     endpoint="/customservice/msgrecord/getmsglist")
             previous = page.records[-1]
             msgid = page.msgid
+        progress(done, total)
 
 
 def iter_legacy(fetch: LegacyFetcher, start: int, end: int, page_size: int,
-                ) -> Iterator[MsgRecord]:
-    """Every record in `[start, end)`, one CST day at a time, paging getrecord by index."""
+                progress: Advance = ignore) -> Iterator[MsgRecord]:
+    """Every record in `[start, end)`, one CST day at a time, paging getrecord by index.
+
+    `progress` hears of each day done.
+    """
     if page_size < 1:
         raise UsageError(f"page_size must be at least 1, got {page_size}")
-    for low, high in windows(start, end, calendar_days=True):
+    check_range(start, end)
+    total = day_count(start, end, calendar_days=True)
+    progress(0, total)
+    for done, (low, high) in enumerate(windows(start, end, calendar_days=True), 1):
         last_second = min(high, day_end(low) - 1)  # getrecord: both ends on the same day
         index = 1
         while True:
@@ -107,3 +147,4 @@ def iter_legacy(fetch: LegacyFetcher, start: int, end: int, page_size: int,
             if len(records) < page_size:
                 break
             index += 1
+        progress(done, total)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
+from kfsync.commands._globals import use_color
+from kfsync.commands._options import allowed, config_option, format_option, reconcile_options
+from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.redact import redact
 from kfsync.textsafe import visible
@@ -66,14 +68,7 @@ def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool) -> 
     show_default=True,
     help="How many calls to make at once.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to report the result.",
-)
+@format_option(("text", "json"), "How to report the result.")
 @reconcile_options
 def command(
     plan_file: Path | None,
@@ -82,7 +77,6 @@ def command(
     parallelism: int,
     fmt: str,
     allow_delete: str,
-    no_color: bool,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
@@ -94,8 +88,8 @@ def command(
     from kfsync.render import progress_line, render_apply, render_plan
     from kfsync.safety import check_safety
 
-    color = use_color(no_color)
-    err_color = use_color(no_color, sys.stderr)
+    color = use_color()
+    err_color = use_color(sys.stderr)
     saved = load_plan(plan_file) if plan_file is not None else None
     if saved is not None:
         check_seal(saved)
@@ -105,8 +99,11 @@ def command(
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, cache=cache)
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap declare()
+    with shown("Checking avatars", "files") as advance:
+        config = load_config(config_path, cache=cache, progress=advance)
+    pictures = shown("Comparing live pictures", "pictures")
+    # WeChat's round trips overlap declare().
+    with pictures as advance, start_reading(config, cache, progress=advance) as reading:
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)

@@ -1,11 +1,15 @@
 """`kfsync emulator`: serve the local WeChat kf API emulator until SIGINT or SIGTERM.
 
 The first line on stdout is the base URL (`http://127.0.0.1:PORT`), so that a
-script can start it with `--port 0` and read where it listens.
+script can start it with `--port 0` and read where it listens.  stderr gets the
+environment lines that point the CLI at it, ready to paste into a shell.
+`--seed FILE` starts it with the accounts, bindings, records and waiting
+customers of a YAML or JSON file (the admin seed body).
 """
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -15,6 +19,7 @@ from types import FrameType
 import click
 
 from kfsync.client.config import is_loopback
+from kfsync.commands._globals import note, settings
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -50,11 +55,18 @@ from kfsync.errors import ExitCode, UsageError
               help="getmsglist answers the next msgid to request, or the last one returned.")
 @click.option("--max-accounts", type=click.IntRange(min=0), default=DEFAULT_MAX_ACCOUNTS,
               show_default=True, help="Most kf accounts the Official Account may have.")
+@click.option("--seed", "seed_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Start with the accounts, bindings, records and waiting customers of this "
+                   "YAML or JSON file (the body of POST /_emulator/seed).")
 def command(host: str, port: int, appid: str, secret: str, wechat_id: str, latency_ms: int,
             state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
-            max_accounts: int) -> ExitCode:
+            max_accounts: int, seed_file: Path | None) -> ExitCode:
     """Serve a local emulator of the WeChat kf API until interrupted."""
     from kfsync.emulator import Emulator
+    from kfsync.emulator.seedfile import read_seed, seed_from_file
+
+    if seed_file is not None:
+        read_seed(seed_file)  # a broken file is refused before the port is taken
 
     if not is_loopback(host):
         click.echo(f"kfsync: warning: listening on {host}, not loopback: anyone who can reach "
@@ -75,12 +87,40 @@ def command(host: str, port: int, appid: str, secret: str, wechat_id: str, laten
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         with emulator:
+            seeded = seed_from_file(emulator.app, seed_file) if seed_file is not None else None
             click.echo(emulator.base_url)
             sys.stdout.flush()
+            if not settings().quiet:
+                click.echo(environment_lines(emulator.base_url, appid, secret, seeded),
+                           err=True, nl=False)
             while not stop.wait(0.5):
                 pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo("kfsync: emulator stopped", err=True)
+    note("kfsync: emulator stopped")
     return ExitCode.OK
+
+
+def environment_lines(base_url: str, appid: str, secret: str,
+                      seeded: dict[str, int] | None) -> str:
+    """What to paste into a shell so that kfsync talks to this emulator (its own credentials).
+
+    Every line is a shell comment or command, so all of it can be pasted at once.  The
+    default secret is public (it is in the README and --help); one given with --secret
+    is a secret like any other and is never printed.
+    """
+    lines = [f"# kfsync emulator listening on {base_url}"]
+    if seeded is not None:
+        nouns = {"accounts": "account", "records": "record", "waitcase": "waiting customer"}
+        lines.append("# seeded with " + ", ".join(
+            f"{n} {nouns[what]}{'' if n == 1 else 's'}" for what, n in seeded.items()))
+    lines += [
+        "# To point kfsync at it, paste these lines into a POSIX shell; stop it with Ctrl-C.",
+        f"export KFSYNC_API_BASE={shlex.quote(base_url)}",
+        f"export KFSYNC_APPID={shlex.quote(appid)}",
+        f"export KFSYNC_APPSECRET={shlex.quote(secret)}" if secret == DEFAULT_SECRET else
+        "# export KFSYNC_APPSECRET=…  (the secret given with --secret; not shown)",
+        "unset KFSYNC_ACCESS_TOKEN KFSYNC_TOKEN_MODE",
+    ]
+    return "\n".join(lines) + "\n"

@@ -27,14 +27,15 @@ from typing import TextIO
 
 import click
 
+from kfsync.client.paging import EARLIEST
 from kfsync.client.results import MsgRecord
-from kfsync.commands._ops import CHINA, load_zone
+from kfsync.commands._globals import note
+from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import json_escapes
+from kfsync.timefmt import display_zone, human, machine, zone_name
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
-#: The progress line is redrawn every this many records.
-PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: What a cell starts with when a spreadsheet would run it (see `inert_cell`).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -45,7 +46,7 @@ Writer = Callable[[MsgRecord], None]
 # --------------------------------------------------------------------------- the range
 
 
-def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+def _parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     """Unix seconds for a `--since`/`--until` value.
 
     A date is the start of that day in `zone`, or for `--until` (`end`) the start of
@@ -77,10 +78,18 @@ def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     return math.ceil(moment.timestamp())
 
 
+def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+    """`_parse_moment`, with dates at the ends of the calendar refused in one line."""
+    try:
+        return _parse_moment(value, zone, option, end=end)
+    except (OverflowError, ValueError):
+        raise UsageError(f"{option} {value!r} is outside the dates WeChat can answer: its chat "
+                         "records start after 1970-01-01 and end now") from None
+
+
 def shown(timestamp: int, zone: dt.tzinfo) -> str:
-    """`2026-11-01 00:00` in `zone`, with seconds only when there are some."""
-    moment = dt.datetime.fromtimestamp(timestamp, zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+    """`2026-11-01 00:00+08:00` in `zone` (the time rule's human form)."""
+    return human(timestamp, zone)
 
 
 # --------------------------------------------------------------------------- writers
@@ -135,7 +144,7 @@ WRITERS: dict[str, Callable[[TextIO, dt.tzinfo], Writer]] = {
 
 
 def _iso(timestamp: int, zone: dt.tzinfo) -> str:
-    return dt.datetime.fromtimestamp(timestamp, zone).isoformat()
+    return machine(timestamp, zone)
 
 
 @contextlib.contextmanager
@@ -173,31 +182,6 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-class Progress:
-    """A counter line redrawn on a terminal, erased at the end; silent when not enabled."""
-
-    def __init__(self, stream: TextIO, zone: dt.tzinfo, *, enabled: bool) -> None:
-        self.stream = stream
-        self.zone = zone
-        self.enabled = enabled
-        self.drawn = False
-
-    def update(self, count: int, record: MsgRecord) -> None:
-        if self.enabled and count % PROGRESS_EVERY == 0:
-            self.stream.write(f"\r{count:,} records, at {shown(record.time, self.zone)} …")
-            self.stream.flush()
-            self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
 # --------------------------------------------------------------------------- command
 
 
@@ -209,44 +193,59 @@ def stderr_is_terminal() -> bool:
 @click.option("--openid", help="Only this customer's records.")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
               show_default=True, help="JSON lines (wire fields and time_iso) or CSV.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--out", "--output", "output",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to FILE, complete or not at all (default: stdout).")
 @click.option("--legacy", is_flag=True, help="Use the legacy page-based getrecord endpoint.")
 @click.option("--raw", is_flag=True,
               help="CSV: keep cells that start like a formula (=, +, -, @) as sent, "
                    "instead of prefixing them with '.")
-@click.option("--tz", "tz_name", default=CHINA, show_default=True,
-              help="The time zone of dates, of datetimes without an offset, and of the output.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
-            legacy: bool, raw: bool, tz_name: str) -> ExitCode:
-    """Export the chat records between --since and --until, streamed one record at a time."""
+            legacy: bool, raw: bool) -> ExitCode:
+    """Export the chat records between --since and --until, streamed one record at a time.
+
+    Dates, and datetimes without an offset, are in the zone of --tz; so are the
+    times written (with their offset).
+    """
     from kfsync.client import KfClient
 
-    zone = load_zone(tz_name)
+    zone, tz_name = display_zone(), zone_name()
+    now = math.ceil(time.time())
     start = parse_moment(since, zone, "--since", end=False)
-    end = math.ceil(time.time()) if until is None else parse_moment(until, zone, "--until",
-                                                                       end=True)
+    end = now if until is None else parse_moment(until, zone, "--until", end=True)
+    check_answerable(since, until, start, end, now)
+    end = min(end, now)  # WeChat has no records from the future: no calls for them
     if start >= end:
         raise UsageError(f"--since ({shown(start, zone)}) must be before --until "
                          f"({shown(end, zone)}) in {tz_name}")
-    progress = Progress(sys.stderr, zone, enabled=stderr_is_terminal())
     count = 0
-    with KfClient() as client, opened(output) as stream:
+    with (KfClient() as client, opened(output) as stream,
+          progress_shown("Exporting chat records", "days", every=1,
+                         draw=output is not None or not sys.stdout.isatty()) as advance):
         if legacy:
-            records = client.iter_legacy_records(start, end, openid=openid)
+            records = client.iter_legacy_records(start, end, openid=openid, progress=advance)
         else:
             # getmsglist has no openid parameter: filter here.
-            records = (r for r in client.iter_records(start, end)
+            records = (r for r in client.iter_records(start, end, progress=advance)
                        if openid is None or r.openid == openid)
         write = csv_writer(stream, zone, raw=raw) if fmt == "csv" else WRITERS[fmt](stream, zone)
-        try:
-            for record in records:
-                write(record)
-                count += 1
-                progress.update(count, record)
-        finally:
-            progress.finish()
+        for record in records:
+            write(record)
+            count += 1
     noun = "record" if count == 1 else "records"
-    click.echo(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} "
-               f"({tz_name})", err=True)
+    note(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} ({tz_name})")
     return ExitCode.OK
+
+
+def check_answerable(since: str, until: str | None, start: int, end: int, now: int) -> None:
+    """Refuse, before any call, a range WeChat cannot answer, saying why.
+
+    WeChat counts time in unix seconds, from 1970-01-01 00:00 UTC, and has no
+    records of the future.  (An --until in the future is cut to now instead.)
+    """
+    for option, value, moment in (("--since", since, start), ("--until", until, end)):
+        if moment < EARLIEST:
+            raise UsageError(f"{option} {value!r} is before 1970-01-01 00:00 UTC: WeChat counts "
+                             "time in unix seconds from then, so it has no records before it")
+    if start >= now:
+        raise UsageError(f"--since {since!r} is in the future: WeChat has no records after now")

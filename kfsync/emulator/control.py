@@ -55,7 +55,8 @@ def _reset(app: EmulatorApp, payload: Json) -> Json:
     return {"ok": True}
 
 
-def _seed(app: EmulatorApp, payload: Json) -> Json:
+def seed_state(app: EmulatorApp, payload: Json) -> Json:
+    """Add a seed body to the state, all or nothing (the caller holds `app.lock`)."""
     batch = parse_seed(payload, app.backend)
     app.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
     return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
@@ -130,7 +131,7 @@ def _state(app: EmulatorApp, payload: Json) -> Json:
 
 _ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "reset"): _reset,
-    ("POST", "seed"): _seed,
+    ("POST", "seed"): seed_state,
     ("POST", "invites/accept"): _invitation("accept"),
     ("POST", "invites/reject"): _invitation("reject"),
     ("POST", "invites/expire"): _invitation("expire"),
