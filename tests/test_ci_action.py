@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
+from comment_stand_ins import GitHubStandIn
 from github_action import StepRun, base_env, run_composite
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
@@ -227,8 +227,7 @@ def test_args_are_passed_split_on_spaces(job: Job, emulator: Emulator) -> None:
 @pytest.fixture
 def github_api() -> Iterator[GitHubStandIn]:
     stand_in = GitHubStandIn()
-    stand_in.tokens[JOB_TOKEN] = WORKFLOW_BOT
-    stand_in.integrations.add(JOB_TOKEN)  # the workflow's token: GET /user is refused
+    stand_in.accept_workflow_token(JOB_TOKEN)
     yield stand_in
     stand_in.close()
 
