@@ -20,7 +20,7 @@ from kfsync.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from kfsync.config.positions import FieldPath, Positions
-    from kfsync.emulator.app import EmulatorApp
+    from kfsync.emulator.app import ServiceApp
 
 #: Seeds carry base64 pictures, so they may be larger than a config; still bounded.
 MAX_SEED_BYTES = 64 * 1024 * 1024
@@ -60,17 +60,19 @@ def read_seed(path: Path) -> tuple[dict[str, Any], Positions | None]:
     return data, positions
 
 
-def seed_from_file(app: EmulatorApp, path: Path) -> dict[str, int]:
-    """Add what `path` holds to the emulator's state, all or nothing; how many of each were added."""
-    from kfsync.emulator.control import seed_state
+def seed_from_file(app: ServiceApp, path: Path) -> dict[str, int]:
+    """Add what `path` holds to the emulator's state, all or nothing; how many of each were added.
 
+    The file is the body of the app's own admin seed route (each provider has its own).
+    """
     data, positions = read_seed(path)
     try:
         with app.lock:
-            added = seed_state(app, data)
+            added = app.admin_routes[("POST", "seed")](app, data)
     except AdminError as exc:
         raise UsageError(f"--seed {_placed(str(path), exc.message, positions)}") from None
-    return {key: int(added[key]) for key in ("accounts", "records", "waitcase")}
+    return {key: value for key, value in added.items()
+            if isinstance(value, int) and not isinstance(value, bool)}
 
 
 def _placed(display: str, message: str, positions: Positions | None) -> str:
