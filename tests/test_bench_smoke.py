@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # bench/ is not installed; it sits beside kfsync/ in the checkout
     sys.path.append(str(ROOT))
 
-from bench import bootstrap, growth, harness, report, soak, startup, steady, workload  # noqa: E402
+from bench import bootstrap, growth, harness, hostile, report, soak, startup, steady, workload  # noqa: E402
 from bench.harness import Settings  # noqa: E402
 
 
@@ -100,3 +100,12 @@ def test_results_are_written_as_markdown_tables(tmp_path: Path) -> None:
     assert "| cpu model |" in text
     assert "- a note" in text
     assert steady.ACCOUNTS == 100
+
+
+def test_hostile_pictures_are_made_and_a_peak_rss_is_read(tmp_path: Path) -> None:
+    config = hostile.hostile_shop(tmp_path / "shop", 14, 300)
+    assert len(list((tmp_path / "shop" / "avatars").iterdir())) == 14
+    env = harness.kfsync_env("http://127.0.0.1:9", tmp_path / "cache")
+    code, _, peak = hostile.peak_rss([*harness.launcher(), "validate", "-c", str(config)], env)
+    assert code == 1  # the hostile ones are refused
+    assert 0 < peak < hostile.MEMORY_TARGET
