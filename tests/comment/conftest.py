@@ -22,14 +22,13 @@ from tests.helpers.comment import (
     Ci,
     in_ci,
 )
-from tests.helpers.comment_stand_ins import WORKFLOW_BOT, GitHubStandIn, GitLabStandIn
+from tests.helpers.comment_stand_ins import GitHubStandIn, GitLabStandIn
 
 
 @pytest.fixture
 def github_api() -> Iterator[GitHubStandIn]:
     stand_in = GitHubStandIn()
-    stand_in.tokens[GITHUB_TOKEN] = WORKFLOW_BOT
-    stand_in.integrations.add(GITHUB_TOKEN)  # the workflow's token: GET /user is refused
+    stand_in.accept_workflow_token(GITHUB_TOKEN)
     yield stand_in
     stand_in.close()
 
