@@ -138,8 +138,14 @@ def render_page(accounts: tuple[KfAccount, ...], *, deadline: float = PICTURE_DE
 )
 def command(fmt: str, out: Path | None) -> ExitCode:
     """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar."""
+    from kfsync.files import check_regular_or_new, write_atomic
     from kfsync.providers.wechat_mp.client import KfClient
 
+    try:
+        if out is not None:  # refused before any call: never a FIFO, a device or a link
+            check_regular_or_new(out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))
         deadline = client.config.picture_deadline
@@ -153,10 +159,8 @@ def command(fmt: str, out: Path | None) -> ExitCode:
     if out is None:
         click.echo(text, nl=False)
         return ExitCode.OK
-    from kfsync.files import write_atomic
-
     try:
-        write_atomic(out, text)
+        write_atomic(out, text, regular_only=True)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     note(f"Wrote {len(accounts)} accounts to {out}.")

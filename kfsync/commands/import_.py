@@ -143,6 +143,14 @@ def _holds(path: Path, data: bytes) -> bool:
 
 
 def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
+    from kfsync.files import check_regular_or_new
+
+    paths = list(paths)
+    for path in paths:  # not even --force replaces a FIFO, a device or a symbolic link
+        try:
+            check_regular_or_new(path)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     if force:
         return
     existing = [str(path) for path in paths if path.exists() or path.is_symlink()]
@@ -178,7 +186,7 @@ def _write(path: Path, data: bytes) -> None:
     from kfsync.files import write_atomic_bytes
 
     try:
-        write_atomic_bytes(path, data)
+        write_atomic_bytes(path, data, regular_only=True)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
