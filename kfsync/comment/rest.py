@@ -3,7 +3,8 @@
 Every call `kfsync plan --comment` makes to a code host goes through
 `Rest.request`.  It sends the platform token only to the configured API base
 (redirects are never followed; a `next` page URL must lie under the same base),
-reads at most `MAX_BODY` bytes of an answer within a total deadline, and turns
+reads at most `MAX_BODY` bytes of an answer within a total deadline (headers and
+body together, however slowly they come: `kfsync.client.deadline`), and turns
 every failure into one `CommentError` that names the variable or the permission
 to fix.  What is retried, at most `RetryPolicy.attempts` times in all:
 
@@ -29,9 +30,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
 
 from kfsync.client.config import checked_api_base
+from kfsync.client.deadline import DeadlineAdapter, Window, deadline, timeouts
 from kfsync.client.transport import USER_AGENT, RetryPolicy, _root_cause
 from kfsync.errors import KfsyncError
 from kfsync.redact import redact, register_secret
@@ -90,6 +92,9 @@ class Rest:
         found = self._session.merge_environment_settings(base + "/", {}, None, None, None)
         self._environment: dict[str, Any] = {k: found[k] for k in ("proxies", "verify", "cert")}
         self._session.trust_env = False  # no credentials from ~/.netrc, which would replace ours
+        adapter = DeadlineAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     def close(self) -> None:
         self._session.close()
@@ -126,19 +131,26 @@ class Rest:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        deadline = time.monotonic() + DEADLINE
-        try:
-            response = self._session.request(
-                method, url, params=params, data=data, files=files, headers=headers,
-                timeout=TIMEOUT, stream=True, allow_redirects=False, **self._environment)
+        with deadline(DEADLINE) as window:
+            connect, read = timeouts(window, TIMEOUT[1])
             try:
-                raw = _read(response, deadline)
-            finally:
-                response.close()
-        except requests.RequestException as exc:
-            return self._lost(exc, method)
-        except _TooSlow as exc:
-            return _Failed(str(exc), 0.0 if method in _IDEMPOTENT else None)
+                response = self._session.request(
+                    method, url, params=params, data=data, files=files, headers=headers,
+                    timeout=(min(TIMEOUT[0], connect), read), stream=True, allow_redirects=False,
+                    **self._environment)
+                try:
+                    raw = _read(response, window)
+                finally:
+                    response.close()
+            except (requests.RequestException, HTTPError, OSError, _TooSlow) as exc:
+                if not isinstance(exc, _TooSlow) and not _late(window):
+                    if isinstance(exc, requests.RequestException):
+                        return self._lost(exc, method)
+                    return self._lost(requests.ConnectionError(exc), method)
+                reason = str(exc) if isinstance(exc, _TooSlow) else _LATE.format(DEADLINE)
+                return _Failed(reason, 0.0 if method in _IDEMPOTENT else None)
+            if _late(window):  # a cut connection may look like the end of an answer without a length
+                return _Failed(_LATE.format(DEADLINE), 0.0 if method in _IDEMPOTENT else None)
         status = response.status_code
         log.debug("%s %s %s -> %d", self.host.name, method, urlsplit(url).path, status)
         allowed = status in allow and _rate_limit_wait(status, response.headers, _message(raw)) is None
@@ -214,15 +226,24 @@ class _TooSlow(Exception):
     """The answer did not arrive in full within the deadline, or was too large."""
 
 
-def _read(response: requests.Response, deadline: float) -> bytes:
+_LATE = "the answer took more than {:g} s"
+
+
+def _late(window: Window) -> bool:
+    return window.timed_out() or window.remaining() <= 0
+
+
+def _read(response: requests.Response, window: Window) -> bytes:
+    """The body, at most `MAX_BODY` bytes; the window's watchdog cuts a read that outlives it."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(64 * 1024):
+    # read1, not iter_content: iter_content waits for whole 64 KiB pieces.
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):
         size += len(chunk)
         if size > MAX_BODY:
             raise _TooSlow(f"the answer is larger than {MAX_BODY // (1024 * 1024)} MiB")
-        if time.monotonic() > deadline:
-            raise _TooSlow(f"the answer took more than {DEADLINE:g} s")
+        if _late(window):
+            raise _TooSlow(_LATE.format(DEADLINE))
         chunks.append(chunk)
     return b"".join(chunks)
 
