@@ -39,6 +39,10 @@ from kfsync.errors import ExitCode, UsageError
               help="The Official Account's WeChat ID: the suffix of every kf account.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
               help="Delay added to every WeChat-side request.")
+@click.option("--connection-latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delay added once to the first WeChat-side answer on each new connection, "
+                   "counted from when it was opened: the handshakes of HTTPS (2 × latency is "
+                   "typical).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Keep the state in FILE: loaded at start, rewritten after every change.")
 @click.option("--strict", is_flag=True,
@@ -51,7 +55,7 @@ from kfsync.errors import ExitCode, UsageError
 @click.option("--max-accounts", type=click.IntRange(min=0), default=DEFAULT_MAX_ACCOUNTS,
               show_default=True, help="Most kf accounts the Official Account may have.")
 def command(host: str, port: int, appid: str, secret: str, wechat_id: str, latency_ms: int,
-            state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
+            connection_latency_ms: int, state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
             max_accounts: int) -> ExitCode:
     """Serve a local emulator of the WeChat kf API until interrupted."""
     from kfsync.emulator import Emulator
@@ -62,7 +66,8 @@ def command(host: str, port: int, appid: str, secret: str, wechat_id: str, laten
     emulator = Emulator(appid=appid, secret=secret, wechat_id=wechat_id, host=host, port=port,
                         latency_ms=latency_ms, strict=strict, state_file=state_file,
                         invite_lifetime=invite_lifetime, msgid_mode=msgid_mode,
-                        max_accounts=max_accounts)
+                        max_accounts=max_accounts,
+                        connection_latency_ms=connection_latency_ms)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

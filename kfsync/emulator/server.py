@@ -13,6 +13,7 @@ import os
 import socket
 import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Any
 
 from kfsync.emulator.admin import EmulatorAdmin
 from kfsync.emulator.app import EmulatorApp
+from kfsync.emulator.control import ADMIN_PREFIX
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -45,7 +47,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         threading.current_thread().name = f"{self.server.thread_name}-connection"
+        # A real HTTPS connection is usable only after its handshakes: the first WeChat-side
+        # answer on this one waits until then, counted from when it was opened.
+        handshake = self.server.app.config.connection_latency_ms / 1000
+        self._usable_at = time.monotonic() + handshake if handshake else 0.0
         super().setup()
+
+    def _handshake(self, path: str) -> None:
+        if self._usable_at and not path.startswith(ADMIN_PREFIX):
+            wait, self._usable_at = self._usable_at - time.monotonic(), 0.0
+            if wait > 0:
+                time.sleep(wait)
 
     def do_GET(self) -> None:
         self._serve()
@@ -59,6 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         base_url = f"http://{host}" if host else self.server.base_url
         call = Call.build(self.command, self.path, self.headers.get("Content-Type", ""), body,
                           base_url)
+        self._handshake(call.path)
         try:
             answer = self.server.app.handle(call)
         except Exception:
@@ -154,9 +167,11 @@ class Emulator:
         invite_lifetime: int = DEFAULT_INVITE_LIFETIME,
         msgid_mode: str = "next",
         max_accounts: int = DEFAULT_MAX_ACCOUNTS,
+        connection_latency_ms: int = 0,
     ) -> None:
         self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
-                                     invite_lifetime, msgid_mode, max_accounts)
+                                     invite_lifetime, msgid_mode, max_accounts,
+                                     connection_latency_ms)
         self.app = EmulatorApp(self.config, Path(state_file) if state_file else None)
         self._address = (host, port)
         self._server: _Server | None = None
