@@ -35,6 +35,8 @@ Status = Literal["done", "failed", "skipped"]
 #: A change whose answer was lost is re-read (and made again if it did not happen) at most this
 #: many times, since the repeat's answer can be lost as well.
 LOST_ANSWER_ROUNDS = 4
+#: Calls made at once, and pictures downloaded at once, unless --parallelism says otherwise.
+DEFAULT_PARALLELISM = 4
 INTERRUPTED = "interrupted by Ctrl-C"
 IN_FLIGHT = "interrupted while it was under way: it may or may not have been made; plan again to see"
 
@@ -113,7 +115,7 @@ class Applier:
         client: KfClient,
         avatars: Mapping[str, bytes],
         *,
-        parallelism: int = 4,
+        parallelism: int = DEFAULT_PARALLELISM,
         progress: Progress | None = None,
     ) -> None:
         self.client = client

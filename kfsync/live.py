@@ -26,6 +26,7 @@ from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
 
 if TYPE_CHECKING:
     import requests
+    from requests.adapters import BaseAdapter
     from requests.sessions import _Settings
 
     from kfsync.client import KfClient
@@ -169,15 +170,21 @@ def read_live(
     cache: PictureCache | None = None,
     workers: int = 8,
 ) -> LiveState:
-    """List the live accounts and fingerprint the pictures `picture_urls` picks from them."""
+    """List the live accounts and fingerprint the pictures `picture_urls` picks from them.
+
+    `workers` downloads at once, over the client's connection pools: a picture host that
+    is the API's host (the emulator's) reuses the connections the calls opened.
+    """
     accounts = client.list_accounts()
     urls = sorted(set(picture_urls(accounts))) if picture_urls else []
-    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers)
+    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers,
+                              adapter=client.adapter)
     return LiveState(accounts=accounts, now=now, pictures=pictures)
 
 
 def fetch_pictures(
-    urls: Iterable[str], cache: PictureCache, *, workers: int = 8
+    urls: Iterable[str], cache: PictureCache, *, workers: int = 8,
+    adapter: BaseAdapter | None = None,
 ) -> dict[str, LivePicture]:
     """Fingerprint each picture, from the cache or by a bounded download."""
     result: dict[str, LivePicture] = {}
@@ -195,7 +202,7 @@ def fetch_pictures(
             cache.put(url, picture.phash)  # in the worker, alongside the other downloads
         return picture
 
-    for url, picture in _each_download(missing, remembered, workers):
+    for url, picture in _each_download(missing, remembered, workers, adapter):
         result[url] = picture
     return result
 
@@ -206,16 +213,27 @@ def download_pictures(urls: Iterable[str], *, workers: int = 8) -> dict[str, Pic
 
 
 def _each_download(
-    urls: list[str], then: Callable[[str, PictureBytes], _T], workers: int
+    urls: list[str], then: Callable[[str, PictureBytes], _T], workers: int,
+    adapter: BaseAdapter | None = None,
 ) -> Iterator[tuple[str, _T]]:
-    """The one download path: a shared session, bounded parallelism, `then` run in the worker."""
+    """The one download path: a shared session, bounded parallelism, `then` run in the worker.
+
+    With `adapter`, the session borrows those connection pools (and leaves them open).
+    """
     if not urls:
         return
     with _download_session() as session:
         session.max_redirects = MAX_REDIRECTS
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
-            results = pool.map(lambda u: then(u, _download(session, u)), urls)
-            yield from zip(urls, results, strict=True)
+        if adapter is not None:
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
+                results = pool.map(lambda u: then(u, _download(session, u)), urls)
+                yield from zip(urls, results, strict=True)
+        finally:
+            if adapter is not None:  # its owner closes it, not this session
+                session.adapters.clear()
 
 
 def _download_session() -> requests.Session:

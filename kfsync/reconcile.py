@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kfsync.apply import Applier, ApplyResult, Progress
+from kfsync.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Progress
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
 from kfsync.plan import Action, Desired, DesiredAvatar, Plan, plan
@@ -156,14 +156,19 @@ def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list
     return pick
 
 
-def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None) -> LiveState:
-    """The live side of `config`: one `getkflist` and the pictures worth comparing."""
+def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None,
+               parallelism: int) -> LiveState:
+    """The live side of `config`: one `getkflist` and the pictures worth comparing.
+
+    The pictures are downloaded `parallelism` at a time, the width of apply's calls.
+    """
     check_appid(config, client)
     return read_live(
         client,
         now=int(time.time()) if now is None else now,
         picture_urls=_worth_comparing(config),
         cache=cache,
+        workers=parallelism,
     )
 
 
@@ -173,9 +178,10 @@ def read_and_plan(
     *,
     cache: PictureCache,
     now: int | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> Prepared:
     """One `getkflist`, the pictures worth comparing, and the plan."""
-    return planned(declared, _live_side(declared.config, client, cache, now))
+    return planned(declared, _live_side(declared.config, client, cache, now, parallelism))
 
 
 def planned(declared: Declared, live: LiveState) -> Prepared:
@@ -193,9 +199,12 @@ class Reading:
     `result()` waits and returns the client (for apply's calls) and what was
     read, or raises what went wrong.  Leaving the `with` block closes the
     client, at once or, if the thread is still at work, when it ends.
+    With `connections` above 1, the client opens that many connections while it
+    reads, for the parallel calls and downloads to come.
     """
 
-    def __init__(self, config: Config, cache: PictureCache, now: int | None) -> None:
+    def __init__(self, config: Config, cache: PictureCache, now: int | None,
+                 parallelism: int, connections: int) -> None:
         self._finished = threading.Event()
         self._lock = threading.Lock()
         self._client: KfClient | None = None
@@ -203,15 +212,18 @@ class Reading:
         self._error: BaseException | None = None
         self._closing = False
         threading.Thread(
-            target=self._read, args=(config, cache, now), name="kfsync-read", daemon=True
+            target=self._read, args=(config, cache, now, parallelism, connections),
+            name="kfsync-read", daemon=True,
         ).start()
 
-    def _read(self, config: Config, cache: PictureCache, now: int | None) -> None:
+    def _read(self, config: Config, cache: PictureCache, now: int | None, parallelism: int,
+              connections: int) -> None:
         try:
             from kfsync.client import KfClient
 
             client = self._client = KfClient()
-            self._live = _live_side(config, client, cache, now)
+            client.preconnect(connections - 1)  # the token and the list take one already
+            self._live = _live_side(config, client, cache, now, parallelism)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
         finally:
@@ -243,9 +255,14 @@ class Reading:
                 self._close_client()
 
 
-def start_reading(config: Config, cache: PictureCache, *, now: int | None = None) -> Reading:
-    """Begin reading the live side of `config` in the background (see `Reading`)."""
-    return Reading(config, cache, now)
+def start_reading(config: Config, cache: PictureCache, *, now: int | None = None,
+                  parallelism: int = DEFAULT_PARALLELISM, connections: int = 1) -> Reading:
+    """Begin reading the live side of `config` in the background (see `Reading`).
+
+    `parallelism`: pictures downloaded at once; `connections`: how many to have open
+    when the reading ends (apply: its parallelism).
+    """
+    return Reading(config, cache, now, parallelism, connections)
 
 
 def apply_plan(
@@ -271,7 +288,7 @@ def apply_plan(
     if result.interrupted:  # whoever pressed Ctrl-C wants out: no verification
         return Applied(result, None)
     try:
-        verify = read_and_plan(prepared.declared, client, cache=cache)
+        verify = read_and_plan(prepared.declared, client, cache=cache, parallelism=parallelism)
     except KfsyncError as exc:
         return Applied(result, None, str(exc))
     return Applied(result, verify)

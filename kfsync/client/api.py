@@ -97,6 +97,15 @@ class KfClient:
     def close(self) -> None:
         self._transport.close()
 
+    @property
+    def adapter(self) -> requests.adapters.BaseAdapter:
+        """The connection pools of this client, which picture downloads may share."""
+        return self._transport.adapter
+
+    def preconnect(self, count: int) -> None:
+        """Open up to `count` more connections in the background, for parallel calls to come."""
+        self._transport.preconnect(count)
+
     def __enter__(self) -> KfClient:
         return self
 

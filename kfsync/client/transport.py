@@ -168,6 +168,30 @@ class Transport:
         if self._owns_session:
             self.session.close()
 
+    @property
+    def adapter(self) -> requests.adapters.BaseAdapter:
+        """The connection pools this transport's calls use, to share with other downloads."""
+        return self.session.get_adapter(self.api_base + "/")
+
+    def preconnect(self, count: int) -> None:
+        """Open up to `count` more connections to the API host in the background, for later calls.
+
+        A call on a new connection waits for its handshakes (TCP, then TLS: two round
+        trips or more); opened while the first calls are under way, the connections
+        that parallel calls need later are ready when they start.  Best effort: a
+        connection that cannot be opened now is opened by the call that needs it, as
+        always.  Not done through a proxy, nor with a session passed in.
+        """
+        base = self.api_base
+        if count < 1 or not self._owns_session or self._environment.get(base, {}).get("proxies"):
+            return
+        adapter = self.adapter
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            return
+        verify = self._environment.get(base, {}).get("verify", True)
+        threading.Thread(target=_open_connections, args=(adapter, base + "/", verify, count),
+                         name="kfsync-preconnect", daemon=True).start()
+
     def call(self, call: Call, parse: Callable[[dict[str, object]], _T],
              tokens: TokenSource | None = None) -> _T:
         """Make the call (retrying as the module docstring says) and parse its answer."""
@@ -272,6 +296,40 @@ class Transport:
         return f"{base}{call.path}" + (f"?{query}" if query else "")
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: Any,
+                      count: int) -> None:
+    """Take `count` connections from the pool of `url`'s host, open them together, put them back.
+
+    The pool is the one requests picks for a call to `url`.  urllib3 has no public way
+    to open a connection ahead of a request; its pool's `_get_conn`/`_put_conn` are
+    what every request uses to borrow and return one.
+    """
+    try:
+        request = requests.Request("GET", url).prepare()
+        pool = adapter.get_connection_with_tls_context(request, verify, None, None)
+        borrowed = [pool._get_conn() for _ in range(count)]
+    except Exception as exc:  # an optimisation only: the calls open what they need
+        log.debug("no connections opened ahead: %s", exc)
+        return
+
+    def connect(connection: Any) -> None:
+        if getattr(connection, "sock", None) is not None:  # one the pool had open already
+            return
+        try:
+            connection.connect()
+        except Exception as exc:  # the call that borrows it next connects again
+            log.debug("a connection opened ahead failed: %s", exc)
+            connection.close()
+
+    threads = [threading.Thread(target=connect, args=(c,), daemon=True) for c in borrowed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for connection in borrowed:
+        pool._put_conn(connection)
 
 
 def _payload(call: Call) -> tuple[dict[str, str], bytes | None,

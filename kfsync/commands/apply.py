@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
+from kfsync.commands._options import (
+    allowed,
+    config_option,
+    parallelism_option,
+    reconcile_options,
+    use_color,
+)
 from kfsync.errors import ExitCode, UsageError
 from kfsync.redact import redact
 
@@ -30,13 +36,7 @@ def _confirmed() -> bool:
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="How many calls to make at once.",
-)
+@parallelism_option
 @click.option(
     "--format",
     "fmt",
@@ -75,7 +75,8 @@ def command(
         )
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap declare()
+    # WeChat's round trips overlap declare(); the connections for the parallel calls open meanwhile.
+    with start_reading(config, cache, parallelism=parallelism, connections=parallelism) as reading:
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)

@@ -55,8 +55,8 @@ from kfsync.errors import ExitCode, UsageError
 @click.option("--max-accounts", type=click.IntRange(min=0), default=DEFAULT_MAX_ACCOUNTS,
               show_default=True, help="Most kf accounts the Official Account may have.")
 def command(host: str, port: int, appid: str, secret: str, wechat_id: str, latency_ms: int,
-            connection_latency_ms: int, state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
-            max_accounts: int) -> ExitCode:
+            connection_latency_ms: int, state_file: Path | None, strict: bool,
+            invite_lifetime: int, msgid_mode: str, max_accounts: int) -> ExitCode:
     """Serve a local emulator of the WeChat kf API until interrupted."""
     from kfsync.emulator import Emulator
 

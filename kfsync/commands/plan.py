@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kfsync.commands._options import allowed, config_option, reconcile_options, use_color
+from kfsync.commands._options import (
+    allowed,
+    config_option,
+    parallelism_option,
+    reconcile_options,
+    use_color,
+)
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -39,12 +45,14 @@ log = logging.getLogger(__name__)
     is_flag=True,
     help="Exit 2 when there are changes (0 when in sync).",
 )
+@parallelism_option
 @reconcile_options
 def command(
     config_path: Path,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    parallelism: int,
     allow_delete: str,
     no_color: bool,
     cache_dir: Path | None,
@@ -56,7 +64,8 @@ def command(
 
     cache = PictureCache(cache_dir or default_cache_dir())
     config = load_config(config_path, cache=cache)
-    with start_reading(config, cache) as reading:  # WeChat's round trips overlap what follows
+    # WeChat's round trips overlap what follows
+    with start_reading(config, cache, parallelism=parallelism) as reading:
         declared = declare(config, cache)
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read

@@ -21,7 +21,6 @@ from typing import Any
 
 from kfsync.emulator.admin import EmulatorAdmin
 from kfsync.emulator.app import EmulatorApp
-from kfsync.emulator.control import ADMIN_PREFIX
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -30,6 +29,7 @@ from kfsync.emulator.config import (
     DEFAULT_WECHAT_ID,
     EmulatorConfig,
 )
+from kfsync.emulator.control import ADMIN_PREFIX
 from kfsync.emulator.wire import Answer, Call
 from kfsync.redact import redact
 

@@ -1,0 +1,81 @@
+"""Connections: opened ahead for parallel calls, and shared with picture downloads.
+
+The emulator's `connection_latency_ms` makes the first answer on a new connection
+wait for its handshakes; a connection opened ahead, and used after that time, does not.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from client_helpers import jpeg, kf
+
+from kfsync.client import KfClient
+from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.live import PictureCache, read_live
+
+HANDSHAKE = 0.5  #: seconds the emulator charges a new connection
+
+
+@pytest.fixture
+def slow_to_connect() -> Iterator[Emulator]:
+    with Emulator(connection_latency_ms=int(HANDSHAKE * 1000)) as emu:
+        yield emu
+
+
+def _client(emulator: Emulator) -> KfClient:
+    return KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url)
+
+
+def _slowest_of(calls: int, client: KfClient) -> float:
+    def timed(_: int) -> float:
+        started = time.monotonic()
+        client.list_accounts()
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(calls) as pool:
+        return max(pool.map(timed, range(calls)))
+
+
+def test_connections_opened_ahead_spare_parallel_calls_the_handshake(
+        slow_to_connect: Emulator) -> None:
+    with _client(slow_to_connect) as client:
+        client.list_accounts()  # the token and one connection
+        client.preconnect(3)
+        time.sleep(HANDSHAKE + 0.1)
+        assert _slowest_of(4, client) < HANDSHAKE
+
+
+def test_without_them_parallel_calls_wait_for_new_connections(slow_to_connect: Emulator) -> None:
+    with _client(slow_to_connect) as client:
+        client.list_accounts()
+        assert _slowest_of(4, client) >= HANDSHAKE
+
+
+def test_preconnect_of_nothing_and_through_a_closed_client_is_harmless(emulator: Emulator) -> None:
+    client = _client(emulator)
+    client.preconnect(0)
+    client.close()
+    client.preconnect(2)  # the pool is closed: nothing is opened, nothing raised
+    time.sleep(0.05)
+
+
+def test_picture_downloads_reuse_the_clients_connections(slow_to_connect: Emulator) -> None:
+    picture = base64.b64encode(jpeg((64, 64))).decode("ascii")
+    slow_to_connect.admin.seed(accounts=[{"kf_account": kf(f"p{i}"), "kf_nick": "n",
+                                          "headimg_base64": picture} for i in range(3)])
+    with _client(slow_to_connect) as client:
+        client.list_accounts()
+        client.preconnect(2)
+        time.sleep(HANDSHAKE + 0.1)
+        started = time.monotonic()
+        live = read_live(client, now=0, cache=PictureCache(None), workers=3,
+                         picture_urls=lambda accounts: [a.headimgurl for a in accounts])
+        elapsed = time.monotonic() - started
+    assert len(live.pictures) == 3
+    assert all(p.phash for p in live.pictures.values())
+    assert elapsed < HANDSHAKE
