@@ -308,7 +308,7 @@ def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: 
     """
     try:
         request = requests.Request("GET", url).prepare()
-        pool = adapter.get_connection_with_tls_context(request, verify, None, None)
+        pool: Any = adapter.get_connection_with_tls_context(request, verify, None, None)
         borrowed = [pool._get_conn() for _ in range(count)]
     except Exception as exc:  # an optimisation only: the calls open what they need
         log.debug("no connections opened ahead: %s", exc)

@@ -74,7 +74,7 @@ def test_picture_downloads_reuse_the_clients_connections(slow_to_connect: Emulat
         time.sleep(HANDSHAKE + 0.1)
         started = time.monotonic()
         live = read_live(client, now=0, cache=PictureCache(None), workers=3,
-                         picture_urls=lambda accounts: [a.headimgurl for a in accounts])
+                         picture_urls=lambda accounts: [a.headimgurl or "" for a in accounts])
         elapsed = time.monotonic() - started
     assert len(live.pictures) == 3
     assert all(p.phash for p in live.pictures.values())
