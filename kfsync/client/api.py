@@ -199,11 +199,24 @@ class KfClient:
         return self._call(Call("POST", "/customservice/msgrecord/getmsglist", json=body,
                                idempotent=True), MsgPage.from_dict)
 
-    def iter_records(self, start: datetime | int, end: datetime | int, *,
-                     number: int = 10000) -> Iterator[MsgRecord]:
-        """Every record in `[start, end)`, any length of time, one page in memory at a time."""
-        return paging.iter_msglist(self.get_msg_page, paging.unix_time(start, "start"),
-                                   paging.unix_time(end, "end"), number)
+    def iter_records(self, start: datetime | int, end: datetime | int, *, number: int = 10000,
+                     windows_at_once: int = paging.WINDOWS_AT_ONCE) -> Iterator[MsgRecord]:
+        """Every record in `[start, end)` in time order, any length of time.
+
+        Up to `windows_at_once` 24-hour windows are fetched at once, each one page
+        ahead: memory holds at most about twice that many pages, whatever the range.
+        """
+        for page in self.iter_record_pages(start, end, number=number,
+                                           windows_at_once=windows_at_once):
+            yield from page
+
+    def iter_record_pages(self, start: datetime | int, end: datetime | int, *,
+                          number: int = 10000, windows_at_once: int = paging.WINDOWS_AT_ONCE,
+                          ) -> Iterator[tuple[MsgRecord, ...]]:
+        """The records of `iter_records`, a page at a time."""
+        return paging.iter_msglist_pages(self.get_msg_page, paging.unix_time(start, "start"),
+                                         paging.unix_time(end, "end"), number,
+                                         windows_at_once=windows_at_once)
 
     def get_legacy_records(self, starttime: int, endtime: int, *, page_index: int = 1,
                            page_size: int = 50,

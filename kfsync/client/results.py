@@ -203,6 +203,14 @@ class MsgRecord(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> MsgRecord:
+        # Exports read records by the hundred thousand: the usual shape is taken as it is,
+        # and anything else goes through the field-by-field reading that names what is wrong.
+        data = f.data
+        openid, opercode, text = data.get("openid"), data.get("opercode"), data.get("text")
+        time, worker = data.get("time"), data.get("worker")
+        if (type(openid) is str and type(opercode) is int and type(text) is str
+                and type(time) is int and type(worker) is str):
+            return cls(openid, opercode, text, time, worker.strip())
         return cls(
             openid=f.text("openid"),
             opercode=f.number("opercode"),

@@ -309,7 +309,11 @@ def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: 
     try:
         request = requests.Request("GET", url).prepare()
         pool: Any = adapter.get_connection_with_tls_context(request, verify, None, None)
-        borrowed = [pool._get_conn() for _ in range(count)]
+        borrowed: list[Any] = []
+        opened_already = 0
+        while len(borrowed) - opened_already < count and len(borrowed) < pool.pool.maxsize:
+            borrowed.append(pool._get_conn())
+            opened_already += getattr(borrowed[-1], "sock", None) is not None
     except Exception as exc:  # an optimisation only: the calls open what they need
         log.debug("no connections opened ahead: %s", exc)
         return

@@ -1,8 +1,9 @@
 """`kfsync records`: export chat records over any time range, as JSON lines or CSV.
 
 Records stream from the client's iterators (windows of at most 24 h, paged by
-msgid, or the legacy page-based getrecord) straight to the output, one at a
-time: memory stays constant whatever the range.  `-o FILE` is written to a
+msgid, or the legacy page-based getrecord) straight to the output, a page at a
+time: memory stays bounded whatever the range.  getmsglist windows are fetched
+`WINDOWS_AT_ONCE` at a time, each a page ahead, and written in time order.  `-o FILE` is written to a
 temporary file beside it (mode 0600: chat records are personal data) and
 renamed into place only once the export is complete.
 """
@@ -12,19 +13,21 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import json
+import itertools
 import math
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TextIO
 
 import click
 
+from kfsync.client.paging import WINDOWS_AT_ONCE
 from kfsync.client.results import MsgRecord
 from kfsync.commands._ops import CHINA, load_zone
 from kfsync.errors import ExitCode, UsageError
@@ -34,7 +37,10 @@ CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
 PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-Writer = Callable[[MsgRecord], None]
+#: Writes a page of records.
+Writer = Callable[[Sequence[MsgRecord]], None]
+#: Records of the legacy endpoint are written this many at a time.
+LEGACY_BATCH = 500
 
 
 # --------------------------------------------------------------------------- the range
@@ -82,13 +88,24 @@ def shown(timestamp: int, zone: dt.tzinfo) -> str:
 
 
 def jsonl_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
-    """One JSON object a line: the record's wire fields and `time_iso`."""
+    """One JSON object a line: the record's wire fields and `time_iso`.
 
-    def write(record: MsgRecord) -> None:
-        item = {**record.to_dict(), "time_iso": _iso(record.time, zone)}
-        stream.write(json.dumps(item, ensure_ascii=False) + "\n")
+    Each line is `json.dumps({**record.to_dict(), "time_iso": ...}, ensure_ascii=False)`,
+    built from its parts: the strings by the same encoder json.dumps uses, the
+    numbers as json writes them (the `jsonl_line` test holds the two together).
+    """
+
+    def write(records: Sequence[MsgRecord]) -> None:
+        stream.write("".join([jsonl_line(record, _iso(record.time, zone)) for record in records]))
 
     return write
+
+
+def jsonl_line(record: MsgRecord, time_iso: str) -> str:
+    return (f'{{"openid": {encode_basestring(record.openid)}, "opercode": {record.opercode:d}, '
+            f'"text": {encode_basestring(record.text)}, "time": {record.time:d}, '
+            f'"worker": {encode_basestring(record.worker)}, '
+            f'"time_iso": {encode_basestring(time_iso)}}}\n')
 
 
 def csv_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
@@ -96,9 +113,9 @@ def csv_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
     rows = csv.writer(stream, lineterminator="\n")
     rows.writerow(CSV_COLUMNS)
 
-    def write(record: MsgRecord) -> None:
-        rows.writerow((_iso(record.time, zone), record.time, record.openid, record.opercode,
-                       record.worker, record.text))
+    def write(records: Sequence[MsgRecord]) -> None:
+        rows.writerows([(_iso(record.time, zone), record.time, record.openid, record.opercode,
+                         record.worker, record.text) for record in records])
 
     return write
 
@@ -107,6 +124,12 @@ WRITERS: dict[str, Callable[[TextIO, dt.tzinfo], Writer]] = {
     "jsonl": jsonl_writer,
     "csv": csv_writer,
 }
+
+
+def _batches(records: Iterable[MsgRecord], size: int) -> Iterator[tuple[MsgRecord, ...]]:
+    iterator = iter(records)
+    while batch := tuple(itertools.islice(iterator, size)):
+        yield batch
 
 
 def _iso(timestamp: int, zone: dt.tzinfo) -> str:
@@ -157,9 +180,15 @@ class Progress:
         self.enabled = enabled
         self.drawn = False
 
-    def update(self, count: int, record: MsgRecord) -> None:
-        if self.enabled and count % PROGRESS_EVERY == 0:
-            self.stream.write(f"\r{count:,} records, at {shown(record.time, self.zone)} …")
+    def update(self, count: int, page: Sequence[MsgRecord]) -> None:
+        """After `count` records, `page` the last of them: redrawn at every PROGRESS_EVERY."""
+        if not self.enabled:
+            return
+        first = count - len(page)  #: records before this page
+        for mark in range((first // PROGRESS_EVERY + 1) * PROGRESS_EVERY, count + 1,
+                          PROGRESS_EVERY):
+            record = page[mark - first - 1]
+            self.stream.write(f"\r{mark:,} records, at {shown(record.time, self.zone)} …")
             self.stream.flush()
             self.drawn = True
 
@@ -204,18 +233,21 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
     progress = Progress(sys.stderr, zone, enabled=stderr_is_terminal())
     count = 0
     with KfClient() as client, opened(output) as stream:
+        pages: Iterable[Sequence[MsgRecord]]
         if legacy:
-            records = client.iter_legacy_records(start, end, openid=openid)
+            pages = _batches(client.iter_legacy_records(start, end, openid=openid), LEGACY_BATCH)
         else:
-            # getmsglist has no openid parameter: filter here.
-            records = (r for r in client.iter_records(start, end)
-                       if openid is None or r.openid == openid)
+            client.preconnect(WINDOWS_AT_ONCE - 1)  # one connection for each window in flight
+            pages = client.iter_record_pages(start, end, windows_at_once=WINDOWS_AT_ONCE)
+            if openid is not None:  # getmsglist has no openid parameter: filter here.
+                pages = ([r for r in page if r.openid == openid] for page in pages)
         write = WRITERS[fmt](stream, zone)
         try:
-            for record in records:
-                write(record)
-                count += 1
-                progress.update(count, record)
+            for page in pages:
+                if page:
+                    write(page)
+                    count += len(page)
+                    progress.update(count, page)
         finally:
             progress.finish()
     noun = "record" if count == 1 else "records"

@@ -23,7 +23,8 @@ HANDSHAKE = 0.5  #: seconds the emulator charges a new connection
 
 @pytest.fixture
 def slow_to_connect() -> Iterator[Emulator]:
-    with Emulator(connection_latency_ms=int(HANDSHAKE * 1000)) as emu:
+    # Calls take long enough to overlap, and a handshake takes longer than any call.
+    with Emulator(latency_ms=100, connection_latency_ms=int(HANDSHAKE * 1000)) as emu:
         yield emu
 
 

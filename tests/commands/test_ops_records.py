@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
@@ -275,13 +275,13 @@ def test_a_write_error_midway_removes_the_temporary_file(
     small_set(ops_env, count=100, days=3)
 
     def full_disk(stream: TextIO, zone: Any) -> Writer:
-        written: list[MsgRecord] = []
+        written: list[Sequence[MsgRecord]] = []
 
-        def write(record: MsgRecord) -> None:
-            if len(written) == 3:
+        def write(records: Sequence[MsgRecord]) -> None:
+            if len(written) == 1:  # the second page
                 raise OSError(28, "No space left on device")
             stream.write("x\n")
-            written.append(record)
+            written.append(records)
 
         return write
 
@@ -340,3 +340,21 @@ def test_no_progress_when_not_a_terminal(ops_env: Emulator, ops_run: Run,
     assert code == 0
     assert "\r" not in err
     assert err.startswith("Exported 120 records")
+
+
+# --------------------------------------------------------------------------- the JSON lines
+
+
+@pytest.mark.parametrize("text", [
+    "", "plain", "客服你好", 'quote " and backslash \\', "new\nline\rtab\t", "\x00\x01\x1f\x7f",
+    "emoji 😀 and U+2028 \u2028 U+2029 \u2029", "</script>", "\ufeffbom", "a" * 5000,
+])
+def test_a_json_line_is_what_json_dumps_writes(text: str) -> None:
+    record = MsgRecord(f"o{text[:3]}", 2003, text, 1_790_000_000, f"w{text[-2:]}@shop_cs")
+    for zone in (timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))):
+        iso = datetime.fromtimestamp(record.time, zone).isoformat()
+        expected = json.dumps({**record.to_dict(), "time_iso": iso}, ensure_ascii=False) + "\n"
+        assert records_command.jsonl_line(record, iso) == expected
+        stream = io.StringIO()
+        records_command.jsonl_writer(stream, zone)([record, record])
+        assert stream.getvalue() == expected * 2
