@@ -38,6 +38,7 @@ class EmulatorApp:
         self.backend = KfBackend(config, self.clock)
         self.faults = FaultQueue()
         self.log = RequestLog()
+        self.connections = 0  #: connections accepted so far (the server counts them)
         self.state_file = state_file
         self._save_lock = threading.Lock()
         self._saved_revision = self.backend.revision

@@ -132,6 +132,7 @@ class _Server(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.app.connections += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

@@ -93,6 +93,15 @@ def test_connection_latency_is_charged_once_per_connection_from_when_it_opened()
     assert admin_time < handshake
 
 
+def test_the_state_counts_the_connections_opened(emulator: Emulator) -> None:
+    before = emulator.admin.state()["connections"]  # each admin call opens one of its own
+    with requests.Session() as session:
+        for _ in range(3):  # keep-alive: one connection
+            session.get(emulator.base_url + LIST, timeout=10)
+    requests.get(emulator.base_url + LIST, timeout=10)
+    assert emulator.admin.state()["connections"] == before + 3
+
+
 def test_unparsable_requests_get_http_errors(emulator: Emulator) -> None:
     response = requests.request("PUT", emulator.base_url + LIST, timeout=10)
     assert response.status_code == 501
