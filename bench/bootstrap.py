@@ -31,7 +31,7 @@ from bench.report import Row, Table, ms, secs, times, verdict
 ACCOUNTS = 100
 WIDTHS = (4, 8, 32)  #: the widths with targets
 PLOT_WIDTHS = (4, 8, 16, 32)
-DEFAULT_WIDTH = 4
+DEFAULT_WIDTH = 8  #: apply's default --parallelism
 PLAN_REQUESTS = 2  #: token, list
 LIMIT_TARGET = 1.25  #: × the limit, at the long latency
 FLOOR_TARGET = 1.2  #: × the minimal concurrent client, at the short latency
@@ -225,7 +225,8 @@ def run(settings: Settings, *, accounts: int = ACCOUNTS) -> Table:
                             f"{times(median(emulator_cpus[p]) / wall[p])} of the wall time"))
     drawn = plot.draw_apply(settings.picture, widths=PLOT_WIDTHS, kfsync=wall,
                             limit={p: limits[p].seconds for p in PLOT_WIDTHS}, floor=floor_long,
-                            sequential=sequential.wall, latency_ms=long, accounts=accounts)
+                            sequential=sequential.wall, latency_ms=long, accounts=accounts,
+                            target=LIMIT_TARGET)
     table.note(f"Medians of {rounds} rounds, each apply against an emptied emulator after "
                "`kfsync plan` (from a copy of the cache that plan left). The emulator charges L "
                "per request and 2 × L more for the first answer on each new connection, counted "

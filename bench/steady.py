@@ -6,7 +6,7 @@
   two round trips, measured in the same rounds, interleaved;
 - cold (a new, empty cache each time), at the long latency with 2 × L for each
   new connection, against the limit the network sets: the token, the list, and
-  the 100 live pictures downloaded at `--parallelism` (4) at a time.
+  the 100 live pictures downloaded at `--parallelism` (8) at a time.
 Both are compared with `bench/reference.py plan`, the sequential script that
 makes the same calls one by one (it has no cache: it downloads every picture).
 """
@@ -22,7 +22,7 @@ from bench.harness import Counts, EmulatorProcess, RequestLog, Settings, median,
 from bench.report import Row, Table, ms, times, verdict
 
 ACCOUNTS = 100
-WIDTH = 4  #: plan's default --parallelism
+WIDTH = 8  #: plan's default --parallelism
 WARM_TARGET = 1.15  #: × (import floor + 2L)
 COLD_TARGET = 1.3  #: × the limit
 #: The libraries a plan cannot run without (the CLI, the YAML parser, the HTTP client), timed alone.

@@ -36,7 +36,7 @@ Status = Literal["done", "failed", "skipped"]
 #: many times, since the repeat's answer can be lost as well.
 LOST_ANSWER_ROUNDS = 4
 #: Calls made at once, and pictures downloaded at once, unless --parallelism says otherwise.
-DEFAULT_PARALLELISM = 4
+DEFAULT_PARALLELISM = 8
 INTERRUPTED = "interrupted by Ctrl-C"
 IN_FLIGHT = "interrupted while it was under way: it may or may not have been made; plan again to see"
 

@@ -49,6 +49,7 @@ def command(no_color: bool) -> ExitCode:
     from kfsync.config.resources import data_path
     from kfsync.emulator import Emulator
     from kfsync.live import PictureCache
+    from kfsync.apply import DEFAULT_PARALLELISM
     from kfsync.reconcile import apply_plan, declare, read_and_plan
     from kfsync.render import apply_summary, progress_line, render_plan
 
@@ -80,7 +81,7 @@ def command(no_color: bool) -> ExitCode:
                     prepared,
                     client,
                     allow_delete=frozenset(),
-                    parallelism=4,
+                    parallelism=DEFAULT_PARALLELISM,
                     progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
                     cache=cache,
                 )
