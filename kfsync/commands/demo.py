@@ -44,12 +44,12 @@ def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[di
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def command(no_color: bool) -> ExitCode:
     """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
+    from kfsync.apply import DEFAULT_PARALLELISM
     from kfsync.client import KfClient, RetryPolicy
     from kfsync.config import load_config
     from kfsync.config.resources import data_path
     from kfsync.emulator import Emulator
     from kfsync.live import PictureCache
-    from kfsync.apply import DEFAULT_PARALLELISM
     from kfsync.reconcile import apply_plan, declare, read_and_plan
     from kfsync.render import apply_summary, progress_line, render_plan
 
