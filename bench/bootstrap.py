@@ -139,7 +139,8 @@ class Bench:
                                                 str(self.manifest), "--width", str(width)), None)
 
 
-def run(settings: Settings, *, accounts: int = ACCOUNTS) -> Table:
+def run(settings: Settings, *, accounts: int | None = None) -> Table:
+    accounts = accounts or settings.reps(ACCOUNTS, 20)
     table = Table(f"2. Bootstrap apply ({accounts} new accounts with nickname, avatar and binding)")
     long, short = settings.latency_ms, settings.short_latency_ms
     rounds = settings.reps(3, 1)

@@ -97,7 +97,7 @@ def run_timed(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
               cwd: Path | None = None, timeout: float = 600.0) -> Timed:
     """Run a command to the end; its wall time, and the CPU time and peak memory of the child.
 
-    The child is reaped with `os.wait4`, whose resource usage is that child's alone.
+    The child is reaped with `os.wait4`, whose CPU times are that child's alone.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -105,17 +105,42 @@ def run_timed(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                                    cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         killer = threading.Timer(timeout, process.kill)
         killer.start()
+        ended = threading.Event()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_memory, args=(process.pid, ended, peak))
+        watcher.start()
         try:
             _, status, usage = os.wait4(process.pid, 0)
         finally:
+            ended.set()
             killer.cancel()
         wall = time.perf_counter() - started
+        watcher.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Timed(process.returncode, wall, usage.ru_utime + usage.ru_stime,
                      out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                     usage.ru_maxrss * 1024)
+                     peak[0])
+
+
+def _watch_memory(pid: int, ended: threading.Event, peak: list[int]) -> None:
+    """The child's peak resident memory (VmHWM), read every few milliseconds until it ends.
+
+    Not wait4's ru_maxrss: Linux carries the high-water mark of the process that forked
+    the child across its exec, so ru_maxrss reports at least this harness's own memory.
+    """
+    path = f"/proc/{pid}/status"
+    while not ended.is_set():
+        try:
+            with open(path, encoding="ascii", errors="replace") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+                        break
+        except (OSError, ValueError):
+            pass
+        ended.wait(0.005)
 
 
 def kfsync_env(api_base: str, cache_dir: Path) -> dict[str, str]:

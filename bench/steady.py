@@ -61,7 +61,8 @@ class Shop:
         return timed
 
 
-def run(settings: Settings, *, accounts: int = ACCOUNTS) -> Table:
+def run(settings: Settings, *, accounts: int | None = None) -> Table:
+    accounts = accounts or settings.reps(ACCOUNTS, 20)
     table = Table(f"1. Plan of a shop in sync ({accounts} accounts, avatars and bindings)")
     rounds = settings.reps(7, 2)
     cold_rounds = settings.reps(3, 1)
