@@ -197,7 +197,8 @@ class KfClient:
         body: dict[str, object] = {"starttime": starttime, "endtime": endtime, "msgid": msgid,
                                    "number": number}
         return self._call(Call("POST", "/customservice/msgrecord/getmsglist", json=body,
-                               idempotent=True), MsgPage.from_dict)
+                               idempotent=True, object_hook=MsgPage.record_hook),
+                          MsgPage.from_dict)
 
     def iter_records(self, start: datetime | int, end: datetime | int, *, number: int = 10000,
                      windows_at_once: int = paging.WINDOWS_AT_ONCE) -> Iterator[MsgRecord]:

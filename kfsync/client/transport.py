@@ -32,6 +32,7 @@ URL, and with it the access token or the app secret.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -104,6 +105,9 @@ class Call:
     idempotent: bool = False
     account: str | None = None  #: the kf account the call is about, for error messages
     authenticated: bool = True  #: send the access token (everything but token fetches)
+    #: Given every JSON object of the answer as it is decoded (json.loads' object_hook): lets a
+    #: large answer become typed values item by item, never all of it as dicts at once.
+    object_hook: Callable[[dict[str, Any]], Any] | None = field(default=None, repr=False)
 
 
 class TokenSource(Protocol):
@@ -417,9 +421,22 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+#: Answers larger than this are decoded one at a time (see `_decode`).
+_LARGE_ANSWER = 256 * 1024
+_decoding = threading.Lock()
+
+
 def _decode(call: Call, raw: bytes) -> dict[str, object]:
+    # Decoding is work for the interpreter, which threads take turns at anyway; large answers
+    # (pages of chat records, fetched several at once) taking turns whole keep only one copy
+    # of such a text, and of its values half made, in memory at a time.
+    with _decoding if len(raw) > _LARGE_ANSWER else contextlib.nullcontext():
+        return _decoded(call, raw)
+
+
+def _decoded(call: Call, raw: bytes) -> dict[str, object]:
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), object_hook=call.object_hook)
     except (UnicodeDecodeError, ValueError):
         start = raw[:60].decode("utf-8", "replace")
         message = f"the answer from {call.path} is not JSON (it starts {start!r})"
