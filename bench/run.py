@@ -59,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown scenario(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     started = time.monotonic()
+    args.out.resolve().parent.mkdir(parents=True, exist_ok=True)
     tables: list[Table] = []
     with tempfile.TemporaryDirectory(prefix="kfsync-bench-") as work:
         settings = Settings(Path(work), latency_ms=args.latency_ms,

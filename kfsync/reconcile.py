@@ -192,38 +192,47 @@ def planned(declared: Declared, live: LiveState) -> Prepared:
 class Reading:
     """The live side of a config, read in a thread of its own by a client of its own.
 
-    `start_reading` begins at once, once the config is known to be valid (the
-    client, its token, `getkflist` and the pictures worth comparing), so that
-    the network's round trips overlap what the caller does meanwhile: building
-    the declared side, loading the planner and the renderers.
+    The thread starts at once: it makes the client and opens `connections`
+    connections (no call yet), then waits for `begin(config)`, given once the
+    config is known to be valid, to make its calls (the token, `getkflist` and
+    the pictures worth comparing).  So the handshakes overlap the config's
+    checks, and the round trips what the caller does meanwhile: building the
+    declared side, loading the planner and the renderers.
     `result()` waits and returns the client (for apply's calls) and what was
     read, or raises what went wrong.  Leaving the `with` block closes the
     client, at once or, if the thread is still at work, when it ends.
-    With `connections` above 1, the client opens that many connections while it
-    reads, for the parallel calls and downloads to come.
     """
 
-    def __init__(self, config: Config, cache: PictureCache, now: int | None,
-                 parallelism: int, connections: int) -> None:
+    def __init__(self, cache: PictureCache, now: int | None, parallelism: int,
+                 connections: int) -> None:
         self._finished = threading.Event()
+        self._begun = threading.Event()
         self._lock = threading.Lock()
+        self._config: Config | None = None
         self._client: KfClient | None = None
         self._live: LiveState | None = None
         self._error: BaseException | None = None
         self._closing = False
         threading.Thread(
-            target=self._read, args=(config, cache, now, parallelism, connections),
+            target=self._read, args=(cache, now, parallelism, connections),
             name="kfsync-read", daemon=True,
         ).start()
 
-    def _read(self, config: Config, cache: PictureCache, now: int | None, parallelism: int,
+    def begin(self, config: Config) -> None:
+        """The config is valid: the calls may start."""
+        self._config = config
+        self._begun.set()
+
+    def _read(self, cache: PictureCache, now: int | None, parallelism: int,
               connections: int) -> None:
         try:
             from kfsync.client import KfClient
 
             client = self._client = KfClient()
-            client.preconnect(connections - 1)  # the token and the list take one already
-            self._live = _live_side(config, client, cache, now, parallelism)
+            client.preconnect(connections)
+            self._begun.wait()
+            if self._config is not None:  # else the caller left before the config was valid
+                self._live = _live_side(self._config, client, cache, now, parallelism)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
         finally:
@@ -251,18 +260,38 @@ class Reading:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._closing = True
+            self._begun.set()  # a thread still waiting for the config ends
             if self._finished.is_set():
                 self._close_client()
 
 
 def start_reading(config: Config, cache: PictureCache, *, now: int | None = None,
                   parallelism: int = DEFAULT_PARALLELISM, connections: int = 1) -> Reading:
-    """Begin reading the live side of `config` in the background (see `Reading`).
+    """Begin reading the live side of a valid `config` in the background (see `Reading`).
 
     `parallelism`: pictures downloaded at once; `connections`: how many to have open
     when the reading ends (apply: its parallelism).
     """
-    return Reading(config, cache, now, parallelism, connections)
+    reading = Reading(cache, now, parallelism, connections)
+    reading.begin(config)
+    return reading
+
+
+@contextlib.contextmanager
+def loading_and_reading(
+    path: Path, cache: PictureCache, *, parallelism: int = DEFAULT_PARALLELISM, connections: int = 1
+) -> Iterator[tuple[Config, Reading]]:
+    """Load the config while the client connects; read the live side once the config is valid.
+
+    No call is made for a config with a problem, but the connections' handshakes
+    overlap its checks (for a new avatar, decoding and normalising it).
+    """
+    from kfsync.config import load_config
+
+    with Reading(cache, None, parallelism, connections) as reading:
+        config = load_config(path, cache=cache)
+        reading.begin(config)
+        yield config, reading
 
 
 def apply_plan(

@@ -58,10 +58,9 @@ def command(
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
-    from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.planfile import check_fresh, load_plan
-    from kfsync.reconcile import Prepared, apply_plan, declare, planned, start_reading
+    from kfsync.reconcile import Prepared, apply_plan, declare, loading_and_reading, planned
     from kfsync.render import progress_line, render_apply, render_plan
     from kfsync.safety import check_safety
 
@@ -74,9 +73,10 @@ def command(
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, cache=cache)
-    # WeChat's round trips overlap declare(); the connections for the parallel calls open meanwhile.
-    with start_reading(config, cache, parallelism=parallelism, connections=parallelism) as reading:
+    # WeChat's round trips overlap the avatars' checks and declare(); the connections for the
+    # parallel calls open meanwhile.
+    with loading_and_reading(config_path, cache, parallelism=parallelism,
+                             connections=parallelism) as (config, reading):
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)

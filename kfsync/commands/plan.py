@@ -58,14 +58,12 @@ def command(
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
-    from kfsync.config import load_config
     from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.reconcile import declare, planned, start_reading
+    from kfsync.reconcile import declare, loading_and_reading, planned
 
     cache = PictureCache(cache_dir or default_cache_dir())
-    config = load_config(config_path, cache=cache)
-    # WeChat's round trips overlap what follows
-    with start_reading(config, cache, parallelism=parallelism) as reading:
+    # WeChat's round trips overlap the avatars' checks and what follows
+    with loading_and_reading(config_path, cache, parallelism=parallelism) as (config, reading):
         declared = declare(config, cache)
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
