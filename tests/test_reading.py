@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,9 @@ import yaml
 
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
-from kfsync.errors import CredentialsError, UsageError
+from kfsync.errors import ConfigError, CredentialsError, UsageError
 from kfsync.live import PictureCache
-from kfsync.reconcile import declare, planned, start_reading
+from kfsync.reconcile import Reading, declare, loading_and_reading, planned, start_reading
 
 
 def shop(folder: Path, appid: str | None = None) -> Path:
@@ -82,3 +83,28 @@ def test_leaving_before_the_result_lets_the_reading_end_on_its_own(
         pass  # an error elsewhere, say: the block is left without waiting
     reading._finished.wait(30)
     assert reading._client is None  # closed by the thread, once it was done
+
+
+def test_connections_open_while_the_config_loads_but_no_call_before_it_is_valid(
+    connected: Emulator, tmp_path: Path
+) -> None:
+    before = connected.admin.state()["connections"]
+    with Reading(PictureCache(None), None, 4, 3) as reading:
+        time.sleep(0.3)
+        assert connected.admin.requests() == []
+        # three opened ahead, and each admin call opens its own (two so far)
+        assert connected.admin.state()["connections"] == before + 3 + 2
+        reading.begin(load_config(shop(tmp_path), cache=PictureCache(None)))
+        _, live = reading.result()
+    assert live.accounts == ()
+    assert [e["path"] for e in connected.admin.requests()] == [
+        "/cgi-bin/stable_token", "/cgi-bin/customservice/getkflist"]
+
+
+def test_a_config_with_a_problem_makes_no_call(connected: Emulator, tmp_path: Path) -> None:
+    path = shop(tmp_path)
+    path.write_text("version: 1\naccounts: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError), loading_and_reading(path, PictureCache(None), connections=2):
+        pass
+    time.sleep(0.2)
+    assert connected.admin.requests() == []
