@@ -177,7 +177,8 @@ class Soak:
                 prepared = read_and_plan(declare(config, self.cache), client, cache=self.cache)
                 if prepared.plan.empty:
                     return True, 0
-                applied = apply_plan(prepared, client, allow_delete=frozenset(POOL),
+                consent = frozenset(c.account for c in prepared.plan.deletes)  # the soak consents to all
+                applied = apply_plan(prepared, client, allow_delete=consent,
                                      parallelism=parallelism, progress=None, cache=self.cache)
                 return applied.converged, len(prepared.plan.changes)
         except KfsyncError:

@@ -4,20 +4,22 @@ Dependencies are respected; a failed change skips its dependents, not the
 whole run.  A change whose answer was lost (outcome unknown) is resolved by
 re-reading the live list, never by a blind resend (and so again if the
 repeat's answer is lost too).  A quota error stops new work, lets work in
-flight finish, and reports the rest as skipped; so does Ctrl-C, after which
-a change still under way is reported as failed, maybe made.  Every change ends
-as done, failed or skipped, even when the re-read that would decide it fails.
+flight finish, and reports the rest as skipped.  So does Ctrl-C, after which
+nothing more is sent (no re-read, no repeat, no retry) and a change whose
+answer is lost or still awaited is reported as failed, maybe made; a second
+Ctrl-C stops the waiting at once.  Every change ends as done, failed or
+skipped, even when the re-read that would decide it fails.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+import queue
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,7 +40,9 @@ LOST_ANSWER_ROUNDS = 4
 #: Calls made at once, and pictures downloaded at once, unless --parallelism says otherwise.
 DEFAULT_PARALLELISM = 8
 INTERRUPTED = "interrupted by Ctrl-C"
-IN_FLIGHT = "interrupted while it was under way: it may or may not have been made; plan again to see"
+IN_FLIGHT = "maybe made: interrupted while it was under way; plan again to see"
+LOST_AFTER_CTRL_C = ("maybe made: its answer was lost, and after Ctrl-C it was neither checked "
+                     "nor sent again; plan again to see")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class ApplyResult:
 
 
 Progress = Callable[[int, int, Outcome], None]
+#: Where each change's thread puts how it ended: its outcome, or what it raised.
+Finished = queue.SimpleQueue[tuple[Change, "Outcome | BaseException"]]
 
 
 def _wanted(change: Change, key: str) -> str:
@@ -124,6 +130,7 @@ class Applier:
         self.progress = progress
         self._lock = threading.Lock()
         self._finished = 0
+        self._stopped = threading.Event()  #: set by Ctrl-C
 
     def run(self, plan: Plan) -> ApplyResult:
         """Run every change once its dependencies are done; each ends done, failed or skipped.
@@ -146,7 +153,7 @@ class Applier:
             if not needs:
                 heapq.heappush(ready[change.action], (order[change.id], change.id))
         outcomes: dict[str, Outcome] = {}
-        running: dict[Future[Outcome], Change] = {}
+        running: dict[str, Change] = {}  #: by id
         in_flight: Counter[Action] = Counter()
         stopped: str | None = None
         total = len(waiting)
@@ -159,7 +166,8 @@ class Applier:
                     continue
                 if outcome.status != "done":
                     del waiting[child.id]
-                    why = stopped or f"{outcome.change.id} did not complete"
+                    parent = outcome.change  # named as the progress lines name it, not by its id
+                    why = stopped or f"{parent.action.value} {parent.account} did not complete"
                     settle(Outcome(child, "skipped", message=why))
                 else:
                     unmet[child.id] -= 1
@@ -172,45 +180,71 @@ class Applier:
             waiting.clear()
             ready.clear()
 
+        finished: Finished = queue.SimpleQueue()
         interrupted = False
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="kfsync-apply") as pool:
+        try:
+            while waiting or running:
+                if stopped:
+                    skip_all(stopped)
+                while len(running) < self.parallelism and any(ready.values()):
+                    action = min((a for a, heap in ready.items() if heap),
+                                 key=lambda a: (in_flight[a], ready[a][0][0]))
+                    change = waiting.pop(heapq.heappop(ready[action])[1])
+                    running[change.id] = change
+                    in_flight[action] += 1
+                    self._start(change, finished)
+                if not running:  # only a hand-edited plan file makes changes wait on each other
+                    skip_all("its depends_on can never be met (the changes wait on each other)")
+                    continue
+                change, outcome = finished.get()
+                del running[change.id]
+                in_flight[change.action] -= 1
+                if isinstance(outcome, BaseException):  # as if raised here: Ctrl-C, or a bug
+                    raise outcome
+                if outcome.errcode in (45009, 45011) and stopped is None:
+                    stopped = f"stopped after WeChat quota error {outcome.errcode}"
+                settle(outcome)
+        except KeyboardInterrupt:
+            # Ctrl-C: start nothing more, not even a repeat, but wait for the calls already
+            # sent, so that what they did is reported rather than guessed.
+            interrupted = True
+            stopped = INTERRUPTED
+            self._stop()
+            skip_all(stopped)
             try:
-                while waiting or running:
-                    if stopped:
-                        skip_all(stopped)
-                    while len(running) < self.parallelism and any(ready.values()):
-                        action = min((a for a, heap in ready.items() if heap),
-                                     key=lambda a: (in_flight[a], ready[a][0][0]))
-                        change = waiting.pop(heapq.heappop(ready[action])[1])
-                        running[pool.submit(self._execute, change)] = change
-                        in_flight[action] += 1
-                    if not running:  # only a hand-edited plan file makes changes wait on each other
-                        skip_all("its depends_on can never be met (the changes wait on each other)")
-                        continue
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        change = running.pop(future)
-                        in_flight[change.action] -= 1
-                        outcome = future.result()
-                        if outcome.errcode in (45009, 45011) and stopped is None:
-                            stopped = f"stopped after WeChat quota error {outcome.errcode}"
+                while running:
+                    change, outcome = finished.get()
+                    del running[change.id]
+                    if isinstance(outcome, Outcome):
                         settle(outcome)
             except KeyboardInterrupt:
-                # Ctrl-C: start nothing more, but wait for the calls already sent, so that what
-                # they did is reported rather than guessed.  A second Ctrl-C gives up on them.
-                interrupted = True
-                stopped = INTERRUPTED
-                skip_all(stopped)
-                for future in as_completed(list(running)):
-                    change = running.pop(future)
-                    if future.exception() is None:
-                        settle(future.result())
-        # A change with no outcome was under way when the interruption came.
+                pass  # a second Ctrl-C: stop waiting; the calls still out are reported maybe made
+        # A change with no outcome was under way when the waiting stopped.
         for change in plan.changes:
             if change.id not in outcomes:
                 self._record(outcomes, Outcome(change, "failed", message=IN_FLIGHT), total)
         ordered = tuple(outcomes[c.id] for c in plan.changes)
         return ApplyResult(ordered, stopped, interrupted)
+
+    def _start(self, change: Change, finished: Finished) -> None:
+        """Make the change in a thread of its own, which puts its outcome in `finished`.
+
+        Daemon threads, not a pool: after a second Ctrl-C nobody waits for them,
+        neither the report nor the end of the process.
+        """
+
+        def work() -> None:
+            try:
+                finished.put((change, self._execute(change)))
+            except BaseException as exc:  # handed to the main thread, which raises it
+                finished.put((change, exc))
+
+        threading.Thread(target=work, name=f"kfsync-apply-{change.id}", daemon=True).start()
+
+    def _stop(self) -> None:
+        """Nothing more is sent: no new change, no repeat, no retry of a call under way."""
+        self._stopped.set()
+        self.client.stop()
 
     def _record(self, outcomes: dict[str, Outcome], outcome: Outcome, total: int) -> None:
         outcomes[outcome.change.id] = outcome
@@ -236,6 +270,11 @@ class Applier:
             return self._resolve_unknown(change, exc, ms)
         except KfsyncError as exc:
             return self._refused(change, exc, ms)
+        except Exception as exc:  # a bug must cost this change, not the report of the others
+            log.debug("%s failed unexpectedly", change.id, exc_info=True)
+            return Outcome(change, "failed", ms(), None,
+                           f"internal error: {type(exc).__name__}: {exc}; rerun with --debug "
+                           "and report it")
 
     def _call(self, change: Change) -> None:
         account = change.account
@@ -285,10 +324,14 @@ class Applier:
         LOST_ANSWER_ROUNDS times.
         """
         for _ in range(LOST_ANSWER_ROUNDS):
+            if self._stopped.is_set():  # after Ctrl-C nothing new starts, not even a re-read
+                return Outcome(change, "failed", ms(), None, LOST_AFTER_CTRL_C)
             try:
                 if self._holds(change, self._live(change.account)):
                     return Outcome(change, "done", ms(), note="answer lost; confirmed by re-reading")
                 # The change did not happen: now it is safe to make it once more.
+                if self._stopped.is_set():
+                    return Outcome(change, "failed", ms(), None, LOST_AFTER_CTRL_C)
                 self._call(change)
                 return Outcome(change, "done", ms(), note="answer lost; not made; made again")
             except OutcomeUnknownError as exc:

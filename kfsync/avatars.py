@@ -7,7 +7,8 @@ flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
 (size-capped) and checks the result fits; `kfsync validate` calls it too, so a
 file that validates is a file that uploads.  `picture_hash` fingerprints a
 picture so that the one uploaded and the one WeChat serves back (re-encoded)
-can be recognised as the same.  `fingerprint_avatar` does both checks and the
+can be recognised as the same; `thumbnail` makes the small copies an HTML
+page embeds.  `fingerprint_avatar` does both checks and the
 fingerprint at once, and remembers the result by the file's content in a cache,
 so that planning again with unchanged pictures decodes none of them.
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 AVATAR_SIZE = 640  #: pixels, both sides
 JPEG_QUALITY = 90
+THUMBNAIL_QUALITY = 82
 MAX_UPLOAD_BYTES = 5 * 1000 * 1000  #: WeChat's "5 MB", read the strict way
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  #: refuse to read bigger source files
 MAX_SOURCE_PIXELS = 50_000_000  #: decompression-bomb guard, well under Pillow's own
@@ -41,19 +43,26 @@ HASH_SIDE = 16  #: picture_hash works on a HASH_SIDE x HASH_SIDE thumbnail
 
 def normalise_avatar(data: bytes) -> bytes:
     """Any readable image -> 640x640 RGB JPEG bytes; AvatarError if it is not a usable image."""
+    return _square_jpeg(_open_rgb(data), AVATAR_SIZE, JPEG_QUALITY)
+
+
+def thumbnail(data: bytes, side: int) -> bytes:
+    """A small square JPEG of any readable image, cropped as the upload is (for HTML pages)."""
+    return _square_jpeg(_open_rgb(data, draft=side), side, THUMBNAIL_QUALITY)
+
+
+def _square_jpeg(image: Image.Image, side: int, quality: int) -> bytes:
+    """`image` centre-cropped to a square, `side` pixels a side, as a JPEG with no metadata."""
     from PIL import Image
 
-    image = _open_rgb(data)
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
+    crop = min(image.size)
+    left, top = (image.width - crop) // 2, (image.height - crop) // 2
     image = image.resize(
-        (AVATAR_SIZE, AVATAR_SIZE),
-        Image.Resampling.LANCZOS,
-        box=(left, top, left + side, top + side),
+        (side, side), Image.Resampling.LANCZOS, box=(left, top, left + crop, top + crop)
     )
     image.info = {}  # no EXIF, ICC profile or comments carried over
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 

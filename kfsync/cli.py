@@ -19,6 +19,7 @@ import click
 from kfsync import __version__
 from kfsync.errors import ExitCode, KfsyncError
 from kfsync.redact import RedactingFilter, redact
+from kfsync.textsafe import visible
 
 #: command name -> (module under kfsync.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,6 +57,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Each log message on one line, its outside text (errmsg, nicknames, ...) escaped.
+
+    A traceback (`--debug`) keeps its own lines: it is added after the message.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+
 def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
     level = logging.WARNING
     if quiet:
@@ -66,7 +78,7 @@ def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
         level = logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("kfsync")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -86,7 +98,9 @@ def group(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"kfsync: error: {redact(message)}", err=True)
+    """One line on stderr: secrets masked, and controls, line breaks, bidi marks escaped,
+    so that no errmsg or file name can forge a CI annotation or rewrite the terminal."""
+    click.echo(f"kfsync: error: {visible(redact(message))}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 `read_live` makes one `getkflist` call and downloads the avatar pictures it
 needs to compare, in parallel, bounded in size and time, through a cache keyed
 by URL.  The cache only saves time: deleting it changes no plan.
-`download_pictures` is the same bounded download, keeping the bytes (for import).
+`download_pictures` is the same bounded download, keeping the bytes (for import);
+`process_pictures` hands each download to a function instead (thumbnails).
 """
 
 from __future__ import annotations
@@ -209,7 +210,18 @@ def fetch_pictures(
 
 def download_pictures(urls: Iterable[str], *, workers: int = 8) -> dict[str, PictureBytes]:
     """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
-    return dict(_each_download(list(dict.fromkeys(urls)), lambda _, download: download, workers))
+    return process_pictures(urls, lambda _, download: download, workers=workers)
+
+
+def process_pictures(
+    urls: Iterable[str], then: Callable[[str, PictureBytes], _T], *, workers: int = 8
+) -> dict[str, _T]:
+    """Download each picture with the same bounds and hand it to `then` in the worker.
+
+    Only what `then` returns is kept, so a page of a thousand thumbnails never
+    holds a thousand full-size pictures at once.
+    """
+    return dict(_each_download(list(dict.fromkeys(urls)), then, workers))
 
 
 def _each_download(

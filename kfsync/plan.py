@@ -345,7 +345,8 @@ def _binding(
         return None, PendingInvite(kf_account, account.invite_wx, expires)
     before: dict[str, Any] = {"invite_wx": account.invite_wx, "invite_status": status}
     if account.invite_wx and status == "waiting":
-        reason = "invitation expired"
+        # An expiry WeChat did not give as a time is unknown: invite; 65411 would say it waits.
+        reason = "invitation expired" if account.invite_expire_time else "invitation expiry unknown"
     elif account.invite_wx and status in ("rejected", "expired"):
         reason = f"invitation {status}"
     else:

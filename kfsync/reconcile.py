@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfsync.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Progress
-from kfsync.errors import KfsyncError, UsageError
+from kfsync.errors import CredentialsError, KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
 from kfsync.plan import Action, Desired, DesiredAvatar, Plan, plan
 from kfsync.safety import check_safety
@@ -136,14 +137,48 @@ def declare(config: Config, cache: FingerprintCache | None = None) -> Declared:
 
 
 def check_appid(config: Config, client: KfClient) -> None:
-    """The config's `official_account.appid`, when set, must match the credentials in use."""
+    """The config's `official_account.appid`, when set, must match the credentials in use.
+
+    A static token does not say whose it is: then the AppID comes from
+    KFSYNC_APPID, and without it the check cannot be made, so kfsync refuses
+    rather than skip it in silence.
+    """
     wanted = config.official_account.appid
     actual = client.appid
+    if wanted and not actual:
+        raise CredentialsError(
+            f"{config.path}: official_account.appid is {wanted}, but with a static token kfsync "
+            "cannot tell which Official Account the token is for; set KFSYNC_APPID to the "
+            "token's AppID, or remove official_account.appid from the config"
+        )
     if wanted and actual and wanted != actual:
         raise UsageError(
             f"{config.path}: official_account.appid is {wanted} but the credentials are for "
             f"{actual}; point KFSYNC_APPID at the right Official Account"
         )
+
+
+def check_suffix(config: Config, live: LiveState) -> None:
+    """Live accounts that all carry another suffix mean a mistyped `official_account.wechat_id`.
+
+    Planned as they are, every declared account would be added under the
+    wrong suffix; kfsync stops instead and names the suffix WeChat uses.
+    """
+    wechat_id = config.official_account.wechat_id
+    suffixes = Counter(a.kf_account.partition("@")[2] for a in live.accounts
+                       if not config.policy.is_ignored(a.prefix))
+    if not suffixes or wechat_id in suffixes:
+        return
+    used, count = suffixes.most_common(1)[0]
+    if not used:  # accounts without any suffix say nothing about the right one
+        return
+    others = f" (and {len(suffixes) - 1} other suffixes)" if len(suffixes) > 1 else ""
+    raise UsageError(
+        f"{config.path}: official_account.wechat_id is {wechat_id}, but none of the "
+        f"{sum(suffixes.values())} live accounts ends in @{wechat_id}: WeChat uses @{used} "
+        f"({count} of them){others}; set official_account.wechat_id: {used} (the suffix is the "
+        "Official Account's WeChat ID), or check that the credentials are for this account"
+    )
 
 
 def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list[str]]:
@@ -186,6 +221,7 @@ def read_and_plan(
 
 def planned(declared: Declared, live: LiveState) -> Prepared:
     """The plan from the declared side and a live side already read."""
+    check_suffix(declared.config, live)
     return Prepared(declared, live, plan(declared.desired, live, declared.config.policy))
 
 
@@ -320,4 +356,6 @@ def apply_plan(
         verify = read_and_plan(prepared.declared, client, cache=cache, parallelism=parallelism)
     except KfsyncError as exc:
         return Applied(result, None, str(exc))
+    except KeyboardInterrupt:  # during the verification: what was applied is still reported
+        return Applied(replace(result, interrupted=True), None)
     return Applied(result, verify)

@@ -2,7 +2,9 @@
 
 The rules the plan itself found (a protected account to rebind) are its
 `refusals`; here they are enforced, with the policy's own: protected accounts
-are never deleted, and more deletes than `max_deletes` must each be named.
+are never deleted, more deletes than `max_deletes` must each be named, and
+every name given must be a delete (or rebind) of the plan: a consent that
+matches nothing is a typo, or consent meant for another plan.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ class SafetyError(KfsyncError):
 
     exit_code = ExitCode.REFUSED
 
+    @property
+    def reason(self) -> str:
+        """The message without its leading `refused: `, for where the word is said already."""
+        return self.message.removeprefix("refused: ")
+
 
 def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = frozenset()) -> None:
     """Refuse a plan that breaks a safety rule (exit 3); the rules live on the plan.
@@ -35,9 +42,10 @@ def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = fr
     if protected:
         raise SafetyError("refused: " + "; ".join(
             f"{account} is protected and cannot be deleted or rebound" for account in protected))
+    named = {n if "@" in n else f"{n}@{result.wechat_id}" for n in allow_delete}
+    unmatched(result, named)
     if len(deletes) <= policy.max_deletes:
         return
-    named = {n if "@" in n else f"{n}@{result.wechat_id}" for n in allow_delete}
     unnamed = [c.account for c in deletes if c.account not in named]
     if unnamed:
         raise SafetyError(
@@ -45,3 +53,19 @@ def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = fr
             f"max_deletes={policy.max_deletes}; name each with --allow-delete "
             + ",".join(c.account.split("@", 1)[0] for c in deletes),
         )
+
+
+def unmatched(result: Plan, named: set[str], *, source: str = "--allow-delete") -> None:
+    """Refuse names (full kf_accounts) that are no delete or rebind of the plan, listing those that are."""
+    from kfsync.render.common import visible
+
+    deleted = {c.account for c in result.deletes}
+    stray = [visible(name if len(name) <= 80 else name[:80] + "…") for name in sorted(named - deleted)]
+    if not stray:
+        return
+    could = ",".join(c.account.split("@", 1)[0] for c in result.deletes)
+    accepts = f"it accepts {could}" if could else "it deletes nothing, so it accepts none"
+    raise SafetyError(
+        f"refused: {source} names {', '.join(stray)}, which the plan does not delete or "
+        f"rebind; {accepts}"
+    )

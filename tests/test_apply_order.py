@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 from PIL import Image
 
+from kfsync.apply import Applier
 from kfsync.client import KfClient
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
@@ -57,3 +59,21 @@ def test_uploads_and_invitations_are_sent_mixed_once_their_accounts_exist(
         assert after_adds == [UPLOAD] * 8 + [INVITE] * 8
     else:  # both kinds in flight together from the start, not eight uploads in a row
         assert {UPLOAD, INVITE} <= set(after_adds[:4])
+
+
+@pytest.mark.timeout(20)
+def test_changes_that_wait_on_each_other_are_skipped_instead_of_waiting_for_ever(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """`apply` only runs plans it made itself, but the applier does not trust its order either."""
+    cache = PictureCache(tmp_path / "cache")
+    declared = declare(load_config(shop(tmp_path, 2), cache=cache), cache)
+    with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url) as client:
+        planned = read_and_plan(declared, client, cache=cache).plan
+        first, second, *rest = planned.changes
+        cycle = (replace(first, depends_on=(second.id,)), replace(second, depends_on=(first.id,)))
+        result = Applier(client, declared.uploads, parallelism=2).run(
+            replace(planned, changes=(*cycle, *rest)))
+    assert [o.status for o in result.outcomes] == ["skipped"] * len(planned.changes)
+    assert not result.complete
+    assert [e for e in emulator.admin.requests() if e["path"] in (ADD, UPLOAD, INVITE)] == []

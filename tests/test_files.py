@@ -3,15 +3,24 @@ and the leftovers of killed writes tidied away."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kfsync import files
-from kfsync.files import STALE_AFTER, remove_stale_temps, write_atomic, write_atomic_bytes
+from kfsync.files import (
+    STALE_AFTER,
+    check_regular_or_new,
+    remove_stale_temps,
+    write_atomic,
+    write_atomic_bytes,
+)
 from kfsync.live import PictureCache
 
 
@@ -112,3 +121,54 @@ def test_the_picture_cache_tidies_its_folder_before_its_first_write(tmp_path: Pa
     cache.put("https://example.com/a.jpg", "f" * 64)
     assert not old.exists()
     assert cache.get("https://example.com/a.jpg") == "f" * 64
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (_fifo, "a named pipe (FIFO)"),
+        (lambda p: p.mkdir(), "a directory"),
+        (lambda p: p.symlink_to(p.parent / "target.txt"), "a symbolic link"),
+        (lambda p: p.symlink_to("/dev/null"), "a symbolic link"),
+        (lambda p: p.symlink_to(p.parent / "missing"), "a symbolic link"),
+    ],
+    ids=["fifo", "directory", "link-to-a-regular-file", "link-to-a-device", "dangling-link"],
+)
+def test_regular_only_refuses_to_replace_anything_but_a_regular_file(
+        tmp_path: Path, make: Callable[[Path], None], kind: str) -> None:
+    (tmp_path / "target.txt").write_text("keep\n")
+    path = tmp_path / "out.json"
+    make(path)
+    with pytest.raises(OSError, match=f"^.*it is {re.escape(kind)}; kfsync writes only") as caught:
+        write_atomic(path, "new\n", regular_only=True)
+    assert caught.value.errno == errno.EEXIST
+    assert (tmp_path / "target.txt").read_text() == "keep\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "target.txt"]
+
+
+def test_regular_only_replaces_a_regular_file_and_creates_a_new_one(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text("old\n")
+    for name in ("old.json", "new.json"):
+        check_regular_or_new(tmp_path / name)
+        write_atomic(tmp_path / name, "new\n", regular_only=True)
+        assert (tmp_path / name).read_text() == "new\n"
+
+
+def test_regular_only_checks_again_just_before_the_rename(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "out.json"
+    real_chmod = os.chmod
+
+    def swap_in_a_fifo(target: str, mode: int) -> None:  # between the first check and the rename
+        real_chmod(target, mode)
+        os.mkfifo(path)
+
+    monkeypatch.setattr("kfsync.files.os.chmod", swap_in_a_fifo)
+    with pytest.raises(OSError, match="named pipe"):
+        write_atomic(path, "new\n", regular_only=True)
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]

@@ -432,11 +432,11 @@ def deleting(*prefixes: str, rebind: str = "") -> Plan:
         (("a", "b"), "", 2, ()),
         (("a", "b"), "", 1, ("a", "b")),
         (("a", "b"), "", 0, (kf("a"), "b")),
-        (("a", "b"), "", 1, ("a", "b", "unrelated")),
         (("a",), "r", 1, ("a", "r")),
+        (("a",), "", 5, ("a",)),
     ],
     ids=["nothing", "at the limit", "at a higher limit", "every prefix named", "full account named",
-         "more named than needed", "rebind named"],
+         "rebind named", "named though within the limit"],
 )
 def test_safety_allows(
     deletes: tuple[str, ...], rebind: str, max_deletes: int, allow: tuple[str, ...]
@@ -449,12 +449,11 @@ def test_safety_allows(
     [
         (("a", "b"), "", 1, ()),
         (("a", "b"), "", 1, ("a",)),
-        (("a", "b"), "", 1, ("a", "b@other_oa")),
         (("a", "b", "c"), "", 0, ("a", kf("c"))),
         (("a",), "b", 1, ()),
-        ((), "b", 0, ("a",)),
+        ((), "b", 0, ()),
     ],
-    ids=["none named", "partial list", "other suffix named", "partial, mixed forms",
+    ids=["none named", "partial list", "partial, mixed forms",
          "rebind counts as a delete", "rebind alone over the limit"],
 )
 def test_safety_refuses_too_many_deletes(
@@ -466,6 +465,33 @@ def test_safety_refuses_too_many_deletes(
     prefixes = ",".join(sorted((*deletes, rebind) if rebind else deletes))
     assert str(caught.value).endswith(f"name each with --allow-delete {prefixes}")
     assert f"more than max_deletes={max_deletes}" in str(caught.value)
+    assert caught.value.exit_code is ExitCode.REFUSED
+
+
+@pytest.mark.parametrize(
+    ("deletes", "rebind", "allow", "stray", "accepts"),
+    [
+        (("a", "b"), "", ("a", "b", "unrelated"), "unrelated@shop_cs", "it accepts a,b"),
+        (("a", "b"), "", ("a", "b@other_oa"), "b@other_oa", "it accepts a,b"),
+        (("a",), "", ("A",), "A@shop_cs", "it accepts a"),
+        (("a",), "", ("keep",), "keep@shop_cs", "it accepts a"),
+        ((), "r", ("a",), "a@shop_cs", "it accepts r"),
+        ((), "", ("a", "zed"), "a@shop_cs, zed@shop_cs", "it deletes nothing, so it accepts none"),
+        (("a",), "", ("a@",), "a@", "it accepts a"),
+    ],
+    ids=["one too many", "other suffix", "other case", "an account only kept", "not the rebind",
+         "plan deletes nothing", "empty suffix"],
+)
+@pytest.mark.parametrize("max_deletes", [0, 10])
+def test_safety_refuses_names_that_match_no_delete_whatever_the_limit(
+    deletes: tuple[str, ...], rebind: str, allow: tuple[str, ...], stray: str, accepts: str,
+    max_deletes: int,
+) -> None:
+    result = deleting(*deletes, rebind=rebind)
+    with pytest.raises(SafetyError) as caught:
+        check_safety(result, Policy(max_deletes=max_deletes), frozenset(allow))
+    assert str(caught.value) == (f"refused: --allow-delete names {stray}, which the plan does not "
+                                 f"delete or rebind; {accepts}")
     assert caught.value.exit_code is ExitCode.REFUSED
 
 

@@ -106,6 +106,10 @@ class KfClient:
         """Open up to `count` more connections in the background, for parallel calls to come."""
         self._transport.preconnect(count)
 
+    def stop(self) -> None:
+        """Send nothing more: a call under way ends with its current attempt, never retried."""
+        self._transport.stopped.set()
+
     def __enter__(self) -> KfClient:
         return self
 

@@ -101,8 +101,11 @@ class ClientConfig:
                 )
 
 
-def checked_api_base(value: str) -> str:
-    """`value` as a normalised base URL (lower-case scheme and host, no trailing /), or UsageError."""
+def checked_api_base(value: str, variable: str = "KFSYNC_API_BASE", secret: str = "the app secret") -> str:
+    """`value` as a normalised base URL (lower-case scheme and host, no trailing /), or UsageError.
+
+    `variable` names where the URL came from, and `secret` what a clear-text URL would expose.
+    """
     parts = urlsplit(value.rstrip("/"))
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
     try:
@@ -121,10 +124,10 @@ def checked_api_base(value: str) -> str:
     elif not all(_PATH_SEGMENT.fullmatch(s) for s in parts.path.split("/")[1:]):
         problem = "its path may only be a plain prefix such as /wechat"
     elif scheme == "http" and not is_loopback(host):
-        problem = ("http:// would send the app secret in clear text; use https:// "
+        problem = (f"http:// would send {secret} in clear text; use https:// "
                    "(http:// is only for loopback: 127.0.0.1, ::1, localhost)")
     if problem is not None:
-        raise UsageError(f"KFSYNC_API_BASE {value!r} is refused: {problem}")
+        raise UsageError(f"{variable} {value!r} is refused: {problem}")
     netloc = f"[{host}]" if ":" in host else host
     return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "") + parts.path
 

@@ -3,18 +3,22 @@
 `from_dict` reads the wire shape (WeChat's keys, e.g. `kf_nick`) and checks
 every type; `to_dict` writes the same shape back, so `from_dict(to_dict(x)) == x`.
 Lenient where WeChat is known to vary: `kf_id` as a number or a string
-(normalised to `str`), `invite_expire_time` as a number or a string of digits,
+(normalised to `str`), times as a number or a string of digits (an
+`invite_expire_time` that is no time at all is a warning and an unknown expiry),
 optional fields missing, `""` for "no avatar" (-> None).  A wrong type raises
 `WireFormatError` naming the field.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from kfsync.client.wire import Fields, WireFormatError
+from kfsync.client.wire import MAX_TIME, Fields, WireFormatError
+
+log = logging.getLogger(__name__)
 
 InviteStatus = Literal["waiting", "rejected", "expired"]
 _INVITE_STATUSES: tuple[InviteStatus, ...] = ("waiting", "rejected", "expired")
@@ -66,6 +70,9 @@ class KfAccount(_Wire):
             raise WireFormatError(
                 f"field invite_status must be one of {', '.join(_INVITE_STATUSES)}, got {status!r}"
             )
+        expires, absurd = f.opt_time("invite_expire_time")
+        if absurd:
+            log.warning("%s; the invitation's expiry is taken as unknown", absurd)
         return cls(
             kf_account=f.text("kf_account"),
             nickname=f.text("kf_nick", default=""),
@@ -73,7 +80,7 @@ class KfAccount(_Wire):
             headimgurl=f.opt_text("kf_headimgurl"),
             kf_wx=f.opt_text("kf_wx"),
             invite_wx=f.opt_text("invite_wx"),
-            invite_expire_time=f.opt_number("invite_expire_time"),
+            invite_expire_time=expires,
             invite_status=status,
             kf_openid=f.opt_text("kf_openid"),
         )
@@ -136,7 +143,7 @@ class CustomerSession(_Wire):
     @classmethod
     def from_fields(cls, f: Fields) -> CustomerSession:
         return cls(kf_account=f.opt_text("kf_account"),
-                   createtime=f.number("createtime", default=0))
+                   createtime=f.time("createtime", default=0))
 
     def to_dict(self) -> dict[str, object]:
         return {"kf_account": self.kf_account or "", "createtime": self.createtime}
@@ -151,7 +158,7 @@ class KfSession(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> KfSession:
-        return cls(openid=f.text("openid"), createtime=f.number("createtime"))
+        return cls(openid=f.text("openid"), createtime=f.time("createtime"))
 
     def to_dict(self) -> dict[str, object]:
         return {"openid": self.openid, "createtime": self.createtime}
@@ -166,7 +173,7 @@ class WaitCase(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> WaitCase:
-        return cls(openid=f.text("openid"), latest_time=f.number("latest_time"))
+        return cls(openid=f.text("openid"), latest_time=f.time("latest_time"))
 
     def to_dict(self) -> dict[str, object]:
         return {"openid": self.openid, "latest_time": self.latest_time}
@@ -214,7 +221,7 @@ class MsgRecord(_Wire):
         openid, opercode, text = data.get("openid"), data.get("opercode"), data.get("text")
         time, worker = data.get("time"), data.get("worker")
         if (type(openid) is str and type(opercode) is int and type(text) is str
-                and type(time) is int and type(worker) is str):
+                and type(time) is int and 0 <= time <= MAX_TIME and type(worker) is str):
             return cls(openid, opercode, text, time, worker.strip())
         return None
 
@@ -227,7 +234,7 @@ class MsgRecord(_Wire):
             openid=f.text("openid"),
             opercode=f.number("opercode"),
             text=f.text("text", default=""),
-            time=f.number("time"),
+            time=f.time("time"),
             worker=f.text("worker", default="").strip(),
         )
 

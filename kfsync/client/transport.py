@@ -25,7 +25,10 @@ call wait for the dead host's connect timeout first.  Other failures (TLS
 errors, timeouts after sending, HTTP errors) never move it.
 
 40001/40014/42001 refresh the token once, if the failing token is still the
-current one, then repeat the call once.  45009 is never retried.  Exceptions
+current one, then repeat the call once.  Once `stopped` is set (Ctrl-C during
+apply), nothing is sent again: no retry, no refresh, no failover.  An answer's
+lone UTF-16 surrogates (half characters, which no output can encode) become
+U+FFFD, with one warning per path.  45009 is never retried.  Exceptions
 from `requests` never escape and are never chained: their text carries the
 URL, and with it the access token or the app secret.
 """
@@ -59,6 +62,7 @@ from kfsync.errors import (
     WeChatError,
 )
 from kfsync.redact import RedactingFilter, redact
+from kfsync.textsafe import mend
 
 log = logging.getLogger(__name__)
 # urllib3 logs each request's URL at debug level, access token (or secret) included.
@@ -70,6 +74,8 @@ if not any(isinstance(f, RedactingFilter) for f in _URLLIB3_LOG.filters):
 MAX_BODY = 8 * 1024 * 1024
 USER_AGENT = f"kfsync/{__version__} (+python-requests)"
 _IP = re.compile(r"invalid ip ([0-9A-Fa-f.:]+)")
+#: Where an answer may spell a UTF-16 surrogate (a quick test before looking for lone ones).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _T = TypeVar("_T")
 
 
@@ -152,6 +158,9 @@ class Transport:
         self.timeout = timeout
         self.retry = retry
         self._owns_session = session is None
+        self._mended: set[str] = set()  #: paths whose lone surrogates were warned about
+        #: Once set, nothing is sent again: no retry, no token refresh, no failover (Ctrl-C).
+        self.stopped = threading.Event()
         self._environment: dict[str, dict[str, Any]] = {}  #: by API base, for our own session
         if session is None:
             session = requests.Session()
@@ -215,7 +224,8 @@ class Transport:
             try:
                 body = self._send(call, token)
             except _Retryable as exc:
-                if exc.unreachable is not None and self._fail_over(attempted, exc.unreachable):
+                if exc.unreachable is not None and not self.stopped.is_set() \
+                        and self._fail_over(attempted, exc.unreachable):
                     continue
                 failure: ApiError = exc.error
             else:
@@ -224,20 +234,25 @@ class Transport:
                     return body
                 error = wechat_error(call, errcode, errmsg)
                 if token is not None and tokens is not None and errcode in TOKEN_INVALID \
-                        and not refreshed:
+                        and not refreshed and not self.stopped.is_set():
                     tokens.invalidate(token, error)
                     refreshed = True
                     continue
                 if errcode not in TRANSIENT:
                     raise error
                 failure = error
-            if retries + 1 >= self.retry.attempts:
+            if retries + 1 >= self.retry.attempts or self.stopped.is_set():
                 raise failure
             delay = self.retry.delay(retries)
             retries += 1
             log.debug("%s %s: retry %d/%d in %.2f s after: %s", call.method, call.path,
                       retries, self.retry.attempts - 1, delay, failure.message)
-            self.retry.sleep(delay)
+            if self.retry.sleep is time.sleep:
+                self.stopped.wait(delay)  # the same wait, cut short by `stopped`
+            else:
+                self.retry.sleep(delay)
+            if self.stopped.is_set():
+                raise failure
 
     def _fail_over(self, attempted: str, why: str) -> bool:
         """Move to the backup host after `attempted` was unreachable; True: send again now."""
@@ -281,7 +296,7 @@ class Transport:
         body: dict[str, object] | None = None
         if failure is None:
             try:
-                body = _decode(call, raw)
+                body = self._mended_body(call, _decode(call, raw), raw)
             except TransportError as exc:
                 failure = exc
         # The one line per request: path only, never the query (token, secret).
@@ -292,6 +307,21 @@ class Transport:
             raise failure
         assert body is not None
         return body
+
+    def _mended_body(self, call: Call, body: dict[str, object], raw: bytes) -> dict[str, object]:
+        """The answer with its lone UTF-16 surrogates (half characters) replaced by U+FFFD.
+
+        No output could encode them; the first answer of each path that has any says so.
+        """
+        if not _SURROGATE_ESCAPE.search(raw):
+            return body
+        mended, replaced = mend(body)
+        assert isinstance(mended, dict)
+        if replaced and call.path not in self._mended:
+            self._mended.add(call.path)
+            log.warning("the answer from %s holds %d lone UTF-16 surrogate(s) (half a character "
+                        "each); each was replaced by U+FFFD", call.path, replaced)
+        return mended
 
     def _url(self, base: str, call: Call, token: str | None) -> str:
         # Built by hand: `@` must stay literal (WeChat has rejected `%40` in kf_account).
@@ -349,7 +379,11 @@ def _payload(call: Call) -> tuple[dict[str, str], bytes | None,
     if call.json is not None:
         # Raw UTF-8: WeChat has refused `\uXXXX` escapes (40033).
         headers["Content-Type"] = "application/json"
-        return headers, json.dumps(call.json, ensure_ascii=False).encode("utf-8"), None
+        try:
+            return headers, json.dumps(call.json, ensure_ascii=False).encode("utf-8"), None
+        except UnicodeEncodeError:  # only a hand-made plan file or a library caller gets here
+            raise TransportError(f"not sent to {call.path}: a value holds a lone UTF-16 surrogate "
+                                 "(half a character)", endpoint=call.path) from None
     return headers, None, None
 
 

@@ -8,7 +8,13 @@ the endpoint.  Nothing else in kfsync touches wire dicts.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator, Mapping
+
+#: The latest unix time any output can show: 9999-12-31T23:59:59Z.
+MAX_TIME = 253_402_300_799
+_DIGITS = re.compile(r"\s*-?[0-9]{1,20}\s*")
 
 
 class WireFormatError(ValueError):
@@ -20,6 +26,11 @@ def _kind(value: object) -> str:
         return "null"
     return {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
             dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 class Fields:
@@ -88,6 +99,28 @@ class Fields:
             except ValueError:  # digits int() refuses: "²", or thousands of them
                 pass
         raise self._fail(key, "a whole number")
+
+    def time(self, key: str, default: int | None = None) -> int:
+        """A unix time in seconds, from 1970 to the year 9999 (a whole float is taken too)."""
+        value = self._data.get(key)
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
+            value = int(value)
+        if value is None and default is not None:
+            return default
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIME:
+            return value
+        raise self._fail(key, "a unix time (seconds from 1970 to 9999)")
+
+    def opt_time(self, key: str) -> tuple[int | None, str | None]:
+        """A unix time, or None when missing; a value that is no time is None and a warning."""
+        if self._data.get(key) in (None, ""):
+            return None, None
+        try:
+            return self.time(key), None
+        except WireFormatError as exc:
+            return None, f"{exc}: {_shown(self._data[key])}"
 
     def ident(self, key: str) -> str:
         """An id WeChat sends as a number or as a string, normalised to a string."""

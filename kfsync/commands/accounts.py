@@ -1,13 +1,26 @@
-"""`kfsync accounts`: the live kf accounts, with who works each and any invitation out."""
+"""`kfsync accounts`: the live kf accounts, with who works each and any invitation out.
+
+As a table or JSON, or as one self-contained HTML page (`--format html -o FILE`)
+with each account's avatar, downloaded with the same caps as `plan` and
+embedded as a small thumbnail.
+"""
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kfsync.client.results import KfAccount
-from kfsync.commands._ops import format_option, show, table_time
-from kfsync.errors import ExitCode
-from kfsync.render.table import Table, cells
+from kfsync.commands._ops import show, table_time
+from kfsync.errors import ExitCode, UsageError
+from kfsync.render.table import TABLE_FORMATS, Table, cells, render_listing
+
+if TYPE_CHECKING:
+    from kfsync.live import PictureBytes
+    from kfsync.render.html import AccountRow, Avatar
 
 HEADERS = ("ACCOUNT", "NICKNAME", "KF_ID", "BOUND TO", "INVITATION", "AVATAR")
 
@@ -37,14 +50,107 @@ def accounts_table(accounts: tuple[KfAccount, ...]) -> Table:
     )
 
 
+def invitation_state(account: KfAccount) -> str:
+    """Which of `kfsync.render.html.STATES` the account is in: bound, or its invitation's state."""
+    if account.kf_wx:
+        return "bound"
+    if account.invite_wx and account.invite_status in ("expired", "rejected"):
+        return account.invite_status
+    return "waiting" if account.invite_wx else "unbound"
+
+
+def invitation_note(account: KfAccount) -> str:
+    """`to bob_wx, until 2026-11-04 12:00+08:00`: who was invited and when the invitation ends."""
+    if not account.invite_wx:
+        return ""
+    until = table_time(account.invite_expire_time)
+    ended = account.invite_status in ("expired", "rejected")
+    return f"to {account.invite_wx}" + (f", {'ended' if ended else 'until'} {until}" if until else "")
+
+
+#: Pixels a side of the avatar thumbnails: twice the page's 48 CSS pixels, for sharp screens.
+THUMBNAIL_SIDE = 96
+
+
+def avatars(accounts: tuple[KfAccount, ...]) -> dict[str, Avatar]:
+    """Each account's avatar as a thumbnail, or why it cannot be shown, by kf_account."""
+    from kfsync.live import process_pictures
+    from kfsync.render.html import Avatar
+
+    shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail)
+    return {a.kf_account: shown.get(a.headimgurl or "", Avatar(note="no avatar"))
+            for a in accounts}
+
+
+def _thumbnail(_url: str, download: PictureBytes) -> Avatar:
+    from kfsync.avatars import thumbnail
+    from kfsync.errors import AvatarError
+    from kfsync.render.html import Avatar
+
+    if download.data is None:
+        return Avatar(note=f"avatar not downloaded: {download.error}")
+    try:
+        return Avatar(thumbnail(download.data, THUMBNAIL_SIDE))
+    except AvatarError as exc:
+        return Avatar(note=f"avatar not shown: {exc}")
+
+
+def page_rows(accounts: tuple[KfAccount, ...], shown: dict[str, Avatar]) -> list[AccountRow]:
+    from kfsync.render.html import AccountRow
+
+    return [
+        AccountRow(a.kf_account, a.nickname, a.kf_id, a.kf_wx or "", invitation_state(a),
+                   invitation_note(a), shown[a.kf_account])
+        for a in accounts
+    ]
+
+
+def render_page(accounts: tuple[KfAccount, ...]) -> str:
+    """The accounts as one HTML page, avatars downloaded and embedded."""
+    from kfsync.render.html import render_accounts_html
+
+    wechat_ids = sorted({a.kf_account.partition("@")[2] for a in accounts} - {""})
+    title = "kf accounts" + (f" of {', '.join(wechat_ids)}" if wechat_ids else "")
+    return render_accounts_html(page_rows(accounts, avatars(accounts)), title=title,
+                                listed_at=table_time(int(time.time())))
+
+
 @click.command("accounts")
-@format_option
-def command(fmt: str) -> ExitCode:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*TABLE_FORMATS, "html"]),
+    default="table",
+    show_default=True,
+    help="An aligned table, JSON for scripts, or one self-contained HTML page with the avatars.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+def command(fmt: str, out: Path | None) -> ExitCode:
     """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar."""
     from kfsync.client import KfClient
 
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))
-    show(fmt, accounts_table(accounts), {"accounts": [a.to_dict() for a in accounts]},
-         empty="No kf accounts yet (create them with `kfsync apply`).")
+    document = {"accounts": [a.to_dict() for a in accounts]}
+    if out is None and fmt != "html":
+        show(fmt, accounts_table(accounts), document,
+             empty="No kf accounts yet (create them with `kfsync apply`).")
+        return ExitCode.OK
+    text = (render_page(accounts) if fmt == "html"
+            else render_listing(fmt, accounts_table(accounts), document))
+    if out is None:
+        click.echo(text, nl=False)
+        return ExitCode.OK
+    from kfsync.files import write_atomic
+
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {len(accounts)} accounts to {out}.", err=True)
     return ExitCode.OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,11 @@ from kfsync.commands._options import (
 )
 from kfsync.errors import ExitCode, UsageError
 from kfsync.redact import redact
+from kfsync.textsafe import visible
+
+if TYPE_CHECKING:
+    from kfsync.apply import ApplyResult
+    from kfsync.plan import Plan
 
 
 def _interactive() -> bool:
@@ -30,6 +36,29 @@ def _confirmed() -> bool:
         err=True,
     )
     return answer.strip() == "yes"
+
+
+def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool) -> None:
+    """Print the report of an apply; whatever goes wrong in rendering it, it is never lost.
+
+    Calls were made: should the asked-for format fail, the report comes as
+    text, and failing that as one plain line per change.
+    """
+    from kfsync.render import render_apply
+
+    try:
+        click.echo(render_apply(result, fmt, verify=verify, color=color), nl=False)
+        return
+    except Exception as exc:  # any failure: the report of calls made must still be printed
+        why = visible(redact(f"{type(exc).__name__}: {exc}"))
+        click.echo(f"kfsync: error: the {fmt} report could not be written ({why}); "
+                   "here it is as plain text", err=True)
+    try:
+        text = render_apply(result, "text", verify=verify, color=False)
+    except Exception:
+        text = "".join(f"{o.status} {visible(o.change.id)}: {visible(o.message or o.note or '')}\n"
+                       for o in result.outcomes)
+    click.echo(text, nl=False)
 
 
 @click.command("apply")
@@ -59,14 +88,16 @@ def command(
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
     from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.planfile import check_fresh, load_plan
-    from kfsync.reconcile import Prepared, apply_plan, declare, loading_and_reading, planned
+    from kfsync.planfile import check_fresh, check_matches, check_seal, load_plan
+    from kfsync.reconcile import apply_plan, declare, loading_and_reading, planned
     from kfsync.render import progress_line, render_apply, render_plan
     from kfsync.safety import check_safety
 
     color = use_color(no_color)
     err_color = use_color(no_color, sys.stderr)
     saved = load_plan(plan_file) if plan_file is not None else None
+    if saved is not None:
+        check_seal(saved)
     if saved is None and not auto_approve and not _interactive():
         raise UsageError(
             "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
@@ -80,13 +111,14 @@ def command(
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)
-        if saved is not None:
+        consent = allowed(allow_delete)
+        if saved is not None:  # the file is applied only if it is exactly the plan made now
             check_fresh(saved, declared, prepared.live.fingerprint())
-            prepared = Prepared(declared, prepared.live, saved.plan)
+            consent |= check_matches(saved, prepared.plan)
         if fmt == "text":
             click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
         # Before the in-sync exit: a plan may break a rule (a protected rebind) yet change nothing.
-        check_safety(prepared.plan, config.policy, allowed(allow_delete))
+        check_safety(prepared.plan, config.policy, consent)
         if prepared.plan.empty:
             if fmt == "json":
                 click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
@@ -101,18 +133,18 @@ def command(
         applied = apply_plan(
             prepared,
             client,
-            allow_delete=allowed(allow_delete),
+            allow_delete=consent,
             parallelism=parallelism,
             progress=progress,
             cache=cache,
         )
     if applied.result.interrupted:
-        click.echo(render_apply(applied.result, fmt, verify=None, color=color), nl=False)
+        _report(applied.result, fmt, None, color)
         click.echo("kfsync: interrupted; run `kfsync plan` to see what is left", err=True)
         return ExitCode.INTERRUPTED
     if applied.verify_error is not None:
-        why = redact(applied.verify_error)
+        why = visible(redact(applied.verify_error))
         click.echo(f"Not verified: the live accounts could not be read again: {why}", err=True)
     verify = applied.verify.plan if applied.verify is not None else None
-    click.echo(render_apply(applied.result, fmt, verify=verify, color=color), nl=False)
+    _report(applied.result, fmt, verify, color)
     return ExitCode.OK if applied.converged else ExitCode.INCOMPLETE

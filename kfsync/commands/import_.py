@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.errors import ExitCode, UsageError
+from kfsync.textsafe import visible
 
 if TYPE_CHECKING:
     from kfsync.importer import Imported
@@ -106,7 +107,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
         from kfsync.redact import redact
 
         for warning in imported.warnings:
-            click.echo(f"kfsync: warning: {redact(warning)}", err=True)
+            click.echo(f"kfsync: warning: {visible(redact(warning))}", err=True)
         click.echo(_summary(imported, output), err=True)
     return ExitCode.OK
 

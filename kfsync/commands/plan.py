@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
 from kfsync.commands._options import (
     allowed,
     config_option,
@@ -19,7 +20,9 @@ from kfsync.commands._options import (
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
+    from kfsync.comment import Commenting
     from kfsync.plan import Plan
+    from kfsync.render.thumbnails import PictureUrl
     from kfsync.safety import SafetyError
 
 log = logging.getLogger(__name__)
@@ -37,13 +40,19 @@ log = logging.getLogger(__name__)
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # kfsync refuses anything but a regular file or a new path
     help="Also save the plan to FILE, for `kfsync apply FILE`.",
 )
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 2 when there are changes (0 when in sync).",
+)
+@click.option(
+    "--comment",
+    is_flag=True,
+    help="Also post the Markdown plan as the pull or merge request's comment, or update it "
+    "(GitHub Actions, GitLab CI).",
 )
 @parallelism_option
 @reconcile_options
@@ -52,18 +61,42 @@ def command(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    comment: bool,
     parallelism: int,
     allow_delete: str,
     no_color: bool,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
+    commenting = start_commenting(config_path) if comment else None
+    with failures_commented(commenting):
+        return _plan(config_path, fmt, out, detailed_exitcode, parallelism, allow_delete, no_color,
+                     cache_dir, commenting)
+
+
+def _plan(
+    config_path: Path,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    parallelism: int,
+    allow_delete: str,
+    no_color: bool,
+    cache_dir: Path | None,
+    commenting: Commenting | None,
+) -> ExitCode:
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.reconcile import declare, loading_and_reading, planned
 
+    if out is not None:
+        from kfsync.planfile import check_target
+
+        check_target(out)
     cache = PictureCache(cache_dir or default_cache_dir())
-    # WeChat's round trips overlap the avatars' checks and what follows
+    # The client connects while the config is checked; WeChat's round trips overlap what follows.
     with loading_and_reading(config_path, cache, parallelism=parallelism) as (config, reading):
+        if commenting is not None:
+            commenting.wechat_id = config.official_account.wechat_id
         declared = declare(config, cache)
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
@@ -79,26 +112,48 @@ def command(
     click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _append_step_summary(Path(summary), _with_refusal(prepared.plan, "markdown", refused, False))
+        from kfsync.commands._fullplan import STEP_SUMMARY_CHARS
+
+        whole = _with_refusal(prepared.plan, "markdown", refused, False, limit=STEP_SUMMARY_CHARS)
+        _append_step_summary(Path(summary), whole)
+    if refused is None and out is not None:
+        for note in save_plan(out, prepared, allowed(allow_delete)):
+            click.echo(note, err=True)
+        click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
+    if commenting is not None:
+        comment_plan(commenting, prepared.plan.wechat_id, refused,
+                     lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False,
+                                                    pictures=pictures))
     if refused is not None:
         raise refused
-    if out is not None:
-        save_plan(out, prepared)
-        click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
     if detailed_exitcode and not prepared.plan.empty:
         return ExitCode.CHANGES
     return ExitCode.OK
 
 
-def _with_refusal(plan: Plan, fmt: str, refused: SafetyError | None, color: bool) -> str:
-    """The rendered plan; in Markdown, a refusal is stated where the reviewer reads it."""
+def _with_refusal(
+    plan: Plan,
+    fmt: str,
+    refused: SafetyError | None,
+    color: bool,
+    *,
+    limit: int | None = None,
+    pictures: PictureUrl | None = None,
+) -> str:
+    """The rendered plan; in Markdown, a refusal is stated at the top, where the reviewer reads it."""
+    from kfsync.commands._fullplan import full_plan_location
     from kfsync.render import render_plan
-    from kfsync.render.markdown import MAX_CHARS, md_escape, render_plan_markdown
+    from kfsync.render.markdown import MAX_CHARS, render_plan_markdown
 
-    if refused is None or fmt != "markdown" or plan.refusals:  # refusals have their own section
+    if fmt != "markdown":
         return render_plan(plan, fmt, color=color)
-    note = f"\n> **Refused:** {md_escape(refused.message)}\n"
-    return render_plan_markdown(plan, limit=MAX_CHARS - len(note)) + note
+    return render_plan_markdown(
+        plan,
+        limit=limit or MAX_CHARS,
+        refused=refused.reason if refused is not None else "",
+        full_plan=full_plan_location(os.environ),
+        pictures=pictures,
+    )
 
 
 def _append_step_summary(path: Path, markdown: str) -> None:

@@ -5,7 +5,9 @@ msgid, or the legacy page-based getrecord) straight to the output, a page at a
 time: memory stays bounded whatever the range.  getmsglist windows are fetched
 `WINDOWS_AT_ONCE` at a time, each a page ahead, and written in time order.  `-o FILE` is written to a
 temporary file beside it (mode 0600: chat records are personal data) and
-renamed into place only once the export is complete.
+renamed into place only once the export is complete.  CSV cells that a
+spreadsheet would run as a formula (customer text such as `=HYPERLINK(…)`)
+get a leading `'`, unless `--raw`.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from kfsync.client.paging import WINDOWS_AT_ONCE
 from kfsync.client.results import MsgRecord
 from kfsync.commands._ops import CHINA, load_zone
 from kfsync.errors import ExitCode, UsageError
+from kfsync.textsafe import json_escapes
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
 #: The progress line is redrawn every this many records.
 PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What a cell starts with when a spreadsheet would run it (see `inert_cell`).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 #: Writes a page of records.
 Writer = Callable[[Sequence[MsgRecord]], None]
@@ -94,13 +99,15 @@ def jsonl_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
 
     Each line is `json.dumps({**record.to_dict(), "time_iso": ...}, ensure_ascii=False)`,
     built from its parts: the strings by the same encoder json.dumps uses, the
-    numbers as json writes them (the `jsonl_line` test holds the two together).
+    numbers as json writes them (the `jsonl_line` test holds the two together);
+    lone surrogates are then written as escapes (`json_escapes`).
     """
 
     def write(records: Sequence[MsgRecord]) -> None:
         for start in range(0, len(records), WRITE_BATCH):
             batch = records[start:start + WRITE_BATCH]
-            stream.write("".join([jsonl_line(record, _iso(record.time, zone)) for record in batch]))
+            lines = "".join([jsonl_line(record, _iso(record.time, zone)) for record in batch])
+            stream.write(json_escapes(lines))
 
     return write
 
@@ -112,14 +119,35 @@ def jsonl_line(record: MsgRecord, time_iso: str) -> str:
             f'"time_iso": {encode_basestring(time_iso)}}}\n')
 
 
-def csv_writer(stream: TextIO, zone: dt.tzinfo) -> Writer:
-    """A header line, then one row a record (`CSV_COLUMNS`); text is kept as sent."""
+def inert_cell(text: str) -> str:
+    """A cell no spreadsheet runs as a formula: a leading `'` when it starts like one.
+
+    OWASP's rule for CSV injection: `=`, `+`, `-`, `@`, a tab or a carriage
+    return first (after any blanks), or their full-width forms, which some
+    spreadsheets read as the same.
+    """
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text
+
+
+def csv_writer(stream: TextIO, zone: dt.tzinfo, *, raw: bool = False) -> Writer:
+    """A header line, then one row a record (`CSV_COLUMNS`).
+
+    Customer text, openids and workers are made inert for spreadsheets
+    (`inert_cell`) unless `raw`, which keeps every cell as sent.
+    """
     rows = csv.writer(stream, lineterminator="\n")
+    # With "\n" lines the csv module leaves a lone "\r" unquoted, which readers take for the
+    # end of the row: a row holding one has every text cell quoted.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     rows.writerow(CSV_COLUMNS)
+    cell = (lambda text: text) if raw else inert_cell
 
     def write(records: Sequence[MsgRecord]) -> None:
-        rows.writerows([(_iso(record.time, zone), record.time, record.openid, record.opercode,
-                         record.worker, record.text) for record in records])
+        for record in records:
+            texts = (cell(record.openid), cell(record.worker), cell(record.text))
+            writer = quoted if any("\r" in text for text in texts) else rows
+            writer.writerow((_iso(record.time, zone), record.time, texts[0], record.opercode,
+                             texts[1], texts[2]))
 
     return write
 
@@ -241,10 +269,13 @@ def stderr_is_terminal() -> bool:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to FILE, complete or not at all (default: stdout).")
 @click.option("--legacy", is_flag=True, help="Use the legacy page-based getrecord endpoint.")
+@click.option("--raw", is_flag=True,
+              help="CSV: keep cells that start like a formula (=, +, -, @) as sent, "
+                   "instead of prefixing them with '.")
 @click.option("--tz", "tz_name", default=CHINA, show_default=True,
               help="The time zone of dates, of datetimes without an offset, and of the output.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
-            legacy: bool, tz_name: str) -> ExitCode:
+            legacy: bool, raw: bool, tz_name: str) -> ExitCode:
     """Export the chat records between --since and --until, streamed one record at a time."""
     from kfsync.client import KfClient
 
@@ -267,7 +298,7 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
             pages = client.iter_record_pages(start, end, windows_at_once=WINDOWS_AT_ONCE)
             if openid is not None:  # getmsglist has no openid parameter: filter here.
                 pages = ([r for r in page if r.openid == openid] for page in pages)
-        write = WRITERS[fmt](stream, zone)
+        write = csv_writer(stream, zone, raw=raw) if fmt == "csv" else WRITERS[fmt](stream, zone)
         try:
             for page in pages:
                 if page:

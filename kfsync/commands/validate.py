@@ -15,6 +15,7 @@ import click
 from kfsync.commands._options import config_option
 from kfsync.config import Config, load_config
 from kfsync.errors import ConfigError, ExitCode, Problem
+from kfsync.textsafe import json_escapes, visible
 
 
 def _github_data(text: str) -> str:
@@ -61,12 +62,12 @@ def command(config_path: Path, output: str) -> ExitCode:
         problems = exc.problems
         if output == "json":
             document = {"file": path, "valid": False, "problems": [p.to_dict() for p in problems]}
-            click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+            click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
         else:
             for problem in problems:
-                click.echo(github_annotation(problem) if output == "github" else str(problem))
+                click.echo(visible(github_annotation(problem) if output == "github" else str(problem)))
         count = len(problems)
-        click.echo(f"{path}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
+        click.echo(f"{visible(path)}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
         return ExitCode.ERROR
     if output == "json":
         document = {
@@ -76,6 +77,6 @@ def command(config_path: Path, output: str) -> ExitCode:
             "absent": len(config.absent),
             "problems": [],
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    click.echo(f"{path}: {_summary(config)}", err=output != "text")
+        click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
+    click.echo(f"{visible(path)}: {_summary(config)}", err=output != "text")
     return ExitCode.OK

@@ -52,7 +52,8 @@ def load_config(
     base = Path(path).absolute().parent
     document = read_document(path, display)
     schema = load_schema()
-    problems = schema_problems_memo(document.data, document.positions, schema, display, cache)
+    problems = list(document.problems)
+    problems += schema_problems_memo(document.data, document.positions, schema, display, cache)
     data = apply_defaults(schema, document.data)
     avatars = Avatars()
     problems += semantic_problems(

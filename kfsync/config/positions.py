@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from kfsync.errors import Problem
+from kfsync.textsafe import visible
 
 #: a place in the document: mapping keys and list indexes from the root
 FieldPath = tuple[str | int, ...]
@@ -22,7 +23,7 @@ LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 def printable(text: str) -> str:
     """`text` as is, or JSON-quoted if it holds anything that would break a one-line message."""
-    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
+    return text if text.isprintable() else visible(json.dumps(text, ensure_ascii=False))
 
 
 def dotted(path: FieldPath) -> str:

@@ -23,6 +23,7 @@ from kfsync import __version__
 from kfsync.config.positions import FieldPath, Positions
 from kfsync.config.resources import schema_bytes
 from kfsync.errors import Problem
+from kfsync.textsafe import visible
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -63,9 +64,10 @@ def _ecma_pattern(
 
 
 def show(value: object) -> str:
-    """A value as a person would write it in YAML (long text cut short)."""
+    """A value as a person would write it in YAML (long text cut short, controls escaped)."""
     if isinstance(value, str):
-        return json.dumps(value if len(value) <= 60 else value[:57] + "…", ensure_ascii=False)
+        cut = value if len(value) <= 60 else value[:57] + "…"
+        return visible(json.dumps(cut, ensure_ascii=False))
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -176,7 +178,7 @@ class _Reporter:
         message = f"must be {wanted}, got {show(value)}"
         plain = self.positions.plain.get(path)
         if expected == "string" and plain is not None:
-            message += f"; write it in quotes: {json.dumps(plain, ensure_ascii=False)}"
+            message += f"; write it in quotes: {visible(json.dumps(plain, ensure_ascii=False))}"
         return message
 
 

@@ -7,7 +7,8 @@
 - globs are well formed (`[` closed, classes not empty, `!` only inside them);
 - avatar paths stay inside the config file's folder (no absolute paths, no
   `..`, no symbolic links leading out: a pull request must not be able to make
-  a CI job upload an arbitrary file from the runner), exist, and are images
+  a CI job upload an arbitrary file from the runner), hold no control
+  character (a NUL byte cuts a file name short), exist, and are images
   that upload (see `kfsync.avatars`).
 
 The checks run on data that may also have schema problems, so each one skips
@@ -29,8 +30,11 @@ from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar, fi
 from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
 from kfsync.errors import AvatarError, Problem
+from kfsync.textsafe import visible
 
 MAX_PRESENT_ACCOUNTS = 100
+#: C0 and C1 controls, DEL, and lone surrogates: no file name of an avatar holds one.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _GLOB_CHARS = re.compile(r"[A-Za-z0-9_*?\[\]!]+")
 _GLOB = re.compile(r"(?:[A-Za-z0-9_*?]|\[!?[A-Za-z0-9_]+\])+")
 
@@ -44,6 +48,10 @@ def resolve_avatar(value: str, base: Path, *, root: Path | None = None) -> Path:
 
     `root` is `base.resolve()`, when the caller already has it.
     """
+    control = next((c for c in value if _CONTROL.match(c)), None)
+    if control is not None:
+        raise AvatarPathError(f"holds the control character {visible(control)}; no file name "
+                              "kfsync reads may hold one: remove it")
     if "\\" in value:
         raise AvatarPathError("use / to separate folders, not \\")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:

@@ -16,7 +16,9 @@ hold secrets and must mean exactly one thing:
 - dates stay text (no implicit timestamps).
 
 Every problem becomes a `Problem` with a 1-based line and column; all that can
-be found are reported together.
+be found are reported together.  A duplicate key keeps its first value and the
+reading goes on, so that the loader reports it with every schema and semantic
+problem of the file (`Document.problems`); the other problems stop the reading.
 
 When PyYAML has libyaml, libyaml parses (several times faster); a document it
 does not read without a single problem, or that holds one of the few things on
@@ -42,6 +44,7 @@ from yaml.resolver import Resolver
 
 from kfsync.config.positions import LINE_BREAK, FieldPath, Positions, field_problem, line_col
 from kfsync.errors import ConfigError, Problem, UsageError
+from kfsync.textsafe import has_surrogates, join_pairs, lone_surrogate
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  #: a kfsync.yaml needs 4 levels; deeper data never reaches the checks
@@ -62,6 +65,7 @@ class Document:
     data: object
     positions: Positions
     raw: bytes
+    problems: tuple[Problem, ...] = ()  #: duplicate keys: the first value is kept
 
 
 def read_bytes(path: Path, display: str) -> bytes:
@@ -216,6 +220,7 @@ class _Builder:
         self.display = display
         self.positions = Positions()
         self.problems: list[Problem] = []
+        self.duplicates: list[Problem] = []  #: the first value is kept: the data still means one thing
         self.too_deep = False
 
     def problem(self, mark: yaml.Mark, message: str, path: FieldPath = ()) -> None:
@@ -254,14 +259,13 @@ class _Builder:
                     path,
                 )
                 continue
-            key = key_node.value
+            key = self._text(key_node.value, key_node.start_mark, (*path, key_node.value))
             child = (*path, key)
             if key in result:
                 first = self.positions.keys[child][0]
-                self.problem(
-                    key_node.start_mark,
-                    f"duplicate key (first at line {first}); remove one of them",
-                    child,
+                message = f"duplicate key (first at line {first}); remove one of them"
+                self.duplicates.append(
+                    field_problem(self.display, _position(key_node.start_mark), child, message)
                 )
                 continue
             self.positions.keys[child] = _position(key_node.start_mark)
@@ -280,7 +284,24 @@ class _Builder:
             return None
         if not node.style and not isinstance(value, str):  # plain: None, or "" from libyaml
             self.positions.plain[path] = node.value
+        if isinstance(value, str):
+            return self._text(value, node.start_mark, path)
         return value
+
+    def _text(self, text: str, mark: yaml.Mark, path: FieldPath) -> str:
+        """`text` with its `\\ud83d\\ude00` pairs joined; a lone surrogate is a problem.
+
+        YAML's double-quoted escapes, like JSON's, can spell half a character,
+        which no output and no WeChat call could encode.
+        """
+        if not has_surrogates(text):
+            return text
+        lone = lone_surrogate(text)
+        if lone:
+            self.problem(mark, f"{lone} is half a character (a lone UTF-16 surrogate); write the "
+                         "whole character (\\U0001F600, or the character itself) or remove it",
+                         path)
+        return join_pairs(text)
 
     def unquoted_tabs(self, text: str, root: Node | None) -> None:
         """Any tab left outside quoted strings (separators, comments, plain and block scalars)."""
@@ -342,12 +363,25 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
 
 def parse(text: str, display: str) -> tuple[object, Positions]:
     """Plain data and positions from YAML text, or ConfigError with every problem found."""
+    data, positions, duplicates = parse_all(text, display)
+    if duplicates:
+        raise ConfigError(duplicates)
+    return data, positions
+
+
+def parse_all(text: str, display: str) -> tuple[object, Positions, list[Problem]]:
+    """Like `parse`, but duplicate keys are returned (the first value kept), not raised.
+
+    libyaml's reading stands only when it found no problem at all: PyYAML gives the positions.
+    """
     tabs = _tab_problems(text, display)
     if tabs:
         raise ConfigError(tabs)
     if _FAST is not None:
         try:
-            return _parse_with(_FAST, text, display)
+            fast = _parse_with(_FAST, text, display)
+            if not fast[2]:
+                return fast
         except Exception:
             pass  # whatever went wrong, PyYAML tells it, in the words and places it always has
     return _parse_with(_Loader, text, display)
@@ -355,7 +389,7 @@ def parse(text: str, display: str) -> tuple[object, Positions]:
 
 def _parse_with(
     make_loader: Callable[[str], _Strict], text: str, display: str
-) -> tuple[object, Positions]:
+) -> tuple[object, Positions, list[Problem]]:
     try:
         loader = make_loader(text)
     except yaml.YAMLError as exc:
@@ -373,13 +407,18 @@ def _parse_with(
     for mark, message in loader.found:
         builder.problem(mark, message)
     builder.unquoted_tabs(text, node)
+    duplicates = _in_order(builder.duplicates)
     if builder.problems:
-        raise ConfigError(sorted(builder.problems, key=lambda p: (p.line, p.column)))
-    return data, builder.positions
+        raise ConfigError(_in_order(builder.problems + duplicates))
+    return data, builder.positions, duplicates
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line, p.column))
 
 
 def read_document(path: str | os.PathLike[str], display: str) -> Document:
     """Read, decode and parse one file (see the module docstring for what is refused)."""
     raw = read_bytes(Path(path), display)
-    data, positions = parse(decode(raw, display), display)
-    return Document(data, positions, raw)
+    data, positions, duplicates = parse_all(decode(raw, display), display)
+    return Document(data, positions, raw, tuple(duplicates))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kfsync.emulator.exceptions import StateFileError
+from kfsync.textsafe import json_escapes
 
 FORMAT = 1
 
@@ -38,8 +39,8 @@ def read_state(path: Path) -> dict[str, Any] | None:
 def write_state(path: Path, state: dict[str, Any]) -> None:
     """Replace `path` with the snapshot in one step (a reader never sees half a file)."""
     pictures = {k: base64.b64encode(v).decode("ascii") for k, v in state["pictures"].items()}
-    text = json.dumps({"format": FORMAT, "state": {**state, "pictures": pictures}},
-                      ensure_ascii=False, indent=1)
+    text = json_escapes(json.dumps({"format": FORMAT, "state": {**state, "pictures": pictures}},
+                                   ensure_ascii=False, indent=1))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         try:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kfsync.emulator.exceptions import EmulatorError
+from kfsync.textsafe import json_escapes
 
 JSON_TYPE = "application/json; encoding=utf-8"  # sic: what WeChat sends
 #: A `\uXXXX` escape that is not itself an escaped backslash followed by `u`.
@@ -80,7 +81,9 @@ class Answer:
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Answer:
         code = value.get("errcode") if isinstance(value, dict) else None
-        return cls(status, json.dumps(value, ensure_ascii=False).encode("utf-8"),
+        # A nickname cut mid-emoji holds half a character, which only a JSON escape can carry.
+        text = json_escapes(json.dumps(value, ensure_ascii=False))
+        return cls(status, text.encode("utf-8"),
                    errcode=code if isinstance(code, int) else None)
 
     @classmethod

@@ -25,6 +25,7 @@ from kfsync.render.jsondoc import (
 )
 from kfsync.render.markdown import render_plan_markdown
 from kfsync.render.text import apply_summary, progress_line, render_apply_text, render_plan_text
+from kfsync.render.thumbnails import PictureUrl
 
 PLAN_FORMATS = ("text", "json", "markdown")
 APPLY_FORMATS = ("text", "json")
@@ -50,15 +51,16 @@ __all__ = [
 
 
 def render_plan(
-    plan: Plan, fmt: str, *, color: bool, saved: Mapping[str, Any] | None = None
+    plan: Plan, fmt: str, *, color: bool, saved: Mapping[str, Any] | None = None,
+    pictures: PictureUrl | None = None,
 ) -> str:
-    """The plan in `fmt` (one of `PLAN_FORMATS`); `saved` goes into the JSON document only."""
+    """The plan in `fmt` (one of `PLAN_FORMATS`); `saved` goes into JSON, `pictures` into Markdown."""
     if fmt == "text":
         return render_plan_text(plan, color=color)
     if fmt == "json":
         return render_plan_json(plan, saved=saved)
     if fmt == "markdown":
-        return render_plan_markdown(plan)
+        return render_plan_markdown(plan, pictures=pictures)
     raise UsageError(f"unknown plan format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
 
 

@@ -10,12 +10,12 @@ user-derived strings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kfsync.plan import Action, Change, Plan, iso_utc
+from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
 
 Escape = Callable[[str], str]
 
@@ -26,6 +26,7 @@ class Escaping:
 
     text: Escape
     value: Escape  #: must add its own quotes
+    name: Escape = str  #: an account name or wechat id, shown bare
 
 
 SYMBOLS: Mapping[Action, str] = {
@@ -44,11 +45,6 @@ STATUS_COLORS: Mapping[str, str] = {"ok": "32", "failed": "31", "skipped": "33"}
 
 NO_CHANGES = "No changes. The live accounts match the configuration."
 UNMANAGED_NOTE = "not declared; policy unmanaged: report"
-JSON_POINTER = "run `kfsync plan --format json` for the full plan"
-
-#: Characters that could move the cursor, reorder text or end a line where a renderer
-#: does not expect it: C0/C1 controls, line/paragraph separators, bidi controls.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def colorize(text: str, code: str | None, color: bool) -> str:
@@ -58,21 +54,10 @@ def colorize(text: str, code: str | None, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m"
 
 
-def visible(text: str) -> str:
-    """`text` with every unsafe character written as a `\\xNN`/`\\uNNNN` escape."""
-    return _UNSAFE.sub(_escape_char, text)
-
-
 def quoted(text: str) -> str:
     """`text` in double quotes, unambiguous: quotes, backslashes and unsafe characters escaped."""
     body = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + visible(body) + '"'
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -112,9 +97,9 @@ def apply_summary_line(counts: Mapping[str, int], complete: bool) -> str:
     return f"Apply incomplete: {done}; {counts['failed']} failed, {counts['skipped']} skipped"
 
 
-def more_line(count: int, noun: str) -> str:
-    """The pointer shown where a renderer cut a list short."""
-    return f"… {count} more {noun}; {JSON_POINTER}"
+def more_line(count: int, noun: str, where: str) -> str:
+    """The pointer shown where a renderer cut a list short, saying `where` the rest is."""
+    return f"… {count} more {noun}; {where}"
 
 
 # --------------------------------------------------------------------------- order
@@ -197,11 +182,31 @@ def describe(change: Change, escaping: Escaping) -> str:
     return ", ".join(parts)
 
 
-def dependencies(change: Change, escape: Escape) -> str:
-    """`after add:alice@shop_cs`, or "" when the change waits for nothing."""
+#: What each kind of change a change waits for has done, in words.
+_DONE: Mapping[Action, str] = {
+    Action.DELETE: "{} is deleted",
+    Action.ADD: "{} is added",
+    Action.UPDATE: "{} is updated",
+    Action.SET_AVATAR: "{}'s avatar is set",
+    Action.INVITE: "{} is invited",
+}
+
+
+def dependencies(change: Change, name: Escape) -> str:
+    """`after alice is added`, or "" when the change waits for nothing."""
     if not change.depends_on:
         return ""
-    return "after " + ", ".join(escape(d) for d in change.depends_on)
+    return "after " + " and ".join(_done(d, change.account, name) for d in change.depends_on)
+
+
+def _done(change_id: str, account: str, name: Escape) -> str:
+    """`alice is added` for `add:alice@shop_cs`: the prefix alone within one Official Account."""
+    action, _, other = change_id.partition(":")
+    if action not in {a.value for a in Action} or not other:
+        return name(change_id)  # a saved plan written by something else
+    prefix, at, suffix = other.partition("@")
+    shown = prefix if at and prefix and account.endswith("@" + suffix) else other
+    return _DONE[Action(action)].format(name(shown))
 
 
 # --------------------------------------------------------------------------- notes
@@ -224,10 +229,11 @@ def notes(plan: Plan, escaping: Escaping) -> tuple[Section, ...]:
     """Pending invitations, unmanaged accounts and warnings, in that order."""
     text, value = escaping.text, escaping.value
     pending = tuple(
-        f"{text(p.account)}: invitation to {value(p.invite_wx)} pending until {iso_utc(p.expires)}"
+        f"{escaping.name(p.account)}: invitation to {value(p.invite_wx)} pending until "
+        f"{iso_utc(p.expires)}"
         for p in plan.pending_invites
     )
-    unmanaged = tuple(f"{text(a)}: {UNMANAGED_NOTE}" for a in plan.unmanaged)
+    unmanaged = tuple(f"{escaping.name(a)}: {UNMANAGED_NOTE}" for a in plan.unmanaged)
     return (
         Section("Pending invitations", "pending invitations", pending),
         Section("Unmanaged accounts", "unmanaged accounts", unmanaged),

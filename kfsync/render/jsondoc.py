@@ -17,6 +17,7 @@ from kfsync import __version__
 from kfsync.apply import ApplyResult
 from kfsync.errors import KfsyncError
 from kfsync.plan import Action, Change, PendingInvite, Plan
+from kfsync.textsafe import json_escapes
 
 FORMAT_VERSION = 1
 _ACTIONS = ", ".join(a.value for a in Action)
@@ -61,8 +62,12 @@ def apply_document(result: ApplyResult, *, verify: Plan | None) -> dict[str, Any
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    """Indented UTF-8 JSON (no `\\u` escapes for CJK nicknames), ending with a newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """Indented UTF-8 JSON (no `\\u` escapes for CJK nicknames), ending with a newline.
+
+    A lone surrogate (in a file name, say) stays the JSON escape it was, so that the
+    document can always be written.
+    """
+    return json_escapes(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_plan_json(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> str:
@@ -81,7 +86,7 @@ def plan_from_json(doc: Any) -> Plan:
 
     Raises `PlanFormatError` naming the first problem: a missing or unknown
     `format_version`, a missing field, a wrong type, an unknown action, or a
-    summary that does not match the changes.
+    summary that is missing or does not match the changes.
     """
     root = _object(doc, "")
     if "format_version" not in root:
@@ -89,7 +94,7 @@ def plan_from_json(doc: Any) -> Plan:
     version = root["format_version"]
     if type(version) is not int or version != FORMAT_VERSION:
         raise PlanFormatError(
-            f"plan document format_version {version!r} is not supported: this kfsync "
+            f"plan document format_version {_short(version)} is not supported: this kfsync "
             f"({__version__}) reads format_version {FORMAT_VERSION}; create the plan again"
         )
     _string(root, "kfsync_version", "")
@@ -105,7 +110,7 @@ def plan_from_json(doc: Any) -> Plan:
         warnings=_strings(root, "warnings"),
         refusals=_strings(root, "refusals"),
     )
-    if "summary" in root and root["summary"] != plan.summary():
+    if _get(root, "summary", "") != plan.summary():
         raise _fail("summary", "does not match the changes")
     if "saved" in root:
         _object(root["saved"], "saved")
@@ -114,6 +119,12 @@ def plan_from_json(doc: Any) -> Plan:
 
 def _fail(where: str, problem: str) -> PlanFormatError:
     return PlanFormatError("plan document: " + (f"{where}: {problem}" if where else problem))
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """A value from the document for a message: its repr (escaped), cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _kind(value: Any) -> str:
@@ -170,7 +181,7 @@ def _change(value: Any, where: str) -> Change:
     item = _object(value, where)
     action = _string(item, "action", where)
     if action not in {a.value for a in Action}:
-        raise _fail(f"{where}.action", f"{action!r} is not one of {_ACTIONS}")
+        raise _fail(f"{where}.action", f"{_short(action)} is not one of {_ACTIONS}")
     depends = _get(item, "depends_on", where)
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         raise _fail(f"{where}.depends_on", "expected an array of change ids")
@@ -187,7 +198,7 @@ def _change(value: Any, where: str) -> Change:
         rebind=rebind,
     )
     if "id" in item and item["id"] != change.id:
-        raise _fail(f"{where}.id", f"{item['id']!r} does not match {change.id!r}")
+        raise _fail(f"{where}.id", f"{_short(item['id'])} does not match {_short(change.id)}")
     return change
 
 
@@ -197,7 +208,9 @@ def _fields(value: Any, where: str) -> Mapping[str, Any] | None:
     fields = _object(value, where)
     for key, field in fields.items():
         if field is not None and not isinstance(field, str):
-            raise _fail(f"{where}.{key}", f"expected a string or null, got {_kind(field)}")
+            plain = key.isascii() and key.isidentifier() and len(key) <= 40
+            step = f".{key}" if plain else f"[{_short(key)}]"
+            raise _fail(where + step, f"expected a string or null, got {_kind(field)}")
     return dict(fields)
 
 
@@ -205,7 +218,7 @@ def _unique_ids(changes: tuple[Change, ...]) -> None:
     seen: set[str] = set()
     for change in changes:
         if change.id in seen:
-            raise _fail("changes", f"{change.id!r} appears twice")
+            raise _fail("changes", f"{_short(change.id)} appears twice")
         seen.add(change.id)
 
 

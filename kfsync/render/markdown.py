@@ -1,21 +1,21 @@
 """The Markdown renderer, for pull-request comments.
 
 Layout: a hidden marker on the first line (`<!-- kfsync:<wechat_id> -->`, so CI
-updates one comment), the summary line, refusals, destructive changes in their
-own section (never collapsed), the other changes in a table inside
-`<details>`, then pending invitations, unmanaged accounts and warnings.
+updates one comment), a refusal if any (once, as a caution alert), the
+summary line, destructive changes in their own section (never collapsed), the
+other changes in a table inside `<details>`, then pending invitations,
+unmanaged accounts and warnings.
 
-Every user-derived string goes through `md_escape`: all ASCII punctuation
-becomes an HTML entity, `@` and `#` are followed by a word joiner, controls are written
-as visible escapes, so a nickname cannot format, link, mention, break the
-table or close the `<details>` block.  The comment is kept under `MAX_CHARS`
-by cutting rows, with a pointer to the JSON plan where rows were cut.
+Every user-derived string goes through `kfsync.render.mdescape`: names and
+values become code spans, which copy exactly and cannot format, link,
+mention, break the table or close the `<details>` block.  The comment is kept
+under `MAX_CHARS` by cutting rows, with a pointer to where the full plan is
+(`FullPlan`, which the command works out from the CI environment).
 """
 
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,38 +31,41 @@ from kfsync.render.common import (
     headline,
     more_line,
     notes,
-    refusals,
-    visible,
 )
+from kfsync.render.mdescape import md_code, md_text
+from kfsync.render.thumbnails import PictureUrl, thumbnails
 
 #: GitHub refuses comments over 65,536 characters; stay well below.
 MAX_CHARS = 60_000
-#: Longest user-derived string shown, in characters before escaping (WeChat's limits are lower).
-MAX_FIELD = 200
+#: Refusals listed at the top at most; the rest are counted.
+MAX_REFUSALS = 20
 
-#: Every ASCII punctuation character as a numeric entity.  GitHub finds mentions and
-#: issue references in the rendered text, after entities are decoded, so `@` and `#` are
-#: also followed by U+2060 WORD JOINER: read the same, but mention and link nothing.
-_ENTITIES = {ord(c): f"&#{ord(c)};" for c in string.punctuation} | {
-    ord("@"): "&#64;&#8288;",
-    ord("#"): "&#35;&#8288;",
-}
-#: Leading, trailing or repeated spaces, which Markdown would drop or read as indentation.
-_SPACES = re.compile(r"^ | \Z|(?<= ) | (?= )")
-
-
-def md_escape(text: str) -> str:
-    """`text` made inert in Markdown and HTML, still reading the same once rendered."""
-    if len(text) > MAX_FIELD:
-        text = text[:MAX_FIELD] + "…"
-    return _SPACES.sub("&#32;", visible(text).translate(_ENTITIES))
+ESCAPING = Escaping(text=md_text, value=md_code, name=md_code)
+_IN_TABLE = Escaping(
+    text=lambda text: md_text(text, in_table=True),
+    value=lambda text: md_code(text, in_table=True),
+    name=lambda text: md_code(text, in_table=True),
+)
+#: A URL we link to: http(s), and nothing Markdown's `<...>` link destination cannot hold.
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 
 
-def _md_value(text: str) -> str:
-    return '"' + md_escape(text) + '"'
+@dataclass(frozen=True)
+class FullPlan:
+    """Where a reader finds the whole plan when the comment is cut."""
+
+    where: str  #: words: "the step summary and artifacts of this workflow run"
+    url: str = ""  #: a link to it, when there is one
 
 
-ESCAPING = Escaping(text=md_escape, value=_md_value)
+def full_plan_pointer(full_plan: FullPlan | None) -> str:
+    """`the full plan is in [the artifacts of this job](…)`; run it locally when nowhere else."""
+    if full_plan is None:
+        return "run `kfsync plan` for the full plan"
+    where = full_plan.where.replace("[", "(").replace("]", ")")
+    if _SAFE_URL.fullmatch(full_plan.url):
+        where = f"[{where}](<{full_plan.url}>)"
+    return f"the full plan is in {where}"
 
 
 def marker(wechat_id: str) -> str:
@@ -81,31 +84,50 @@ class _Block:
     tail: tuple[str, ...] = ()
     cut_first: bool = False
 
-    def lines(self, keep: int) -> list[str]:
-        lines = [*self.head, *self.rows[:keep]]
-        if keep < len(self.rows):
-            lines += ["", more_line(sum(self.weights[keep:]), self.noun)]
-        return lines + list(self.tail)
 
+def render_plan_markdown(
+    plan: Plan,
+    *,
+    limit: int = MAX_CHARS,
+    refused: str = "",
+    full_plan: FullPlan | None = None,
+    pictures: PictureUrl | None = None,
+) -> str:
+    """The plan as a pull-request comment of at most `limit` characters (newline included).
 
-def render_plan_markdown(plan: Plan, *, limit: int = MAX_CHARS) -> str:
-    """The plan as a pull-request comment of at most `limit` characters (newline included)."""
-    top = [marker(plan.wechat_id), f"**{headline(plan)}** ({md_escape(plan.wechat_id)})"]
+    `refused` is why a safety rule refused the plan, when the plan's own refusals do not
+    say it already; `full_plan` is where to send the reader when rows had to be cut. With
+    `pictures`, avatar changes also show the live and the new picture (see `thumbnails`).
+    """
+    pointer = full_plan_pointer(full_plan)
+    reasons = plan.refusals or ((refused,) if refused else ())
+    top = [marker(plan.wechat_id), *_refusal(reasons, pointer)]
+    top.append(f"**{headline(plan)}** ({md_code(plan.wechat_id)})")
     rows = entries(plan.changes)
     destructive = [r for r in rows if r.destructive]
     others = [r for r in rows if not r.destructive]
     destructive_section = Section(
         "Destructive changes",
         "destructive changes",
-        tuple(_destructive_item(r) for r in destructive),
+        tuple(_destructive_item(r, pictures) for r in destructive),
     )
     blocks = [
-        _list_block(refusals(plan, ESCAPING)),
         _list_block(destructive_section, tuple(len(r.changes) for r in destructive)),
-        _table_block(others, titled_other=bool(destructive)),
+        _table_block(others, titled_other=bool(destructive), pictures=pictures),
         *(_list_block(section) for section in notes(plan, ESCAPING)),
     ]
-    return _fit(top, [b for b in blocks if b.rows], limit - 1) + "\n"
+    return _fit(top, [b for b in blocks if b.rows], limit - 1, pointer) + "\n"
+
+
+def _refusal(reasons: Sequence[str], pointer: str) -> list[str]:
+    """A caution alert at the very top: the reviewer reads first that nothing can be applied."""
+    if not reasons:
+        return []
+    lines = ["", "> [!CAUTION]", "> **Refused.** kfsync will not apply this plan:"]
+    lines += [f"> - {md_text(reason)}" for reason in reasons[:MAX_REFUSALS]]
+    if len(reasons) > MAX_REFUSALS:
+        lines += [">", f"> {more_line(len(reasons) - MAX_REFUSALS, 'refusals', pointer)}"]
+    return [*lines, ""]
 
 
 def _list_block(section: Section, weights: tuple[int, ...] | None = None) -> _Block:
@@ -117,24 +139,26 @@ def _list_block(section: Section, weights: tuple[int, ...] | None = None) -> _Bl
     )
 
 
-def _destructive_item(row: Entry) -> str:
-    label = f"`{row.symbol}` **{row.label}** {md_escape(row.account)}"
+def _destructive_item(row: Entry, pictures: PictureUrl | None) -> str:
+    label = f"`{row.symbol}` **{row.label}** {md_code(row.account)}"
     if not row.rebind:
-        return f"{label}: {_change_text(row.changes[0])} — {md_escape(row.reason)}"
+        first = _change_text(row.changes[0], ESCAPING, pictures)
+        return f"{label}: {first} — {md_text(row.reason)}"
     steps = [
-        f"  - `{SYMBOLS[step.action]}` {step.action.value}: {_change_text(step)}"
+        f"  - `{SYMBOLS[step.action]}` {step.action.value}: "
+        f"{_change_text(step, ESCAPING, pictures)}"
         for step in row.changes
     ]
-    return "\n".join([f"{label} — {md_escape(row.reason)}", *steps])
+    return "\n".join([f"{label} — {md_text(row.reason)}", *steps])
 
 
-def _change_text(change: Change) -> str:
-    text = describe(change, ESCAPING)
-    after = dependencies(change, md_escape)
-    return f"{text} ({after})" if after else text
+def _change_text(change: Change, escaping: Escaping, pictures: PictureUrl | None) -> str:
+    text = describe(change, escaping)
+    after = dependencies(change, escaping.name)
+    return (f"{text} ({after})" if after else text) + thumbnails(change, pictures)
 
 
-def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
+def _table_block(rows: Sequence[Entry], *, titled_other: bool, pictures: PictureUrl | None) -> _Block:
     title = "Other changes" if titled_other else "Changes"
     return _Block(
         head=(
@@ -146,8 +170,8 @@ def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
             "| --- | --- | --- | --- | --- |",
         ),
         rows=tuple(
-            f"| `{r.symbol}` | {r.label} | {md_escape(r.account)} | "
-            f"{_change_text(r.changes[0])} | {md_escape(r.reason)} |"
+            f"| `{r.symbol}` | {r.label} | {_IN_TABLE.name(r.account)} | "
+            f"{_change_text(r.changes[0], _IN_TABLE, pictures)} | {_IN_TABLE.text(r.reason)} |"
             for r in rows
         ),
         weights=tuple(len(r.changes) for r in rows),
@@ -157,9 +181,9 @@ def _table_block(rows: Sequence[Entry], *, titled_other: bool) -> _Block:
     )
 
 
-def _fit(top: list[str], blocks: list[_Block], limit: int) -> str:
+def _fit(top: list[str], blocks: list[_Block], limit: int, pointer: str) -> str:
     """Join the blocks, cutting rows (the table's first) until the text fits in `limit`."""
-    sizes = [_Sizes(block) for block in blocks]
+    sizes = [_Sizes(block, pointer) for block in blocks]
     keep = [len(block.rows) for block in blocks]
     total = sum(len(line) + 1 for line in top) - 1 + sum(s.size(len(s.block.rows)) for s in sizes)
     order = sorted(range(len(blocks)), key=lambda i: (not blocks[i].cut_first, -i))
@@ -174,16 +198,17 @@ def _fit(top: list[str], blocks: list[_Block], limit: int) -> str:
         total += measure.size(count) - full
         keep[index] = count
     lines = list(top)
-    for block, count in zip(blocks, keep, strict=True):
-        lines.extend(block.lines(count))
+    for measure, count in zip(sizes, keep, strict=True):
+        lines.extend(measure.lines(count))
     return "\n".join(lines)
 
 
 class _Sizes:
     """The length a block adds to the comment for each number of rows kept, in O(1)."""
 
-    def __init__(self, block: _Block) -> None:
+    def __init__(self, block: _Block, pointer: str) -> None:
         self.block = block
+        self.pointer = pointer
         self.fixed = sum(len(line) + 1 for line in (*block.head, *block.tail))
         self.prefix = [0]
         for row in block.rows:
@@ -192,8 +217,16 @@ class _Sizes:
         for i in range(len(block.rows) - 1, -1, -1):
             self.suffix_weight[i] = self.suffix_weight[i + 1] + block.weights[i]
 
+    def more(self, keep: int) -> str:
+        """The line that says how many rows were cut and where they are, "" if none was."""
+        if keep == len(self.block.rows):
+            return ""
+        return more_line(self.suffix_weight[keep], self.block.noun, self.pointer)
+
     def size(self, keep: int) -> int:
-        pointer = 0
-        if keep < len(self.block.rows):
-            pointer = 1 + len(more_line(self.suffix_weight[keep], self.block.noun)) + 1
-        return self.fixed + self.prefix[keep] + pointer
+        more = self.more(keep)
+        return self.fixed + self.prefix[keep] + (len(more) + 2 if more else 0)
+
+    def lines(self, keep: int) -> list[str]:
+        block, more = self.block, self.more(keep)
+        return [*block.head, *block.rows[:keep], *(["", more] if more else []), *block.tail]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kfsync.errors import UsageError
 from kfsync.render.common import visible
+from kfsync.textsafe import json_escapes
 
 TABLE_FORMATS = ("table", "json")
 #: Between two columns.
@@ -72,7 +73,7 @@ def _pad(cell: str, width: int, right: bool) -> str:
 
 def render_json(document: Mapping[str, object]) -> str:
     """A JSON document, UTF-8 text as is (not `\\u` escapes), keys in the given order."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return json_escapes(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
 def render_listing(fmt: str, table: Table, document: Mapping[str, object]) -> str:

@@ -28,7 +28,7 @@ from kfsync.render.common import (
     visible,
 )
 
-ESCAPING = Escaping(text=visible, value=quoted)
+ESCAPING = Escaping(text=visible, value=quoted, name=visible)
 _LABEL_WIDTH = len("set_avatar")
 _INDENT = "  "
 #: How `WeChatError` words its message; the progress line keeps only the code and its meaning.

@@ -48,6 +48,23 @@ def test_minimal_account_has_none_for_missing_optional_fields() -> None:
 def test_invite_expire_time_accepts_a_string_of_digits() -> None:
     account = KfAccount.from_dict({**FULL_ACCOUNT, "invite_expire_time": "123456789"})
     assert account.invite_expire_time == 123456789
+    assert KfAccount.from_dict({**FULL_ACCOUNT, "invite_expire_time": 1.7e9}).invite_expire_time \
+        == 1_700_000_000
+
+
+@pytest.mark.parametrize("absurd", [
+    -1, 10**20, 1e20, 1.5, "soon", "NaN", float("nan"), float("inf"), "1e9", True, [1], {"t": 1},
+    "9" * 40, "²",
+])
+def test_an_invite_expire_time_that_is_no_time_is_an_unknown_expiry_and_a_warning(
+        absurd: object, caplog: pytest.LogCaptureFixture) -> None:
+    account = KfAccount.from_dict({**FULL_ACCOUNT, "invite_expire_time": absurd})
+    assert account.invite_expire_time is None
+    assert account.invite_status == "waiting"
+    [record] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "kf_list" not in record.getMessage()  # parsed alone, the path is the field's own
+    assert "invite_expire_time must be a unix time" in record.getMessage()
+    assert "expiry is taken as unknown" in record.getMessage()
 
 
 RECORD = {"openid": "o1", "opercode": 2002, "text": "你好", "time": 1400563710, "worker": "a@shop_cs"}
@@ -120,8 +137,11 @@ def test_a_page_decoded_with_the_record_hook_is_the_same_page() -> None:
      "field kf_list[0].kf_nick must be a string, got number"),
     (account_list, {"kf_list": [{**FULL_ACCOUNT, "invite_status": "lost"}]},
      "invite_status must be one of waiting, rejected, expired"),
-    (account_list, {"kf_list": [{**FULL_ACCOUNT, "invite_expire_time": "soon"}]},
-     "invite_expire_time must be a whole number, got string"),
+    (MsgPage.from_dict, {"recordlist": [{"openid": "o", "opercode": 2002, "time": 1e20}],
+                         "number": 1, "msgid": 1},
+     "field recordlist[0].time must be a unix time (seconds from 1970 to 9999), got number"),
+    (session_list, {"sessionlist": [{"openid": "o", "createtime": -5}]},
+     "field sessionlist[0].createtime must be a unix time"),
     (online_list, {"kf_online_list": [{"kf_account": "a", "kf_id": 1, "status": "on"}]},
      "status must be a whole number"),
     (online_list, {"kf_online_list": [{"kf_account": "a", "kf_id": 1}]},
@@ -134,7 +154,9 @@ def test_a_page_decoded_with_the_record_hook_is_the_same_page() -> None:
     (MsgPage.from_dict, {"recordlist": [RECORD, 7], "number": 2, "msgid": 3},
      "recordlist[1] must be a JSON object, got number"),
     (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "time": "soon"}], "number": 2,
-                         "msgid": 3}, "field recordlist[1].time must be a whole number, got string"),
+                         "msgid": 3}, "field recordlist[1].time must be a unix time"),
+    (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "time": -5}], "number": 2,
+                         "msgid": 3}, "field recordlist[1].time must be a unix time"),
     (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "openid": None}], "number": 2,
                          "msgid": 3}, "field recordlist[1].openid must be a string, got null"),
 ])

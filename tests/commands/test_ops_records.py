@@ -20,6 +20,7 @@ from kfsync.commands import records as records_command
 from kfsync.commands.records import CSV_COLUMNS, WRITERS, Writer, parse_moment
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
+from kfsync.textsafe import json_escapes
 
 Run = Callable[..., tuple[int, str, str]]
 Fails = Callable[..., str]
@@ -348,6 +349,7 @@ def test_no_progress_when_not_a_terminal(ops_env: Emulator, ops_run: Run,
 @pytest.mark.parametrize("text", [
     "", "plain", "客服你好", 'quote " and backslash \\', "new\nline\rtab\t", "\x00\x01\x1f\x7f",
     "emoji 😀 and U+2028 \u2028 U+2029 \u2029", "</script>", "\ufeffbom", "a" * 5000,
+    "lone \ud800 surrogate \udfff",
 ])
 def test_a_json_line_is_what_json_dumps_writes(text: str) -> None:
     record = MsgRecord(f"o{text[:3]}", 2003, text, 1_790_000_000, f"w{text[-2:]}@shop_cs")
@@ -357,4 +359,4 @@ def test_a_json_line_is_what_json_dumps_writes(text: str) -> None:
         assert records_command.jsonl_line(record, iso) == expected
         stream = io.StringIO()
         records_command.jsonl_writer(stream, zone)([record, record])
-        assert stream.getvalue() == expected * 2
+        assert stream.getvalue() == json_escapes(expected) * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -164,3 +165,27 @@ def test_schema_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) ->
     assert (code, err) == (0, "")
     assert out == (ROOT / "schemas" / "kfsync.schema.json").read_text("utf-8")
     assert json.loads(out)["title"] == "kfsync.yaml"
+
+
+DUPLICATES = Path(__file__).parent / "fixtures" / "duplicates_and_sixteen_more.yaml"
+
+
+@pytest.mark.parametrize("output", ["text", "json", "github"])
+def test_validate_reports_duplicate_keys_with_every_other_problem_at_once(
+        capsys: pytest.CaptureFixture[str], output: str) -> None:
+    code, out, err = run(capsys, "validate", "-c", str(DUPLICATES), "--format", output)
+    assert code == 1
+    wanted = expected_problems(DUPLICATES)
+    assert len(wanted) == 18
+    assert sum("duplicate key" in line for line in wanted) == 2
+    if output == "json":
+        shown = [f"{p['file']}:{p['line']}:{p['column']}: {p['message']}"
+                 for p in json.loads(out)["problems"]]
+    elif output == "github":
+        annotation = re.compile(r"::error file=(.+?),line=(\d+),col=(\d+),title=kfsync validate::(.*)")
+        found = [annotation.fullmatch(line) for line in out.splitlines()]
+        shown = [f"{m[1]}:{m[2]}:{m[3]}: {m[4]}" if m else "" for m in found]
+    else:
+        shown = out.splitlines()
+    assert shown == wanted
+    assert err == f"{DUPLICATES}: invalid, 18 problems\n"

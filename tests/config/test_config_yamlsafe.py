@@ -8,7 +8,7 @@ import pytest
 
 from kfsync.config import load_config
 from kfsync.config.positions import dotted, line_col
-from kfsync.config.yamlsafe import MAX_FILE_BYTES, parse
+from kfsync.config.yamlsafe import MAX_FILE_BYTES, parse, parse_all
 from kfsync.errors import ConfigError, UsageError
 
 VALID = (
@@ -167,3 +167,35 @@ def test_line_col_counts_breaks_as_yaml_does(
 def test_dotted_paths() -> None:
     assert dotted(("policy", "ignore", 2)) == "policy.ignore[2]"
     assert dotted(()) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "expected"),
+    [
+        ("a: 1\na: 2\n", {"a": 1},
+         ["f.yaml:2:1: a: duplicate key (first at line 1); remove one of them"]),
+        ("a:\n  b: 1\n  b: 2\nc: 3\nc: 4\n", {"a": {"b": 1}, "c": 3},
+         ["f.yaml:3:3: a.b: duplicate key (first at line 2); remove one of them",
+          "f.yaml:5:1: c: duplicate key (first at line 4); remove one of them"]),
+        ("a: [{b: 1, b: 2}]\n", {"a": [{"b": 1}]},
+         ["f.yaml:1:12: a[0].b: duplicate key (first at line 1); remove one of them"]),
+        ('"a": 1\n\'a\': 2\n', {"a": 1},
+         ["f.yaml:2:1: a: duplicate key (first at line 1); remove one of them"]),
+    ],
+    ids=["top", "two-depths", "flow-in-a-list", "quoted-either-way"],
+)
+def test_duplicate_keys_at_any_depth_keep_the_first_value_and_are_all_returned(
+        text: str, data: object, expected: list[str]) -> None:
+    read, _, duplicates = parse_all(text, "f.yaml")
+    assert read == data
+    assert [str(p) for p in duplicates] == expected
+    with pytest.raises(ConfigError) as caught:
+        parse(text, "f.yaml")
+    assert [str(p) for p in caught.value.problems] == expected
+
+
+def test_duplicate_keys_are_reported_with_the_problems_that_stop_the_reading() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_all("a: 1\nb: *x\na: 2\nc: !!set {x}\n", "f.yaml")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(2, 4), (3, 1), (4, 4)]
+    assert "duplicate key" in caught.value.problems[1].message

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import signal
 import threading
-from typing import Any
 
 import pytest
 from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
-from kfsync import apply as apply_module
 from kfsync.apply import Applier
 from kfsync.plan import Change
 
@@ -177,11 +174,11 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     real = Applier._call
     started: list[str] = []
     waiting_for_calls_sent = threading.Event()  # the applier has taken the interruption
-    real_as_completed = concurrent.futures.as_completed
+    real_stop = Applier._stop
 
-    def as_completed(futures: Any) -> Any:
+    def stop(self: Applier) -> None:
+        real_stop(self)
         waiting_for_calls_sent.set()
-        return real_as_completed(futures)
 
     def interrupting(self: Applier, change: Change) -> None:
         started.append(change.account)
@@ -190,7 +187,7 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
             assert waiting_for_calls_sent.wait(30)
         real(self, change)
 
-    monkeypatch.setattr(apply_module, "as_completed", as_completed)
+    monkeypatch.setattr(Applier, "_stop", stop)
     monkeypatch.setattr(Applier, "_call", interrupting)
     result = shop.apply("--auto-approve", "--parallelism", "2", "--format", "json")
     assert result.code == 130, result.text
@@ -209,3 +206,20 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     monkeypatch.setattr(Applier, "_call", real)
     assert shop.apply("--auto-approve").code == 0
     shop.assert_converged()
+
+
+def test_ctrl_c_during_the_verification_still_reports_what_was_applied(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_rename(shop)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kfsync.reconcile.read_and_plan", interrupted)
+    result = shop.apply("--auto-approve", "--format", "json")
+    assert result.code == 130, result.text
+    document = json_out(result)
+    assert document["interrupted"] is True
+    assert [o["status"] for o in document["outcomes"]] == ["done"]
+    assert document["verify"] is None
+    assert result.err.endswith("kfsync: interrupted; run `kfsync plan` to see what is left\n")

@@ -131,8 +131,8 @@ def test_a_failed_change_skips_only_its_dependents(shop: Shop) -> None:
     applied = shop.apply("--auto-approve", "--parallelism", "1")
     assert applied.code == 4, applied.text
     assert "add amy@shop_cs … failed: errcode 65403" in applied.err
-    assert "set_avatar amy@shop_cs … skipped (add:amy@shop_cs did not complete)" in applied.err
-    assert "invite amy@shop_cs … skipped (add:amy@shop_cs did not complete)" in applied.err
+    assert "set_avatar amy@shop_cs … skipped (add amy@shop_cs did not complete)" in applied.err
+    assert "invite amy@shop_cs … skipped (add amy@shop_cs did not complete)" in applied.err
     for action in ("add", "set_avatar", "invite"):
         assert re.search(rf"{action} bea@shop_cs … ok", applied.err), action
     assert "Failed:\n  add amy@shop_cs … failed: errcode 65403" in applied.out

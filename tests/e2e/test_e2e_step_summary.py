@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import Shop, seeded
+from gfm import assert_inert_comment
 
 
 def test_plan_appends_markdown_to_the_step_summary(
@@ -19,7 +20,8 @@ def test_plan_appends_markdown_to_the_step_summary(
     assert run.code == 2
     written = summary.read_text(encoding="utf-8")
     assert written.startswith("earlier step\n<!-- kfsync:shop_cs -->")
-    assert "<b>" not in written  # the nickname is escaped
+    assert_inert_comment(written.removeprefix("earlier step\n"))
+    assert "`<b>Alice</b>`" in written  # the nickname, in a code span
     assert "<!--" not in run.out
     shop.assert_no_secret(written)
 
@@ -44,6 +46,7 @@ def test_refusal_is_stated_in_the_markdown(
     shop.seed(seeded("bob", "Bob"), seeded("yan", "Yan"), seeded("zed", "Zed"))
     run = shop.plan("--format", "markdown")
     assert run.code == 3
-    assert "> **Refused:** refused&#58; the plan deletes 2 accounts" in run.out
-    assert run.out.startswith("<!-- kfsync:shop_cs -->")
-    assert "> **Refused:**" in summary.read_text(encoding="utf-8")
+    assert run.out.startswith("<!-- kfsync:shop_cs -->\n\n> [!CAUTION]\n> **Refused.** kfsync will")
+    assert "\n> - the plan deletes 2 accounts" in run.out
+    assert run.out.lower().count("refused") == 1
+    assert summary.read_text(encoding="utf-8") == run.out

@@ -61,9 +61,9 @@ def incomplete_result() -> ApplyResult:
         Outcome(by_id["add:alice@shop_cs"], "failed", 80, 65403,
                 "errcode 65403 illegal nickname (a nickname is 1 to 16 characters)"),
         Outcome(by_id["set_avatar:alice@shop_cs"], "skipped",
-                message="add:alice@shop_cs did not complete"),
+                message="add alice@shop_cs did not complete"),
         Outcome(by_id["invite:alice@shop_cs"], "skipped",
-                message="add:alice@shop_cs did not complete"),
+                message="add alice@shop_cs did not complete"),
         Outcome(by_id["invite:erin@shop_cs"], "skipped",
                 message="stopped after WeChat quota error 45009"),
     ]

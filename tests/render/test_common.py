@@ -13,6 +13,7 @@ from kfsync.render.common import (
     Escaping,
     apply_summary_line,
     colorize,
+    dependencies,
     describe,
     entries,
     headline,
@@ -71,10 +72,30 @@ def test_apply_summary_line(counts: Mapping[str, int], complete: bool, expected:
     assert apply_summary_line(counts, complete) == expected
 
 
-def test_more_line_points_at_json() -> None:
-    assert more_line(3, "changes") == (
-        "… 3 more changes; run `kfsync plan --format json` for the full plan"
-    )
+def test_more_line_says_where_the_rest_is() -> None:
+    assert more_line(3, "changes", "see the run") == "… 3 more changes; see the run"
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "expected"),
+    [
+        ((), ""),
+        (("add:alice@shop_cs",), "after alice is added"),
+        (("delete:alice@shop_cs",), "after alice is deleted"),
+        (("update:alice@shop_cs",), "after alice is updated"),
+        (("set_avatar:alice@shop_cs",), "after alice's avatar is set"),
+        (("invite:alice@shop_cs",), "after alice is invited"),
+        (("add:bob@other", "delete:alice@shop_cs"), "after bob@other is added and alice is deleted"),
+        (("add:noat",), "after noat is added"),
+        (("frobnicate:x@shop_cs",), "after frobnicate:x@shop_cs"),
+        (("add:",), "after add:"),
+    ],
+)
+def test_dependencies_are_words(depends_on: tuple[str, ...], expected: str) -> None:
+    change = Change(Action.INVITE, "alice@shop_cs", None, {"invite_wx": "w"}, "why", depends_on)
+    assert dependencies(change, str) == expected
+    if depends_on:
+        assert dependencies(change, lambda name: f"<{name}>").count("<") == len(depends_on)
 
 
 def _change(

@@ -19,16 +19,16 @@ SAMPLE_TEXT = """\
 kfsync will make these changes to shop_cs:
 
   + add        alice@shop_cs  nickname "Alice"  # declared, not live
-  ~ set_avatar alice@shop_cs  avatar "avatars/alice.jpg"  (after add:alice@shop_cs)  \
+  ~ set_avatar alice@shop_cs  avatar "avatars/alice.jpg"  (after alice is added)  \
 # declared, not live
-  > invite     alice@shop_cs  invite_wx "wx_alice"  (after add:alice@shop_cs)  # declared, not live
+  > invite     alice@shop_cs  invite_wx "wx_alice"  (after alice is added)  # declared, not live
   ~ update     bob@shop_cs  nickname "Bob" → "小明"  # nickname differs
   ~ set_avatar bob@shop_cs  avatar (none) → "b.jpg"  # no live avatar
   - delete     carol@shop_cs  nickname "Carol", kf_wx "wx_carol"  # tombstone (state: absent)
 -/+ rebind     dave@shop_cs  # rebind from wx_old to wx_new
       - delete      nickname "Dave", kf_wx "wx_old"
-      + add         nickname "Dave"  (after delete:dave@shop_cs)
-      > invite      invite_wx "wx_new"  (after add:dave@shop_cs)
+      + add         nickname "Dave"  (after dave is deleted)
+      > invite      invite_wx "wx_new"  (after dave is added)
   > invite     erin@shop_cs  invite_wx "wx_erin"  # invitation rejected
 
 Pending invitations:
@@ -60,7 +60,7 @@ def test_sample_plan(sample_plan: Plan) -> None:
         (Change(Action.DELETE, "a@x", {"nickname": "A", "kf_wx": None}, None, "tombstone"),
          '  - delete     a@x  nickname "A"  # tombstone'),
         (Change(Action.INVITE, "a@x", None, {"invite_wx": "wx"}, "new", ("add:a@x",)),
-         '  > invite     a@x  invite_wx "wx"  (after add:a@x)  # new'),
+         '  > invite     a@x  invite_wx "wx"  (after a is added)  # new'),
     ],
 )
 def test_one_change_line(change: Change, line: str) -> None:
@@ -158,8 +158,8 @@ _ADD = Change(Action.ADD, "alice@shop_cs", None, {"nickname": "Alice"}, "declare
          "[3/7] add alice@shop_cs … failed: cannot reach api.weixin.qq.com"),
         (Outcome(_ADD, "failed", 80, 40001, None),
          "[3/7] add alice@shop_cs … failed: errcode 40001"),
-        (Outcome(_ADD, "skipped", message="delete:alice@shop_cs did not complete"),
-         "[3/7] add alice@shop_cs … skipped (delete:alice@shop_cs did not complete)"),
+        (Outcome(_ADD, "skipped", message="delete alice@shop_cs did not complete"),
+         "[3/7] add alice@shop_cs … skipped (delete alice@shop_cs did not complete)"),
     ],
 )
 def test_progress_line(outcome: Outcome, line: str) -> None:
@@ -190,8 +190,8 @@ def test_apply_text_incomplete(incomplete_result: ApplyResult) -> None:
         "  add alice@shop_cs … failed: errcode 65403 illegal nickname "
         "(a nickname is 1 to 16 characters)\n"
         "Skipped:\n"
-        "  set_avatar alice@shop_cs … skipped (add:alice@shop_cs did not complete)\n"
-        "  invite alice@shop_cs … skipped (add:alice@shop_cs did not complete)\n"
+        "  set_avatar alice@shop_cs … skipped (add alice@shop_cs did not complete)\n"
+        "  invite alice@shop_cs … skipped (add alice@shop_cs did not complete)\n"
         "  invite erin@shop_cs … skipped (stopped after WeChat quota error 45009)\n"
         "Stopped: stopped after WeChat quota error 45009\n"
         "\n"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from sec_fixtures import (
     _loopback_only,
+    deleting,
     opens,
+    reviewed,
     shop,
     stand_in,
     stand_in_server,
 )
 
-__all__ = ["_loopback_only", "opens", "shop", "stand_in",
+__all__ = ["_loopback_only", "deleting", "opens", "reviewed", "shop", "stand_in",
            "stand_in_server"]
 
 

@@ -13,7 +13,18 @@ from typing import Any
 
 import pytest
 from cli_run import point_cli_at
-from sec_helpers import OPENS, TOKEN_ANSWER, TOKEN_PATH, OpenLog, Shop, StandIn, body, serving
+from sec_helpers import (
+    OPENS,
+    POLICY,
+    TOKEN_ANSWER,
+    TOKEN_PATH,
+    OpenLog,
+    Shop,
+    StandIn,
+    body,
+    seeded,
+    serving,
+)
 
 from kfsync.emulator import Emulator
 
@@ -68,3 +79,24 @@ def opens() -> Iterator[OpenLog]:
     OPENS.recording = True
     yield OPENS
     OPENS.recording = False
+
+
+@pytest.fixture
+def reviewed(shop: Shop, tmp_path: Path) -> Path:
+    """A shop with one rename pending, protected, ignored and unmanaged accounts; its plan saved."""
+    shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"nickname": "Boss", "wechat": "boss_wx1"},
+                       "bob": {"nickname": "Bob", "wechat": "bob_wx1"}}, policy=POLICY)
+    shop.seed(seeded("alice", "Old"), seeded("boss", "Boss", kf_wx="boss_wx1"),
+              seeded("bob", "Bob", kf_wx="bob_wx1"), seeded("temp1", "Temp"), seeded("zed", "Zed"))
+    saved = tmp_path / "plan.json"
+    result = shop.plan("--out", saved)
+    assert result.code == 0, result.text
+    return saved
+
+
+@pytest.fixture
+def deleting(shop: Shop) -> None:
+    """Two tombstones over max_deletes=1: the plan needs --allow-delete yan,zed."""
+    shop.write_config({"bob": {"nickname": "Bob"}, "yan": {"state": "absent"},
+                       "zed": {"state": "absent"}}, policy={"max_deletes": 1})
+    shop.seed(seeded("bob", "Bob"), seeded("yan", "Yan"), seeded("zed", "Zed"))

@@ -10,14 +10,21 @@ when a pull request edits the workflow itself is stated in the README).
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
+import os
+import signal
+import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
 from sec_helpers import (
     AVATAR_PATH,
     DECLARED_NICKNAMES,
@@ -232,7 +239,7 @@ def test_claim_7_a_pull_request_cannot_inject_into_the_pull_request_comment_or_t
 
 
 def test_claim_8_more_deletes_than_max_deletes_need_allow_delete_on_the_command_line(
-        shop: Shop) -> None:
+        shop: Shop, tmp_path: Path) -> None:
     shop.write_config({"alice": {"nickname": "Alice"}, "bob": {"state": "absent"},
                        "carol": {"state": "absent"}}, policy={"max_deletes": 1})
     shop.seed(seeded("alice", "Alice"), seeded("bob", "Bob"), seeded("carol", "Carol"))
@@ -242,7 +249,26 @@ def test_claim_8_more_deletes_than_max_deletes_need_allow_delete_on_the_command_
     applied = shop.apply("--auto-approve")
     assert applied.code == 3, applied.text
     assert "name each with --allow-delete bob,carol" in applied.err
+    # A name that matches no delete is refused, with the names the plan accepts.
+    for run in (shop.plan("--allow-delete", "bob,carol,alice"),
+                shop.apply("--auto-approve", "--allow-delete", "bob,carol,alice")):
+        assert run.code == 3, run.text
+        assert ("names alice@shop_cs, which the plan does not delete or rebind; "
+                "it accepts bob,carol") in run.err
+    # Consent given to `plan --out` is recorded in the sealed file; forged consent is refused.
+    saved = tmp_path / "plan.json"
+    assert shop.plan("--out", saved, "--allow-delete", "bob").code == 3  # a partial list
+    assert not saved.exists()
+    unsealed = tmp_path / "forged.json"
+    assert shop.plan("--out", saved, "--allow-delete", "bob,carol").code == 0
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    del document["saved"]["seal"], document["saved"]["seal_key"]
+    unsealed.write_text(json.dumps(document), encoding="utf-8")
+    forged = shop.run("apply", unsealed, "-c", shop.config)
+    assert forged.code == 3, forged.text
+    assert "records --allow-delete consent but has no seal" in forged.err
     assert shop.writes() == []
+    assert shop.run("apply", saved, "-c", shop.config).code == 0
 
 
 def test_claim_9_protected_accounts_are_never_deleted_or_rebound(shop: Shop, tmp_path: Path) -> None:
@@ -251,28 +277,36 @@ def test_claim_9_protected_accounts_are_never_deleted_or_rebound(shop: Shop, tmp
     shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"state": "absent"}}, policy=policy)
     assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 1  # a config error
     shop.write_config({"alice": {"nickname": "Alice"}}, policy=policy)  # boss left undeclared
-    assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 0
+    refused = shop.apply("--auto-approve", "--allow-delete", "boss")
+    assert refused.code == 3, refused.text  # the plan does not delete boss: the consent is refused
+    assert "it deletes nothing, so it accepts none" in refused.err
+    assert shop.apply("--auto-approve").code == 0
     shop.write_config({"alice": {"nickname": "Alice"}, "boss": {"nickname": "Boss", "wechat": "thief_wx"}},
                       policy=policy)
     assert shop.apply("--auto-approve", "--allow-delete", "boss").code == 3
-    # Even a saved plan edited to delete the protected account is refused.
+    # Even a saved plan edited to delete the protected account is refused, sealed or not.
     shop.write_config({"alice": {"nickname": "Alice 2"}}, policy=policy)
     saved = tmp_path / "plan.json"
     assert shop.plan("--out", saved).code == 0
-    document = json.loads(saved.read_text(encoding="utf-8"))
-    document["changes"].append({"id": f"delete:{kf('boss')}", "action": "delete",
-                                "account": kf("boss"), "before": {"nickname": "Boss"},
-                                "after": None, "reason": "edited in", "depends_on": [], "rebind": False})
-    document["summary"]["delete"] += 1
-    saved.write_text(json.dumps(document), encoding="utf-8")
-    applied = shop.run("apply", saved, "-c", shop.config, "--allow-delete", "boss")
-    assert applied.code == 3, applied.text
-    assert "boss@shop_cs is protected" in applied.err
+    for strip_seal in (False, True):
+        document = json.loads(saved.read_text(encoding="utf-8"))
+        document["changes"].append({"id": f"delete:{kf('boss')}", "action": "delete",
+                                    "account": kf("boss"), "before": {"nickname": "Boss"},
+                                    "after": None, "reason": "edited in", "depends_on": [],
+                                    "rebind": False})
+        document["summary"]["delete"] += 1
+        if strip_seal:
+            del document["saved"]["seal"], document["saved"]["seal_key"]
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps(document), encoding="utf-8")
+        applied = shop.run("apply", edited, "-c", shop.config)
+        assert applied.code == 3, applied.text
+        assert ("it adds delete:boss@shop_cs" if strip_seal else "its seal does not match") in applied.err
     assert [e for e in shop.requests() if e["path"] == DELETE_PATH] == []
     assert kf("boss") in {a["kf_account"] for a in shop.admin.state()["accounts"]}
 
 
-def test_claim_10_a_saved_plan_is_applied_only_while_its_inputs_are_as_reviewed(
+def test_claim_10_a_saved_plan_is_applied_only_if_it_is_exactly_what_kfsync_plans_now(
         shop: Shop, tmp_path: Path) -> None:
     shop.write_config({"alice": {"nickname": "Alice"}})
     shop.seed(seeded("alice", "Old"))
@@ -287,7 +321,31 @@ def test_claim_10_a_saved_plan_is_applied_only_while_its_inputs_are_as_reviewed(
     result = shop.run("apply", saved, "-c", shop.config)
     assert result.code == 3, result.text
     assert "saved plan is stale (the live accounts changed" in result.err
+    # The file's changes must be the plan made now, sealed or not: here it invites a stranger.
+    assert shop.plan("--out", saved).code == 0
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    document["changes"].append({"id": f"invite:{kf('alice')}", "action": "invite",
+                                "account": kf("alice"), "before": None,
+                                "after": {"invite_wx": "stranger_wx"}, "reason": "not bound",
+                                "depends_on": [], "rebind": False})
+    document["summary"]["invite"] += 1
+    for strip_seal in (False, True):
+        if strip_seal:
+            del document["saved"]["seal"], document["saved"]["seal_key"]
+        saved.write_text(json.dumps(document), encoding="utf-8")
+        result = shop.run("apply", saved, "-c", shop.config)
+        assert result.code == 3, result.text
+        assert ("it adds invite:alice@shop_cs" if strip_seal else "its seal does not match") in result.err
     assert shop.writes() == []
+    # --out replaces only a regular file: never a FIFO, nor what a symbolic link leads to.
+    fifo, link = tmp_path / "fifo", tmp_path / "stdout"
+    os.mkfifo(fifo)
+    link.symlink_to("/dev/stdout")
+    for out, kind in ((fifo, "a named pipe (FIFO)"), (link, "a symbolic link")):
+        line = assert_one_line_error(shop.plan("--out", out))
+        assert f"{out}: cannot write the saved plan: it is {kind}" in line
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.readlink(link) == "/dev/stdout"
 
 
 def test_claim_11_kfsync_never_waits_for_ever(
@@ -361,3 +419,136 @@ def test_claim_15_a_mistyped_api_base_cannot_send_the_secret_anywhere(
     line = assert_one_line_error(shop.plan())
     assert f"KFSYNC_API_BASE {base!r} is refused" in line
     assert requests_sent == []
+
+
+def test_claim_16_no_error_or_log_line_can_forge_an_annotation_or_rewrite_the_terminal(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    shop.write_config({"alice": {"nickname": "Alice"}})
+    hostile = "x\n::error::forged\r\x1b[2K\x1b]0;t\x07\u202e\x9b"
+    stand_in.routes[LIST_PATH] = body(json.dumps({"errcode": -1, "errmsg": hostile}).encode())
+    run = shop.run("-vv", "plan", "-c", shop.config)  # retries log the errmsg, then the error
+    assert "kfsync: error: " in run.err
+    assert "retry 1/3" in run.err
+    for line in run.err.splitlines():
+        assert line.startswith(("DEBUG ", "INFO ", "kfsync: error: ")), line
+    for raw in ("\r", "\x1b", "\u202e", "\x9b"):
+        assert raw not in run.text
+    assert "\\x0a::error::forged\\x0d\\x1b[2K" in run.err
+
+
+def test_claim_17_text_no_output_can_encode_is_refused_or_replaced_never_a_crash(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.config.write_text('version: 1\nofficial_account:\n  wechat_id: shop_cs\naccounts:\n'
+                           '  alice:\n    nickname: "A\\ud83d"\n', encoding="utf-8")
+    assert ":6:15: accounts.alice.nickname: \\ud83d is half a character" in \
+        assert_one_line_error(shop.apply("--auto-approve", "--format", "json"))
+    shop.write_config({"alice": {"nickname": "Alice", "avatar": "a\0.png"}})
+    assert "holds the control character \\x00" in assert_one_line_error(shop.plan())
+    shop.seed(seeded("bob", "Bob\ud83d"))
+    shop.write_config({"bob": {"nickname": "Bob"}})
+    applied = shop.apply("--auto-approve", "--format", "json")
+    assert applied.code == 0, applied.text
+    assert json.loads(applied.out)["outcomes"][0]["status"] == "done"
+    assert "replaced by U+FFFD" in applied.err
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    stand_in.routes[LIST_PATH] = body(b'{"kf_list": [{"kf_account": "bob@shop_cs", "kf_nick": '
+                                      b'"Bob", "kf_id": 1, "invite_wx": "bob_wx", '
+                                      b'"invite_status": "waiting", "invite_expire_time": 1e20}]}')
+    planned = shop.plan()
+    assert planned.code == 0, planned.text
+    assert "expiry is taken as unknown" in planned.err
+
+
+def test_claim_18_ctrl_c_never_starts_anything(
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    shop.write_config({f"agent{i}": {"nickname": f"Agent {i}"} for i in range(3)})
+    stand_in.routes[LIST_PATH] = body(b'{"kf_list": []}')
+
+    def ctrl_c_then_lose_the_answer(handler: Any) -> None:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.3)
+        handler.close_connection = True  # no answer: was the account added?
+
+    stand_in.routes["/customservice/kfaccount/add"] = ctrl_c_then_lose_the_answer
+    run = shop.apply("--auto-approve", "--parallelism", "1", "--format", "json")
+    assert run.code == 130, run.text
+    outcomes = json.loads(run.out)["outcomes"]
+    assert outcomes[0]["message"].startswith("maybe made: its answer was lost")
+    assert [o["status"] for o in outcomes] == ["failed", "skipped", "skipped"]
+    assert stand_in.hit_count("/customservice/kfaccount/add") == 1  # not repeated, no other
+    assert stand_in.hit_count(LIST_PATH) == 1  # not even re-read
+
+
+def test_claim_19_chat_records_exported_as_csv_cannot_run_in_a_spreadsheet(shop: Shop) -> None:
+    formulas = ['=HYPERLINK("http://e","x")', "+1", "-1", "@A1", "\t=1", "＝1"]
+    shop.admin.seed(records=[{"openid": "o", "opercode": 2003, "text": text,
+                              "time": 1_790_000_000 + i, "worker": kf("alice")}
+                             for i, text in enumerate(formulas)])
+    args = ("records", "--since", "2026-09-01", "--until", "2026-10-01", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(shop.run(*args).out)))
+    assert [r["text"] for r in rows] == ["'" + text for text in formulas]
+    rows = list(csv.DictReader(io.StringIO(shop.run(*args, "--raw").out)))
+    assert [r["text"] for r in rows] == formulas
+
+
+def test_claim_20_kfsync_never_works_on_another_official_account_in_silence(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.seed(seeded("alice", "Alice"), seeded("bob", "Bob"))
+    shop.write_config({"alice": {"nickname": "Alice"}}, official_account={"wechat_id": "shop_sc"})
+    assert "WeChat uses @shop_cs" in assert_one_line_error(shop.apply("--auto-approve"))
+    appid = {"wechat_id": "shop_cs", "appid": "wx0123456789abcdef"}
+    shop.write_config({"alice": {"nickname": "Alice"}}, official_account=appid)
+    assert "the credentials are for" in assert_one_line_error(shop.plan())
+    from kfsync.client import KfClient
+
+    with KfClient() as client:
+        token = client.tokens.current()
+    shop.secrets.add(token)
+    monkeypatch.setenv("KFSYNC_TOKEN_MODE", "static")
+    monkeypatch.setenv("KFSYNC_ACCESS_TOKEN", token)
+    monkeypatch.delenv("KFSYNC_APPID")
+    assert "set KFSYNC_APPID" in assert_one_line_error(shop.plan())
+    assert shop.writes() == []
+
+
+PLATFORM_TOKEN = "ghs_claim21platformtoken0123456789ABCDEF"
+
+
+def test_claim_21_the_ci_platform_token_goes_only_to_its_api_and_never_into_output(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    github, elsewhere = GitHubStandIn(), GitHubStandIn()
+    try:
+        github.tokens[PLATFORM_TOKEN] = WORKFLOW_BOT
+        github.integrations.add(PLATFORM_TOKEN)
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 1, "head": {"sha": "0" * 40}}}))
+        for variable, value in {
+            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "octo/shop", "GITHUB_API_URL": github.base_url,
+            "GITHUB_SERVER_URL": "https://github.example", "GITHUB_WORKSPACE": str(shop.folder),
+            "GITHUB_TOKEN": PLATFORM_TOKEN,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        requests_sent = sent(monkeypatch)
+        shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar("alice.png")}})
+        runs = [shop.run("-vv", "--debug", "plan", "-c", shop.config, "--comment")]
+        shop.write_config({PLATFORM_TOKEN: {"nickname": PLATFORM_TOKEN}})  # a failure that quotes it
+        runs.append(shop.run("-vv", "--debug", "plan", "-c", shop.config, "--comment"))
+        next_page = f"{elsewhere.base_url}/repos/octo/shop/issues/1/comments"
+        github.fault("/comments", 200, method="GET", body=[], headers={"Link": f'<{next_page}>; rel="next"'})
+        runs.append(shop.run("plan", "-c", shop.config, "--comment"))
+        assert [run.code for run in runs] == [0, 1, 1]
+        assert "pointed to a page outside" in runs[2].err
+        texts = [run.text for run in runs] + [str(c["body"]) for c in github.comments.values()]
+        assert len(github.comments) == 1
+        for text in texts:
+            assert PLATFORM_TOKEN not in text
+        carrying = [r for r in requests_sent if PLATFORM_TOKEN in str(r.headers)]
+        assert carrying
+        assert all(str(r.url).startswith(github.base_url + "/") for r in carrying)
+        assert not elsewhere.requests
+    finally:
+        github.close()
+        elsewhere.close()

@@ -40,7 +40,8 @@ def point_cli_at(monkeypatch: Any, api_base: str, folder: Path) -> Path:
     """
     home = folder / "home"
     home.mkdir()
-    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
+    for variable in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "KFSYNC_PLAN_KEY", "NO_COLOR",
+                     "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
     monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
