@@ -112,7 +112,8 @@ class Call:
     account: str | None = None  #: the kf account the call is about, for error messages
     authenticated: bool = True  #: send the access token (everything but token fetches)
     #: Given every JSON object of the answer as it is decoded (json.loads' object_hook): lets a
-    #: large answer become typed values item by item, never all of it as dicts at once.
+    #: large answer become typed values item by item, never all of it as dicts at once.  Not
+    #: used for an answer that may hold lone surrogates: that one is mended as plain JSON first.
     object_hook: Callable[[dict[str, Any]], Any] | None = field(default=None, repr=False)
 
 
@@ -469,8 +470,10 @@ def _decode(call: Call, raw: bytes) -> dict[str, object]:
 
 
 def _decoded(call: Call, raw: bytes) -> dict[str, object]:
+    # An answer that may hold lone surrogates is decoded as plain JSON, for `mend` to walk.
+    hook = None if _SURROGATE_ESCAPE.search(raw) else call.object_hook
     try:
-        body = json.loads(raw.decode("utf-8"), object_hook=call.object_hook)
+        body = json.loads(raw.decode("utf-8"), object_hook=hook)
     except (UnicodeDecodeError, ValueError):
         start = raw[:60].decode("utf-8", "replace")
         message = f"the answer from {call.path} is not JSON (it starts {start!r})"
