@@ -17,7 +17,7 @@ import math
 import sys
 from pathlib import Path
 
-from bench import harness, workload
+from bench import harness, startup, workload
 from bench.harness import Counts, EmulatorProcess, RequestLog, Settings, median, run_timed, say
 from bench.report import Row, Table, ms, times, verdict
 
@@ -32,9 +32,6 @@ DEPENDENCY_FLOOR = "import click, yaml, requests"
 COLD_LOAD = ("import sys; from pathlib import Path; from kfsync.config import load_config; "
              "from kfsync.live import PictureCache; "
              "load_config(sys.argv[1], cache=PictureCache(Path(sys.argv[2])))")
-#: All that the warm plan imports, kfsync's own modules included, timed alone.
-IMPORT_FLOOR = ("import kfsync.cli, kfsync.client.api, kfsync.config, kfsync.reconcile, "
-                "kfsync.render, kfsync.planfile")
 
 
 class Shop:
@@ -57,6 +54,14 @@ class Shop:
             raise RuntimeError(f"the live side is not in sync (exit {timed.code}): "
                                f"{timed.out[-500:]}{timed.err[-500:]}")
         return timed, Counts.of(self.log.since(mark))
+
+    def imports(self, cache: Path) -> list[str]:
+        """The kfsync modules a plan imports, in the order it imports them."""
+        timed = run_timed([*harness.launcher()[:1], "-X", "importtime", *harness.launcher()[1:],
+                           "plan", "-c", str(self.config), "--parallelism", str(WIDTH)],
+                          env=harness.kfsync_env(self.emulator.base_url, cache))
+        return [name for name in startup.imported(timed.err)
+                if (name == "kfsync" or name.startswith("kfsync.")) and name != "kfsync.__main__"]
 
     def script(self) -> harness.Timed:
         timed = run_timed(harness.reference("plan", self.emulator.base_url, "--accounts",
@@ -81,12 +86,14 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
             shop = Shop(emulator, config, seed, manifest)
             warm_cache = folder / "warm-cache"
             shop.plan(warm_cache)  # fills the warm cache
+            modules = shop.imports(warm_cache)
+            import_floor = "import " + ", ".join(modules)
             dependencies, floor, warm = [], [], []
             warm_counts = None
             for index in range(rounds):
                 say(f"steady: warm plan, round {index + 1}/{rounds}")
                 dependencies.append(run_timed([sys.executable, "-c", DEPENDENCY_FLOOR]).wall)
-                floor.append(run_timed([sys.executable, "-c", IMPORT_FLOOR]).wall)
+                floor.append(run_timed([sys.executable, "-c", import_floor]).wall)
                 timed, warm_counts = shop.plan(warm_cache)
                 warm.append(timed)
             say("steady: the sequential script, at the short latency")
@@ -144,8 +151,10 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
     table.note(f"Warm: medians of {rounds} interleaved rounds at L = {short} ms, no charge per "
                f"connection; cold: medians of {cold_rounds} at L = {long} ms and 2 × L for each "
                f"new connection; launcher `{harness.describe_launcher()}`.")
-    table.note(f"Import floor: `python -c \"{IMPORT_FLOOR}\"`, plus 2L: the warm plan's "
-               f"imports with no work, and its two round trips. Dependency floor: `python -c "
+    table.note(f"Import floor: `python -c \"import kfsync.cli, …\"` with the {len(modules)} kfsync "
+               "modules the warm plan imports (read from its `-X importtime` report; they import "
+               "the libraries it uses), plus 2L: its imports with no work, and its two round "
+               "trips. Dependency floor: `python -c "
                f"\"{DEPENDENCY_FLOOR}\"`, the CLI framework, the YAML parser and the HTTP client "
                "alone.")
     table.note(f"limit(cold) = L × (token + list + ⌈{pictures}/{WIDTH}⌉ downloads) = "
