@@ -265,7 +265,7 @@ class Reading:
             from kfsync.client import KfClient
 
             client = self._client = KfClient()
-            client.preconnect(connections)
+            client.preconnect(connections, wait=True)  # so that the first call takes one of them
             self._begun.wait()
             if self._config is not None:  # else the caller left before the config was valid
                 self._live = _live_side(self._config, client, cache, now, parallelism)

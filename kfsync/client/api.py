@@ -102,9 +102,12 @@ class KfClient:
         """The connection pools of this client, which picture downloads may share."""
         return self._transport.adapter
 
-    def preconnect(self, count: int) -> None:
-        """Open up to `count` more connections in the background, for parallel calls to come."""
-        self._transport.preconnect(count)
+    def preconnect(self, count: int, *, wait: bool = False) -> None:
+        """Open up to `count` more connections, for parallel calls to come.
+
+        In the background, or with `wait` before returning.
+        """
+        self._transport.preconnect(count, wait=wait)
 
     def stop(self) -> None:
         """Send nothing more: a call under way ends with its current attempt, never retried."""

@@ -187,8 +187,12 @@ class Transport:
         """The connection pools this transport's calls use, to share with other downloads."""
         return self.session.get_adapter(self.api_base + "/")
 
-    def preconnect(self, count: int) -> None:
-        """Open up to `count` more connections to the API host in the background, for later calls.
+    def preconnect(self, count: int, *, wait: bool = False) -> None:
+        """Open up to `count` more connections to the API host, for later calls.
+
+        In the background, or with `wait`, in this thread, returning once they are open
+        (from a thread of the caller's own: then no call of it starts a connection of its
+        own while these are being opened).
 
         A call on a new connection waits for its handshakes (TCP, then TLS: two round
         trips or more); opened while the first calls are under way, the connections
@@ -203,8 +207,12 @@ class Transport:
         if not isinstance(adapter, requests.adapters.HTTPAdapter):
             return
         verify = self._environment.get(base, {}).get("verify", True)
-        threading.Thread(target=_open_connections, args=(adapter, base + "/", verify, count),
-                         name="kfsync-preconnect", daemon=True).start()
+        args = (adapter, base + "/", verify, count, self.timeout)
+        if wait:
+            _open_connections(*args)
+            return
+        threading.Thread(target=_open_connections, args=args, name="kfsync-preconnect",
+                         daemon=True).start()
 
     def call(self, call: Call, parse: Callable[[dict[str, object]], _T],
              tokens: TokenSource | None = None) -> _T:
@@ -334,7 +342,7 @@ class Transport:
 
 
 def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: Any,
-                      count: int) -> None:
+                      count: int, timeout: float) -> None:
     """Take `count` connections from the pool of `url`'s host, open them together, put them back.
 
     The pool is the one requests picks for a call to `url`.  urllib3 has no public way
@@ -357,6 +365,7 @@ def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: 
         if getattr(connection, "sock", None) is not None:  # one the pool had open already
             return
         try:
+            connection.timeout = timeout  # the pool's own default waits for ever
             connection.connect()
         except Exception as exc:  # the call that borrows it next connects again
             log.debug("a connection opened ahead failed: %s", exc)

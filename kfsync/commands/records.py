@@ -294,7 +294,7 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
         if legacy:
             pages = _batches(client.iter_legacy_records(start, end, openid=openid), LEGACY_BATCH)
         else:
-            client.preconnect(WINDOWS_AT_ONCE - 1)  # one connection for each window in flight
+            client.preconnect(WINDOWS_AT_ONCE, wait=True)  # one for each window in flight
             pages = client.iter_record_pages(start, end, windows_at_once=WINDOWS_AT_ONCE)
             if openid is not None:  # getmsglist has no openid parameter: filter here.
                 pages = ([r for r in page if r.openid == openid] for page in pages)

@@ -7,6 +7,7 @@ wait for its handshakes; a connection opened ahead, and used after that time, do
 from __future__ import annotations
 
 import base64
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -80,3 +81,23 @@ def test_picture_downloads_reuse_the_clients_connections(slow_to_connect: Emulat
     assert len(live.pictures) == 3
     assert all(p.phash for p in live.pictures.values())
     assert elapsed < HANDSHAKE
+
+
+def test_connections_opened_and_waited_for_are_there_for_the_first_call(
+        slow_to_connect: Emulator) -> None:
+    with _client(slow_to_connect) as client:
+        client.preconnect(4, wait=True)
+        time.sleep(HANDSHAKE + 0.1)
+        assert _slowest_of(4, client) < HANDSHAKE  # the token and the calls: no new connection
+    assert slow_to_connect.admin.state()["connections"] == 4 + 1  # and the admin call's own
+
+
+def test_waiting_for_connections_to_a_closed_port_ends_at_once() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the socket is closed
+    client = KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    client.preconnect(3, wait=True)
+    assert time.monotonic() - started < 5
+    client.close()
