@@ -17,6 +17,7 @@ import pytest
 
 from kfsync.client.results import MsgRecord
 from kfsync.commands import records as records_command
+from kfsync.commands._ops import load_zone
 from kfsync.commands.records import CSV_COLUMNS, WRITERS, Writer, parse_moment
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
@@ -360,3 +361,19 @@ def test_a_json_line_is_what_json_dumps_writes(text: str) -> None:
         stream = io.StringIO()
         records_command.jsonl_writer(stream, zone)([record, record])
         assert stream.getvalue() == json_escapes(expected) * 2
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe",
+                                       "Asia/Kathmandu", "Europe/Amsterdam", "UTC"])
+def test_times_are_written_as_isoformat_writes_them(zone_name: str) -> None:
+    zone = load_zone(zone_name)
+    # Around daylight saving changes, and long ago, when offsets had seconds (local mean time).
+    moments = [0, 59, 60, -2_000_000_000 + 7, 1_710_054_000, 1_730_613_600, 1_743_868_800,
+               1_790_000_000]
+    for base in moments:
+        for step in range(-3700, 3700, 37):
+            timestamp = base + step
+            if timestamp < 0 and zone_name == "UTC":
+                continue
+            expected = datetime.fromtimestamp(timestamp, zone).isoformat()
+            assert records_command._iso(timestamp, zone) == expected
