@@ -192,6 +192,8 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
         table.add(Row(f"L={long} ms, --parallelism {p}: wall time (limit {ms(limits[p].seconds)})",
                       secs(wall[p]), f"≤ {LIMIT_TARGET} × limit = {secs(bound)}" if targeted else "—",
                       f"{times(wall[p] / limits[p].seconds)} of the limit; "
+                      f"{times(wall[p] / floor_long[p])} of the minimal concurrent client "
+                      f"({times(floor_long[p] / limits[p].seconds)} of the limit); "
                       f"{times(sequential.wall / wall[p])} faster than the sequential script",
                       verdict(wall[p] <= bound) if targeted else "info", timed=True))
     table.add(Row(f"L={long} ms, the sequential script: wall time", secs(sequential.wall),
