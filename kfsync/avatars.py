@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kfsync.errors import AvatarError
+from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -215,13 +216,14 @@ def fingerprint_avatar(
 
 
 def fingerprint_avatars(
-    paths: Iterable[Path], cache: FingerprintCache | None = None
+    paths: Iterable[Path], cache: FingerprintCache | None = None, *, progress: Advance = ignore
 ) -> dict[Path, AvatarPrint | AvatarError]:
     """`fingerprint_avatar` for many files: each print, or why the file does not upload, in order.
 
     Files the cache knows are done at once; the others are decoded in parallel
     threads, one per CPU: Pillow lets go of the interpreter's lock while it
     decodes, resizes and encodes, so a cold plan of many avatars runs on every core.
+    `progress` hears of each file done.
     """
     done: dict[Path, AvatarPrint | AvatarError] = {}
     todo: list[tuple[Path, bytes, str]] = []
@@ -245,6 +247,7 @@ def fingerprint_avatars(
         except AvatarError as exc:
             return exc
 
+    progress(len(done), len(unique))
     if len(todo) == 1:
         done[todo[0][0]] = made(todo[0])
     elif todo:
@@ -253,6 +256,8 @@ def fingerprint_avatars(
         with ThreadPoolExecutor(max_workers=min(len(todo), _cpus(), 8)) as pool:
             for (path, _, _), result in zip(todo, pool.map(made, todo), strict=True):
                 done[path] = result
+                progress(len(done), len(unique))
+    progress(len(done), len(unique))
     return {path: done[path] for path in unique}
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 import click
 
 from kfsync import __version__
+from kfsync.commands._globals import add_global_options, configure_logging, settings
 from kfsync.errors import ExitCode, KfsyncError
-from kfsync.redact import RedactingFilter, redact
+from kfsync.redact import redact
 from kfsync.textsafe import visible
+from kfsync.timefmt import display_zone
 
 #: command name -> (module under kfsync.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -49,7 +50,7 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"kfsync.commands.{COMMANDS[cmd_name][0]}")
         command = module.command
         assert isinstance(command, click.Command)
-        return command
+        return add_global_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -57,44 +58,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-class _OneLineFormatter(logging.Formatter):
-    """Each log message on one line, its outside text (errmsg, nicknames, ...) escaped.
-
-    A traceback (`--debug`) keeps its own lines: it is added after the message.
-    """
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = visible(record.message)
-        return super().formatMessage(record)
-
-
-def _configure_logging(verbose: int, quiet: bool, debug: bool) -> None:
-    level = logging.WARNING
-    if quiet:
-        level = logging.ERROR
-    elif debug or verbose >= 2:
-        level = logging.DEBUG
-    elif verbose == 1:
-        level = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("kfsync")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
+@add_global_options
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="kfsync")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.option("--debug", is_flag=True, help="Debug logs, and tracebacks for internal errors.")
-@click.pass_context
-def group(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
-    """Manage the customer-service accounts of a WeChat Official Account as code."""
-    ctx.obj = {"debug": debug}
-    _configure_logging(verbose, quiet, debug)
+def group() -> None:
+    """Manage the customer-service accounts of a WeChat Official Account as code.
+
+    The global options work before or after the command: `kfsync -q plan`
+    and `kfsync plan -q` are the same.
+    """
+    configure_logging(settings())
+    display_zone()  # a KFSYNC_TZ that names no zone is refused before any work
 
 
 def _fail(message: str) -> None:
@@ -105,8 +79,11 @@ def _fail(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status; the only place that turns errors into codes."""
+    from kfsync.timefmt import choose_zone
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    choose_zone(None)  # each run starts from KFSYNC_TZ or the default
     try:
         result = group.main(args=args, prog_name="kfsync", standalone_mode=False)
     except KfsyncError as exc:

@@ -6,6 +6,7 @@ the client attaches the `hint` to the errors it raises.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -97,6 +98,29 @@ TOKEN_INVALID = frozenset({40001, 40014, 42001})
 TRANSIENT = frozenset({-1, 45011})
 #: Codes that mean "stop calling".
 QUOTA = frozenset({45009, 45011})
+
+
+@dataclass(frozen=True)
+class ErrcodeTable:
+    """One product's codes, and how the transport treats them (each provider has one)."""
+
+    codes: Mapping[int, ErrCode]
+    token_invalid: frozenset[int]  #: refresh the token once and repeat the call
+    transient: frozenset[int]  #: retry with backoff, a bounded number of times
+    quota: frozenset[int]  #: raised as QuotaError
+    ip_codes: frozenset[int] = frozenset()  #: codes whose errmsg names the caller's IP
+
+    def hint(self, code: int) -> str | None:
+        entry = self.codes.get(code)
+        return entry.hint if entry else None
+
+    def errmsg(self, code: int) -> str:
+        entry = self.codes.get(code)
+        return entry.errmsg if entry else "system error"
+
+
+#: The Official Account's table.
+MP = ErrcodeTable(CODES, TOKEN_INVALID, TRANSIENT, QUOTA, frozenset({40164}))
 
 
 def errmsg(code: int) -> str:

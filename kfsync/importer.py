@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 
 from kfsync.errors import AvatarError, KfsyncError, UsageError
 from kfsync.live import LiveAccount
+from kfsync.timefmt import human
 
 #: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
 SCHEMA_FILE = "kfsync.schema.json"
@@ -133,10 +133,6 @@ def _show(text: str) -> str:
     return text if text.isprintable() and text.strip() == text and text else json.dumps(text)
 
 
-def _iso(unix: int) -> str:
-    return datetime.fromtimestamp(unix, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _binding(account: LiveAccount, now: int) -> ImportedAccount:
     """The `wechat:` that plans no invitation, as plan's binding rule reads the live account."""
     entry = ImportedAccount(account.prefix, account.nickname)
@@ -148,7 +144,7 @@ def _binding(account: LiveAccount, now: int) -> ImportedAccount:
     expires = account.invite_expire_time or 0
     if status == "waiting" and expires > now:
         return replace(
-            entry, wechat=invitee, pending=True, wechat_note=f"invitation pending until {_iso(expires)}"
+            entry, wechat=invitee, pending=True, wechat_note=f"invitation pending until {human(expires)}"
         )
     what = "was rejected" if status == "rejected" else "expired"
     note = f"invitation to {_show(invitee)} {what}; add `wechat: {_show(invitee)}` to invite again"

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from kfsync.client.results import KfAccount
 from kfsync.files import remove_stale_temps, write_atomic, write_atomic_bytes
+from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     import requests
@@ -170,6 +171,7 @@ def read_live(
     picture_urls: Callable[[tuple[LiveAccount, ...]], Iterable[str]] | None = None,
     cache: PictureCache | None = None,
     workers: int = 8,
+    progress: Advance = ignore,
 ) -> LiveState:
     """List the live accounts and fingerprint the pictures `picture_urls` picks from them.
 
@@ -178,16 +180,16 @@ def read_live(
     """
     accounts = client.list_accounts()
     urls = sorted(set(picture_urls(accounts))) if picture_urls else []
-    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers,
+    pictures = fetch_pictures(urls, cache or PictureCache(None), workers=workers, progress=progress,
                               adapter=client.adapter)
     return LiveState(accounts=accounts, now=now, pictures=pictures)
 
 
 def fetch_pictures(
-    urls: Iterable[str], cache: PictureCache, *, workers: int = 8,
+    urls: Iterable[str], cache: PictureCache, *, workers: int = 8, progress: Advance = ignore,
     adapter: BaseAdapter | None = None,
 ) -> dict[str, LivePicture]:
-    """Fingerprint each picture, from the cache or by a bounded download."""
+    """Fingerprint each picture, from the cache or by a bounded download; `progress` hears of each."""
     result: dict[str, LivePicture] = {}
     missing: list[str] = []
     for url in urls:
@@ -203,25 +205,40 @@ def fetch_pictures(
             cache.put(url, picture.phash)  # in the worker, alongside the other downloads
         return picture
 
+    total = len(result) + len(missing)
+    progress(len(result), total)
     for url, picture in _each_download(missing, remembered, workers, adapter):
         result[url] = picture
+        progress(len(result), total)
     return result
 
 
-def download_pictures(urls: Iterable[str], *, workers: int = 8) -> dict[str, PictureBytes]:
+def download_pictures(
+    urls: Iterable[str], *, workers: int = 8, progress: Advance = ignore
+) -> dict[str, PictureBytes]:
     """Download each picture with the same bounds as `fetch_pictures`, keeping the bytes."""
-    return process_pictures(urls, lambda _, download: download, workers=workers)
+    return process_pictures(urls, lambda _, download: download, workers=workers, progress=progress)
 
 
 def process_pictures(
-    urls: Iterable[str], then: Callable[[str, PictureBytes], _T], *, workers: int = 8
+    urls: Iterable[str],
+    then: Callable[[str, PictureBytes], _T],
+    *,
+    workers: int = 8,
+    progress: Advance = ignore,
 ) -> dict[str, _T]:
     """Download each picture with the same bounds and hand it to `then` in the worker.
 
     Only what `then` returns is kept, so a page of a thousand thumbnails never
-    holds a thousand full-size pictures at once.
+    holds a thousand full-size pictures at once.  `progress` hears of each picture.
     """
-    return dict(_each_download(list(dict.fromkeys(urls)), then, workers))
+    unique = list(dict.fromkeys(urls))
+    result: dict[str, _T] = {}
+    progress(0, len(unique))
+    for url, value in _each_download(unique, then, workers):
+        result[url] = value
+        progress(len(result), len(unique))
+    return result
 
 
 def _each_download(

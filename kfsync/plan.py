@@ -8,7 +8,6 @@ executes in the order given here.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from kfsync.config import Config, DesiredAccount, Policy
 from kfsync.live import LiveAccount, LiveState
+from kfsync.timefmt import human
 
 
 class Action(str, enum.Enum):
@@ -225,7 +225,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
             elif waiting and waiting.invite_wx != entry.wechat:
                 warnings.append(
                     f"{kf_account}: an invitation to {waiting.invite_wx} is pending until "
-                    f"{iso_utc(waiting.expires)}; {entry.wechat} can be invited once it expires or is "
+                    f"{human(waiting.expires)}; {entry.wechat} can be invited once it expires or is "
                     "rejected (there is no API to withdraw it)"
                 )
             elif waiting:
@@ -353,11 +353,6 @@ def _binding(
         reason = "not bound"
     return Change(Action.INVITE, kf_account, before, {"invite_wx": wechat}, reason), None
 
-
-def iso_utc(timestamp: int) -> str:
-    """A unix time as an ISO 8601 UTC time, e.g. `2024-05-01T12:00:00Z`."""
-    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hamming(left: str, right: str) -> int:

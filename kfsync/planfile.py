@@ -299,9 +299,22 @@ def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> 
         reasons.append("the live accounts changed")
     if reasons:
         raise StalePlanError(
-            f"saved plan is stale ({', '.join(reasons)} since {_shown(saved.created)}); "
+            f"saved plan is stale ({', '.join(reasons)} since {_when(saved.created)}); "
             "run `kfsync plan --out` again and review it"
         )
+
+
+def _when(created: str) -> str:
+    """When a plan file says it was made, in the zone of the time rule; as written if not a time."""
+    from kfsync.timefmt import human
+
+    try:
+        moment = datetime.fromisoformat(created.strip().replace("Z", "+00:00"))
+        if moment.utcoffset() is not None:
+            return human(int(moment.timestamp()))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return _shown(created)
 
 
 def _shown(text: str, limit: int = 80) -> str:

@@ -20,6 +20,7 @@ from kfsync.apply import DEFAULT_PARALLELISM, Applier, ApplyResult, Progress
 from kfsync.errors import CredentialsError, KfsyncError, UsageError
 from kfsync.live import LiveAccount, LiveState, PictureCache, read_live
 from kfsync.plan import Action, Desired, DesiredAvatar, Plan, plan
+from kfsync.progress import Advance, ignore
 from kfsync.safety import check_safety
 
 if TYPE_CHECKING:
@@ -192,10 +193,11 @@ def _worth_comparing(config: Config) -> Callable[[tuple[LiveAccount, ...]], list
 
 
 def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int | None,
-               parallelism: int) -> LiveState:
+               parallelism: int, progress: Advance = ignore) -> LiveState:
     """The live side of `config`: one `getkflist` and the pictures worth comparing.
 
-    The pictures are downloaded `parallelism` at a time, the width of apply's calls.
+    The pictures are downloaded `parallelism` at a time, the width of apply's calls;
+    `progress` hears of each one fingerprinted.
     """
     check_appid(config, client)
     return read_live(
@@ -204,6 +206,7 @@ def _live_side(config: Config, client: KfClient, cache: PictureCache, now: int |
         picture_urls=_worth_comparing(config),
         cache=cache,
         workers=parallelism,
+        progress=progress,
     )
 
 
@@ -240,7 +243,7 @@ class Reading:
     """
 
     def __init__(self, cache: PictureCache, now: int | None, parallelism: int,
-                 connections: int) -> None:
+                 connections: int, progress: Advance = ignore) -> None:
         self._finished = threading.Event()
         self._begun = threading.Event()
         self._lock = threading.Lock()
@@ -250,7 +253,7 @@ class Reading:
         self._error: BaseException | None = None
         self._closing = False
         threading.Thread(
-            target=self._read, args=(cache, now, parallelism, connections),
+            target=self._read, args=(cache, now, parallelism, connections, progress),
             name="kfsync-read", daemon=True,
         ).start()
 
@@ -260,7 +263,7 @@ class Reading:
         self._begun.set()
 
     def _read(self, cache: PictureCache, now: int | None, parallelism: int,
-              connections: int) -> None:
+              connections: int, progress: Advance) -> None:
         try:
             from kfsync.client import KfClient
 
@@ -268,7 +271,7 @@ class Reading:
             client.preconnect(connections, wait=True)  # so that the first call takes one of them
             self._begun.wait()
             if self._config is not None:  # else the caller left before the config was valid
-                self._live = _live_side(self._config, client, cache, now, parallelism)
+                self._live = _live_side(self._config, client, cache, now, parallelism, progress)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
         finally:
@@ -302,30 +305,31 @@ class Reading:
 
 
 def start_reading(config: Config, cache: PictureCache, *, now: int | None = None,
-                  parallelism: int = DEFAULT_PARALLELISM, connections: int = 1) -> Reading:
+                  parallelism: int = DEFAULT_PARALLELISM, connections: int = 1,
+                  progress: Advance = ignore) -> Reading:
     """Begin reading the live side of a valid `config` in the background (see `Reading`).
 
     `parallelism`: pictures downloaded at once; `connections`: how many to have open
-    when the reading ends (apply: its parallelism).
+    when the reading ends (apply: its parallelism); `progress` hears of each live
+    picture fingerprinted.
     """
-    reading = Reading(cache, now, parallelism, connections)
+    reading = Reading(cache, now, parallelism, connections, progress)
     reading.begin(config)
     return reading
 
 
 @contextlib.contextmanager
 def loading_and_reading(
-    path: Path, cache: PictureCache, *, parallelism: int = DEFAULT_PARALLELISM, connections: int = 1
+    load: Callable[[], Config], cache: PictureCache, *, parallelism: int = DEFAULT_PARALLELISM,
+    connections: int = 1, progress: Advance = ignore,
 ) -> Iterator[tuple[Config, Reading]]:
-    """Load the config while the client connects; read the live side once the config is valid.
+    """`load()` the config while the client connects; read the live side once it is valid.
 
     No call is made for a config with a problem, but the connections' handshakes
     overlap its checks (for a new avatar, decoding and normalising it).
     """
-    from kfsync.config import load_config
-
-    with Reading(cache, None, parallelism, connections) as reading:
-        config = load_config(path, cache=cache)
+    with Reading(cache, None, parallelism, connections, progress) as reading:
+        config = load()
         reading.begin(config)
         yield config, reading
 

@@ -83,7 +83,7 @@ def test_binding_mirrors_what_plan_would_invite(
     assert (entry.wechat, entry.pending) == (wechat, pending)
     assert entry.notes == ((note,) if note else ())
     if pending:
-        assert entry.wechat_note == "invitation pending until 2027-01-15T08:01:00Z"
+        assert entry.wechat_note == "invitation pending until 2027-01-15 16:01+08:00"
     assert (imported.bound, imported.pending) == (int(wechat is not None and not pending), int(pending))
 
 

@@ -24,10 +24,10 @@ from kfsync.plan import (
     PendingInvite,
     Plan,
     hamming,
-    iso_utc,
     plan,
 )
 from kfsync.safety import SafetyError, check_safety
+from kfsync.timefmt import human
 
 WECHAT_ID = "shop_cs"
 NOW = 1_714_500_000
@@ -240,7 +240,7 @@ BINDING_CASES = [
          invited("wx_other", "rejected", LATER), (invite("wx_other", "rejected", "invitation rejected"),)),
     Case("invitation to another ID waiting: WeChat would answer 65411", WANTS_WX,
          invited("wx_other", "waiting", LATER),
-         warnings=(f"alice@shop_cs: an invitation to wx_other is pending until {iso_utc(LATER)}; "
+         warnings=(f"alice@shop_cs: an invitation to wx_other is pending until {human(LATER)}; "
                    "wx_alice can be",)),
     Case(
         "bound to another ID: rebind",

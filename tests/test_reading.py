@@ -104,7 +104,8 @@ def test_connections_open_while_the_config_loads_but_no_call_before_it_is_valid(
 def test_a_config_with_a_problem_makes_no_call(connected: Emulator, tmp_path: Path) -> None:
     path = shop(tmp_path)
     path.write_text("version: 1\naccounts: [\n", encoding="utf-8")
-    with pytest.raises(ConfigError), loading_and_reading(path, PictureCache(None), connections=2):
+    with pytest.raises(ConfigError), loading_and_reading(lambda: load_config(path), PictureCache(None),
+                                                         connections=2):
         pass
     time.sleep(0.2)
     assert connected.admin.requests() == []

@@ -13,6 +13,7 @@ decides what the transport may repeat after an answer was lost:
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -40,6 +41,7 @@ from kfsync.client.results import (
 from kfsync.client.tokens import StaticToken, classic_token, stable_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
 from kfsync.errors import UsageError
+from kfsync.progress import Advance, ignore
 
 _T = TypeVar("_T")
 _JPEG = b"\xff\xd8\xff"
@@ -208,22 +210,26 @@ class KfClient:
                           MsgPage.from_dict)
 
     def iter_records(self, start: datetime | int, end: datetime | int, *, number: int = 10000,
+                     progress: Advance = ignore,
                      windows_at_once: int = paging.WINDOWS_AT_ONCE) -> Iterator[MsgRecord]:
         """Every record in `[start, end)` in time order, any length of time.
 
-        Up to `windows_at_once` 24-hour windows are fetched at once, each one page
-        ahead: memory holds at most about twice that many pages, whatever the range.
+        A range WeChat cannot answer is refused here, before any call; `progress`
+        hears of each window (day) done.  Up to `windows_at_once` 24-hour windows
+        are fetched at once, each one page ahead: memory holds at most about twice
+        that many pages, whatever the range.
         """
-        for page in self.iter_record_pages(start, end, number=number,
-                                           windows_at_once=windows_at_once):
-            yield from page
+        return itertools.chain.from_iterable(self.iter_record_pages(
+            start, end, number=number, progress=progress, windows_at_once=windows_at_once))
 
     def iter_record_pages(self, start: datetime | int, end: datetime | int, *,
-                          number: int = 10000, windows_at_once: int = paging.WINDOWS_AT_ONCE,
+                          number: int = 10000, progress: Advance = ignore,
+                          windows_at_once: int = paging.WINDOWS_AT_ONCE,
                           ) -> Iterator[tuple[MsgRecord, ...]]:
         """The records of `iter_records`, a page at a time."""
-        return paging.iter_msglist_pages(self.get_msg_page, paging.unix_time(start, "start"),
-                                         paging.unix_time(end, "end"), number,
+        low, high = paging.unix_time(start, "start"), paging.unix_time(end, "end")
+        paging.check_range(low, high)
+        return paging.iter_msglist_pages(self.get_msg_page, low, high, number, progress,
                                          windows_at_once=windows_at_once)
 
     def get_legacy_records(self, starttime: int, endtime: int, *, page_index: int = 1,
@@ -238,16 +244,17 @@ class KfClient:
                                idempotent=True), legacy_record_list)
 
     def iter_legacy_records(self, start: datetime | int, end: datetime | int, *,
-                            openid: str | None = None,
-                            page_size: int = 50) -> Iterator[MsgRecord]:
+                            openid: str | None = None, page_size: int = 50,
+                            progress: Advance = ignore) -> Iterator[MsgRecord]:
         """Every legacy record in `[start, end)`, one day and one page at a time."""
 
         def fetch(starttime: int, endtime: int, page_index: int) -> tuple[MsgRecord, ...]:
             return self.get_legacy_records(starttime, endtime, page_index=page_index,
                                            page_size=page_size, openid=openid)
 
-        return paging.iter_legacy(fetch, paging.unix_time(start, "start"),
-                                  paging.unix_time(end, "end"), page_size)
+        low, high = paging.unix_time(start, "start"), paging.unix_time(end, "end")
+        paging.check_range(low, high)
+        return paging.iter_legacy(fetch, low, high, page_size, progress)
 
 
 def _session_body(kf_account: str, openid: str, text: str | None) -> dict[str, object]:

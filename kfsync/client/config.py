@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from kfsync.errors import CredentialsError, UsageError
@@ -62,43 +62,69 @@ class ClientConfig:
         environ: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         """Settings from the arguments, falling back to the environment."""
-        env = os.environ if environ is None else environ
-
-        def pick(given: str | None, variable: str) -> str | None:
-            return given or env.get(variable) or None
-
-        appid = pick(appid, "KFSYNC_APPID")
-        secret = pick(secret, "KFSYNC_APPSECRET")
-        access_token = pick(access_token, "KFSYNC_ACCESS_TOKEN")
-        register_secret(secret)
-        register_secret(access_token)
-        mode = pick(token_mode, "KFSYNC_TOKEN_MODE")
-        if mode is None:
-            # A token handed in without a secret to fetch another one can only be static.
-            mode = "static" if access_token and not secret else "stable"
-        mode = mode.strip().lower()
-        if mode not in TOKEN_MODES:
-            raise UsageError(
-                f"KFSYNC_TOKEN_MODE must be one of {', '.join(TOKEN_MODES)}, got {mode!r}"
-            )
-        base = checked_api_base(pick(api_base, "KFSYNC_API_BASE") or DEFAULT_API_BASE)
-        backup = BACKUP_API_BASE if base == checked_api_base(DEFAULT_API_BASE) else None
-        config = cls(token_mode=mode, api_base=base, appid=appid, backup_api_base=backup,
-                     secret=secret, access_token=access_token)
+        found = resolve_settings(environ, (appid, "KFSYNC_APPID"), (secret, "KFSYNC_APPSECRET"),
+                                 access_token, token_mode, api_base, modes=TOKEN_MODES,
+                                 fetched="stable", default_base=DEFAULT_API_BASE)
+        backup = BACKUP_API_BASE if found.api_base == checked_api_base(DEFAULT_API_BASE) else None
+        config = cls(token_mode=cast(TokenMode, found.mode), api_base=found.api_base,
+                     appid=found.ident, backup_api_base=backup, secret=found.secret,
+                     access_token=found.access_token)
         config.check()
         return config
 
     def check(self) -> None:
         """Raise CredentialsError naming the first variable this token mode needs but lacks."""
-        if self.token_mode == "static":
-            needed = {"KFSYNC_ACCESS_TOKEN": self.access_token}
-        else:
-            needed = {"KFSYNC_APPID": self.appid, "KFSYNC_APPSECRET": self.secret}
-        for variable, value in needed.items():
-            if not value:
-                raise CredentialsError(
-                    f"{variable} is not set (needed by the {self.token_mode!r} token mode)"
-                )
+        check_needed(self.token_mode, {"KFSYNC_APPID": self.appid,
+                                       "KFSYNC_APPSECRET": self.secret}, self.access_token)
+
+
+class Settings(NamedTuple):
+    """Credentials, token mode and API base, from the arguments or the environment."""
+
+    ident: str | None
+    secret: str | None
+    access_token: str | None
+    mode: str
+    api_base: str
+
+
+def resolve_settings(environ: Mapping[str, str] | None, ident: tuple[str | None, str],
+                     secret: tuple[str | None, str], access_token: str | None,
+                     token_mode: str | None, api_base: str | None, *,
+                     modes: tuple[str, ...], fetched: str, default_base: str,
+                     secret_name: str = "the app secret") -> Settings:
+    """Each setting from its argument, else its KFSYNC_* variable ("" counts as unset).
+
+    `ident` and `secret` are (argument, variable); without a mode, a token handed in
+    without a secret to fetch another one is `static`, else `fetched`.
+    """
+    env = os.environ if environ is None else environ
+
+    def pick(given: str | None, variable: str) -> str | None:
+        return given or env.get(variable) or None
+
+    found_secret = pick(*secret)
+    token = pick(access_token, "KFSYNC_ACCESS_TOKEN")
+    register_secret(found_secret)
+    register_secret(token)
+    mode = pick(token_mode, "KFSYNC_TOKEN_MODE")
+    if mode is None:
+        mode = "static" if token and not found_secret else fetched
+    mode = mode.strip().lower()
+    if mode not in modes:
+        raise UsageError(f"KFSYNC_TOKEN_MODE must be one of {', '.join(modes)}, got {mode!r}")
+    base = checked_api_base(pick(api_base, "KFSYNC_API_BASE") or default_base, secret=secret_name)
+    return Settings(pick(*ident), found_secret, token, mode, base)
+
+
+def check_needed(mode: str, fetching: Mapping[str, str | None], access_token: str | None,
+                 why: str = "") -> None:
+    """CredentialsError naming the first variable `mode` needs but lacks (`fetching`: by name)."""
+    needed = {"KFSYNC_ACCESS_TOKEN": access_token} if mode == "static" else fetching
+    for variable, value in needed.items():
+        if not value:
+            raise CredentialsError(f"{variable} is not set (needed by the {mode!r} token mode"
+                                   f"{why})")
 
 
 def checked_api_base(value: str, variable: str = "KFSYNC_API_BASE", secret: str = "the app secret") -> str:

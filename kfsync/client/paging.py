@@ -29,14 +29,19 @@ from datetime import datetime
 from kfsync.client import prefetch
 from kfsync.client.results import MsgPage, MsgRecord
 from kfsync.errors import TransportError, UsageError
+from kfsync.progress import Advance, ignore
 
 DAY = 86400
 #: getrecord wants start and end on the same day, in China Standard Time (UTC+8).
 CHINA_OFFSET = 8 * 3600
 MAX_NUMBER = 10000
 #: Windows of getmsglist fetched at once by default: each is one call in flight, so an export
-#: makes at most this many calls at a time, like `apply --parallelism` by default.
+#: makes at most this many calls at a time, fewer than `apply --parallelism` by default.
 WINDOWS_AT_ONCE = 4
+#: WeChat takes unix seconds: none before 1970, and a "seconds" value from here on
+#: (the year 2286) is a time in milliseconds, which it refuses (65416).
+EARLIEST = 0
+LATEST = 10**10
 
 #: (starttime, endtime, msgid, number) -> one getmsglist page
 PageFetcher = Callable[[int, int, int, int], MsgPage]
@@ -55,6 +60,27 @@ def unix_time(value: datetime | int, name: str) -> int:
     return value
 
 
+def check_range(start: int, end: int) -> None:
+    """Refuse, before any call, a range WeChat cannot answer, saying why."""
+    if start < EARLIEST:
+        raise UsageError(f"start {start} is before 1970-01-01 00:00 UTC: WeChat takes times as "
+                         "unix seconds, which cannot be negative")
+    if end >= LATEST:
+        raise UsageError(f"end {end} is not a time in unix seconds (it is after the year 2286; "
+                         "a time in milliseconds?): WeChat takes seconds")
+    if start > end:
+        raise UsageError(f"start {start} is after end {end}")
+
+
+def day_count(start: int, end: int, *, calendar_days: bool = False) -> int:
+    """How many windows `windows(start, end)` yields, without making them."""
+    if start >= end:
+        return 0
+    if calendar_days:
+        return (end - 1 + CHINA_OFFSET) // DAY - (start + CHINA_OFFSET) // DAY + 1
+    return -(-(end - start) // DAY)
+
+
 def day_end(moment: int) -> int:
     """The first second of the next China Standard Time day after `moment`."""
     return ((moment + CHINA_OFFSET) // DAY + 1) * DAY - CHINA_OFFSET
@@ -69,31 +95,48 @@ def windows(start: int, end: int, *, calendar_days: bool = False) -> Iterator[tu
         low = high
 
 
-def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int, *,
+def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int,
+                 progress: Advance = ignore, *,
                  windows_at_once: int = 1) -> Generator[MsgRecord, None, None]:
-    """Every record in `[start, end)` exactly once, paging getmsglist by msgid."""
-    for page in iter_msglist_pages(fetch, start, end, number, windows_at_once=windows_at_once):
+    """Every record in `[start, end)` exactly once, paging getmsglist by msgid.
+
+    `progress` hears of each window (day) done.
+    """
+    for page in iter_msglist_pages(fetch, start, end, number, progress,
+                                   windows_at_once=windows_at_once):
         yield from page
 
 
-def iter_msglist_pages(fetch: PageFetcher, start: int, end: int, number: int, *,
+def iter_msglist_pages(fetch: PageFetcher, start: int, end: int, number: int,
+                       progress: Advance = ignore, *,
                        windows_at_once: int = 1) -> Iterator[tuple[MsgRecord, ...]]:
     """The records of `iter_msglist`, a page at a time (empty pages left out).
 
     Windows are independent, so up to `windows_at_once` of them are fetched at
     once, each a page ahead of the caller (see `prefetch.in_order`); the pages
     still come in time order, and what is kept of them is decided here, in that
-    order, exactly as when the windows are fetched one after the other.
+    order, exactly as when the windows are fetched one after the other.  A
+    window is done, for `progress`, when the next one's first page comes.
     """
     if not 2 <= number <= MAX_NUMBER:
         raise UsageError(f"number must be 2 to {MAX_NUMBER}, got {number}")
+    check_range(start, end)
+    total = day_count(start, end)
+    progress(0, total)
 
     def window(low: int, high: int) -> Callable[[], Iterator[_WindowPage]]:
         return lambda: _window_pages(fetch, low, high, number)
 
     sources = (window(low, high) for low, high in windows(start, end))
     proven_next = False
+    done = 0
+    current: tuple[int, int] | None = None
     for low, high, records, repeats in prefetch.in_order(sources, windows_at_once):
+        if current != (low, high):
+            if current is not None:
+                done += 1
+                progress(done, total)
+            current = (low, high)
         if repeats is not None and not proven_next:
             if repeats:
                 records = records[1:]
@@ -102,6 +145,8 @@ def iter_msglist_pages(fetch: PageFetcher, start: int, end: int, number: int, *,
         kept = tuple(record for record in records if low <= record.time < high)
         if kept:
             yield kept
+    if current is not None:
+        progress(done + 1, total)
 
 
 #: One page of one window: the window, its records, and (from the window's second page on,
@@ -129,11 +174,17 @@ def _window_pages(fetch: PageFetcher, low: int, high: int, number: int) -> Itera
 
 
 def iter_legacy(fetch: LegacyFetcher, start: int, end: int, page_size: int,
-                ) -> Iterator[MsgRecord]:
-    """Every record in `[start, end)`, one CST day at a time, paging getrecord by index."""
+                progress: Advance = ignore) -> Iterator[MsgRecord]:
+    """Every record in `[start, end)`, one CST day at a time, paging getrecord by index.
+
+    `progress` hears of each day done.
+    """
     if page_size < 1:
         raise UsageError(f"page_size must be at least 1, got {page_size}")
-    for low, high in windows(start, end, calendar_days=True):
+    check_range(start, end)
+    total = day_count(start, end, calendar_days=True)
+    progress(0, total)
+    for done, (low, high) in enumerate(windows(start, end, calendar_days=True), 1):
         last_second = min(high, day_end(low) - 1)  # getrecord: both ends on the same day
         index = 1
         while True:
@@ -142,3 +193,4 @@ def iter_legacy(fetch: LegacyFetcher, start: int, end: int, page_size: int,
             if len(records) < page_size:
                 break
             index += 1
+        progress(done, total)

@@ -43,8 +43,12 @@ class FetchedToken:
 
     def __init__(self, mode: str, appid: str, fetch: Callable[[], tuple[str, int]], *,
                  clock: Callable[[], float] = time.monotonic,
-                 margin: float = REFRESH_MARGIN) -> None:
+                 margin: float = REFRESH_MARGIN, fatal: frozenset[int] = frozenset()) -> None:
         self.mode = mode
+        #: errcodes of a fetch that are raised again without asking (a wrong secret, asked
+        #: again and again, gets the IP banned)
+        self._fatal = fatal
+        self._failure: WeChatError | None = None
         self.appid = appid
         self._fetch = fetch
         self._clock = clock
@@ -59,8 +63,15 @@ class FetchedToken:
     def current(self) -> str:
         with self._lock:
             if self._token is None or self._clock() >= self._renew_at:
+                if self._failure is not None:
+                    raise self._failure
                 now = self._clock()
-                token, expires_in = self._fetch()
+                try:
+                    token, expires_in = self._fetch()
+                except WeChatError as exc:
+                    if exc.errcode in self._fatal:
+                        self._failure = exc
+                    raise
                 self._token = token
                 self._renew_at = now + expires_in - min(self._margin, expires_in / 2)
             return self._token
@@ -77,9 +88,11 @@ class StaticToken:
 
     mode = "static"
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str,
+                 fetch_variables: str = "KFSYNC_APPID and KFSYNC_APPSECRET") -> None:
         register_secret(token)
         self._token = token
+        self._fetch_variables = fetch_variables
 
     def __repr__(self) -> str:
         return "StaticToken(***)"
@@ -91,7 +104,7 @@ class StaticToken:
         raise CredentialsError(
             f"the static access token (KFSYNC_ACCESS_TOKEN) is invalid or expired: WeChat "
             f"errcode {error.errcode} from {error.endpoint}; set a fresh one, or set "
-            "KFSYNC_APPID and KFSYNC_APPSECRET so that kfsync fetches its own"
+            f"{self._fetch_variables} so that kfsync fetches its own"
         )
 
 

@@ -2,9 +2,10 @@
 
 Every call to WeChat, token fetches included, goes through `Transport.call`.
 What is retried (with bounded exponential backoff and jitter, see
-`RetryPolicy`):
+`RetryPolicy`); the errcodes are those of the transport's `ErrcodeTable`
+(the Official Account's by default):
 
-- errcode -1 (busy) and 45011 (minute quota): WeChat refused the call, so it
+- errcode -1 (busy) and 45011 (minute quota); WeCom: -1, 45033, 6000: WeChat refused the call, so it
   is safe to repeat even a write;
 - HTTP 429 and 5xx, and connection failures before the request was sent
   (connect errors and connect timeouts).  A 5xx is an answer from WeChat's
@@ -24,7 +25,7 @@ for the rest of its life (one command run): going back would make every later
 call wait for the dead host's connect timeout first.  Other failures (TLS
 errors, timeouts after sending, HTTP errors) never move it.
 
-40001/40014/42001 refresh the token once, if the failing token is still the
+40001/40014/42001 (the table's `token_invalid`) refresh the token once, if the failing token is still the
 current one, then repeat the call once.  Once `stopped` is set (Ctrl-C during
 apply), nothing is sent again: no retry, no refresh, no failover.  An answer's
 lone UTF-16 surrogates (half characters, which no output can encode) become
@@ -52,7 +53,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from kfsync import __version__
 from kfsync.client.wire import Fields, WireFormatError
-from kfsync.errcodes import QUOTA, TOKEN_INVALID, TRANSIENT, hint
+from kfsync.errcodes import MP, ErrcodeTable
 from kfsync.errors import (
     ApiError,
     OutcomeUnknownError,
@@ -73,7 +74,8 @@ if not any(isinstance(f, RedactingFilter) for f in _URLLIB3_LOG.filters):
 #: Answers larger than this are refused unread: no kf answer comes near it.
 MAX_BODY = 8 * 1024 * 1024
 USER_AGENT = f"kfsync/{__version__} (+python-requests)"
-_IP = re.compile(r"invalid ip ([0-9A-Fa-f.:]+)")
+#: The caller's IP in an errmsg: "invalid ip 1.2.3.4" (40164), "from ip: 1.2.3.4" (WeCom 60020).
+_IP = re.compile(r"(?:invalid ip|from ip:?) ?([0-9A-Fa-f.:]*[0-9A-Fa-f])")
 #: Where an answer may spell a UTF-16 surrogate (a quick test before looking for lone ones).
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _T = TypeVar("_T")
@@ -136,14 +138,14 @@ class _Retryable(Exception):
         self.unreachable = unreachable
 
 
-def wechat_error(call: Call, errcode: int, errmsg: str) -> WeChatError:
-    """The error for a non-zero errcode, with the hint for it (and the IP for 40164)."""
+def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable = MP) -> WeChatError:
+    """The error for a non-zero errcode, with the hint for it (and the IP for 40164, 60020)."""
     errmsg = redact(errmsg)
-    text = hint(errcode)
+    text = table.hint(errcode)
     found = _IP.search(errmsg)
-    if errcode == 40164 and found:
+    if errcode in table.ip_codes and found:
         text = f"{text}; the IP WeChat saw is {found[1]}"
-    cls = QuotaError if errcode in QUOTA else WeChatError
+    cls = QuotaError if errcode in table.quota else WeChatError
     return cls(errcode, errmsg, endpoint=call.path, hint=text, account=call.account)
 
 
@@ -151,7 +153,9 @@ class Transport:
     """Sends `Call`s to one API base (or its backup) over one `requests.Session`."""
 
     def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
-                 session: requests.Session | None = None, backup_base: str | None = None) -> None:
+                 session: requests.Session | None = None, backup_base: str | None = None,
+                 errcodes: ErrcodeTable = MP) -> None:
+        self.errcodes = errcodes  #: which codes refresh the token, are retried, are quota
         self.api_base = api_base  #: where calls go now: the backup once failed over
         self._primary = api_base
         self._backup = backup_base
@@ -241,13 +245,14 @@ class Transport:
                 errcode, errmsg = _status(call, body)
                 if errcode == 0:
                     return body
-                error = wechat_error(call, errcode, errmsg)
-                if token is not None and tokens is not None and errcode in TOKEN_INVALID \
+                error = wechat_error(call, errcode, errmsg, self.errcodes)
+                if token is not None and tokens is not None \
+                        and errcode in self.errcodes.token_invalid \
                         and not refreshed and not self.stopped.is_set():
                     tokens.invalidate(token, error)
                     refreshed = True
                     continue
-                if errcode not in TRANSIENT:
+                if errcode not in self.errcodes.transient:
                     raise error
                 failure = error
             if retries + 1 >= self.retry.attempts or self.stopped.is_set():

@@ -53,6 +53,11 @@ class Fields:
         """Where this object is (built only for an error: arrays can have many thousand items)."""
         return self._where if self._index is None else f"{self._where}[{self._index}]"
 
+    @property
+    def where(self) -> str:
+        """Where this object sits in the answer, e.g. `result_list[2]` ("" for the answer)."""
+        return self._where or "the answer"
+
     def _path(self, key: str) -> str:
         here = self._here()
         return f"{here}.{key}" if here else key
@@ -61,22 +66,64 @@ class Fields:
         got = _kind(self._data[key]) if key in self._data else "nothing"
         return WireFormatError(f"field {self._path(key)} must be {expected}, got {got}")
 
-    def text(self, key: str, default: str | None = None) -> str:
+    def text(self, key: str, default: str | None = None, *, limit: int | None = None) -> str:
+        """A string; with `limit`, one of at most that many characters."""
         value = self._data.get(key)
         if value is None and default is not None:
             return default
         if not isinstance(value, str):
             raise self._fail(key, "a string")
+        if limit is not None and len(value) > limit:
+            raise WireFormatError(f"field {self._path(key)} must be at most {limit} characters, "
+                                  f"got {len(value)}")
         return value
 
-    def opt_text(self, key: str) -> str | None:
+    def opt_text(self, key: str, *, limit: int | None = None) -> str | None:
         """A string, or None when the field is missing, null or ""."""
-        value = self._data.get(key)
-        if value is None or value == "":
+        if self._data.get(key) in (None, ""):
             return None
-        if not isinstance(value, str):
-            raise self._fail(key, "a string")
-        return value
+        return self.text(key, limit=limit)
+
+    def opt_flag(self, key: str) -> bool | None:
+        """A boolean (true/false, or 0/1), or None when missing."""
+        value = self._data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise self._fail(key, "true or false")
+
+    def opt_real(self, key: str) -> float | None:
+        """A finite number (whole or not), or None when missing."""
+        value = self._data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        raise self._fail(key, "a number")
+
+    def opt_object(self, key: str) -> Fields | None:
+        """A nested object, or None when missing."""
+        if self._data.get(key) is None:
+            return None
+        return Fields(self._data[key], self._path(key))
+
+    def raw(self) -> Mapping[str, object]:
+        """The object as decoded (for payloads whose shape varies by type, such as messages)."""
+        return self._data
+
+    def texts(self, key: str, *, limit: int | None = None) -> tuple[str, ...]:
+        """An array of strings (missing: empty)."""
+        value = self._data.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self._fail(key, "an array of strings")
+        if limit is not None and any(len(item) > limit for item in value):
+            raise WireFormatError(f"field {self._path(key)} holds a string longer than {limit}")
+        return tuple(value)
 
     def number(self, key: str, default: int | None = None) -> int:
         value = self.opt_number(key)

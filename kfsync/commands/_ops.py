@@ -1,73 +1,45 @@
 """What the operations commands (accounts, online, session, records) share.
 
-The `--format table|json` option, time zones (with a fallback when the
-machine has no tz database), how a unix time is shown in a table, and how a
-bare account prefix is completed from kfsync.yaml.
+The `--format text|json` option, how a unix time is shown in a table (the
+time rule of `kfsync.timefmt`), and how a bare account prefix is completed
+from kfsync.yaml.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from kfsync.commands import _options as options
+from kfsync.commands._globals import note
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.render.table import TABLE_FORMATS, Table, render_listing
+from kfsync.timefmt import human, with_iso_times
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: WeChat's days are China Standard Time days; tables show times there.
-CHINA = "Asia/Shanghai"
-_CHINA_FIXED = dt.timezone(dt.timedelta(hours=8), "+08:00")
-
-
 def format_option(func: F) -> F:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(TABLE_FORMATS),
-        default="table",
-        show_default=True,
-        help="An aligned table for people, or JSON for scripts.",
+    return options.format_option(
+        TABLE_FORMATS, "An aligned table for people (`table` is an alias), or JSON for scripts."
     )(func)
 
 
 def show(fmt: str, table: Table, document: Mapping[str, object], *, empty: str = "") -> None:
     """Print the listing; an empty table prints nothing on stdout, and `empty` on stderr."""
-    if fmt == "table" and not table.rows:
-        click.echo(empty, err=True)
+    if fmt == "text" and not table.rows:
+        note(empty)
         return
-    click.echo(render_listing(fmt, table, document), nl=False)
-
-
-def load_zone(name: str) -> dt.tzinfo:
-    """The time zone `name`; Asia/Shanghai falls back to a fixed +08:00 without tzdata.
-
-    China has had no daylight saving time since 1991, so the fixed offset is exact
-    for any time WeChat records.
-    """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        if name == CHINA:
-            return _CHINA_FIXED
-        raise UsageError(
-            f"unknown time zone {name!r}: use an IANA name such as {CHINA} (if the name is right, "
-            "this machine lacks the tz database: install the tzdata package)"
-        ) from None
+    click.echo(render_listing(fmt, table, with_iso_times(document)), nl=False)
 
 
 def table_time(timestamp: int | None) -> str:
-    """A unix time as `2026-11-04 12:00+08:00` (China Standard Time); "" for none or 0."""
+    """A unix time as `2026-11-04 12:00+08:00`, in the zone of the time rule; "" for none or 0."""
     if not timestamp:
         return ""
-    moment = dt.datetime.fromtimestamp(timestamp, load_zone(CHINA))
-    return moment.isoformat(sep=" ", timespec="minutes")
+    return human(timestamp)
 
 
 def full_account(value: str, config_path: Path) -> str:

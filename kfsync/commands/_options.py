@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,14 +37,13 @@ def parallelism_option(func: F) -> F:
 
 
 def reconcile_options(func: F) -> F:
-    """--allow-delete, --no-color and --cache-dir, for plan and apply."""
+    """--allow-delete and --cache-dir, for plan and apply."""
     func = click.option(
         "--allow-delete",
         default="",
         metavar="A,B",
         help="Prefixes that may be deleted (or rebound) beyond policy.max_deletes; each must be named.",
     )(func)
-    func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
     return click.option(
         "--cache-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -58,9 +55,22 @@ def allowed(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
-def use_color(no_color: bool, stream: Any = None) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR or --no-color."""
-    if no_color or os.environ.get("NO_COLOR"):
-        return False
-    stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)())
+#: Old format names still accepted: `table` was the human format of the listing commands.
+FORMAT_ALIASES = {"table": "text"}
+
+
+class FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """`--format`'s names, and the aliases of the ones renamed (shown: the names only)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.lower() in FORMAT_ALIASES:
+            alias = FORMAT_ALIASES[value.lower()]
+            if alias in self.choices:
+                value = alias
+        return super().convert(value, param, ctx)
+
+
+def format_option(choices: tuple[str, ...], help_text: str, *, dest: str = "fmt") -> Callable[[F], F]:
+    """`--format` with `choices`, the first being the default."""
+    return click.option("--format", dest, type=FormatChoice(choices), default=choices[0],
+                        show_default=True, help=help_text)

@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.client.results import KfAccount
+from kfsync.commands._globals import note
 from kfsync.commands._ops import show, table_time
+from kfsync.commands._options import format_option
 from kfsync.errors import ExitCode, UsageError
 from kfsync.render.table import TABLE_FORMATS, Table, cells, render_listing
+from kfsync.timefmt import with_iso_times
 
 if TYPE_CHECKING:
     from kfsync.live import PictureBytes
@@ -116,13 +119,10 @@ def render_page(accounts: tuple[KfAccount, ...]) -> str:
 
 
 @click.command("accounts")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([*TABLE_FORMATS, "html"]),
-    default="table",
-    show_default=True,
-    help="An aligned table, JSON for scripts, or one self-contained HTML page with the avatars.",
+@format_option(
+    (*TABLE_FORMATS, "html"),
+    "An aligned table for people (`table` is an alias), JSON for scripts, or one "
+    "self-contained HTML page with the avatars.",
 )
 @click.option(
     "-o",
@@ -136,7 +136,7 @@ def command(fmt: str, out: Path | None) -> ExitCode:
 
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))
-    document = {"accounts": [a.to_dict() for a in accounts]}
+    document = with_iso_times({"accounts": [a.to_dict() for a in accounts]})
     if out is None and fmt != "html":
         show(fmt, accounts_table(accounts), document,
              empty="No kf accounts yet (create them with `kfsync apply`).")
@@ -152,5 +152,5 @@ def command(fmt: str, out: Path | None) -> ExitCode:
         write_atomic(out, text)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    click.echo(f"Wrote {len(accounts)} accounts to {out}.", err=True)
+    note(f"Wrote {len(accounts)} accounts to {out}.")
     return ExitCode.OK

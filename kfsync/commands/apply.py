@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._globals import use_color
 from kfsync.commands._options import (
     allowed,
     config_option,
+    format_option,
     parallelism_option,
     reconcile_options,
-    use_color,
 )
+from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.redact import redact
 from kfsync.textsafe import visible
@@ -66,14 +68,7 @@ def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool) -> 
 @config_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
 @parallelism_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to report the result.",
-)
+@format_option(("text", "json"), "How to report the result.")
 @reconcile_options
 def command(
     plan_file: Path | None,
@@ -82,19 +77,19 @@ def command(
     parallelism: int,
     fmt: str,
     allow_delete: str,
-    no_color: bool,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
+    from kfsync.config import Config, load_config
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.planfile import check_fresh, check_matches, check_seal, load_plan
     from kfsync.reconcile import apply_plan, declare, loading_and_reading, planned
     from kfsync.render import progress_line, render_apply, render_plan
     from kfsync.safety import check_safety
 
-    color = use_color(no_color)
-    err_color = use_color(no_color, sys.stderr)
+    color = use_color()
+    err_color = use_color(sys.stderr)
     saved = load_plan(plan_file) if plan_file is not None else None
     if saved is not None:
         check_seal(saved)
@@ -104,10 +99,17 @@ def command(
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
     cache = PictureCache(cache_dir or default_cache_dir())
-    # WeChat's round trips overlap the avatars' checks and declare(); the connections for the
-    # parallel calls open meanwhile.
-    with loading_and_reading(config_path, cache, parallelism=parallelism,
-                             connections=parallelism) as (config, reading):
+
+    def load() -> Config:
+        with shown("Checking avatars", "files") as advance:
+            return load_config(config_path, cache=cache, progress=advance)
+
+    pictures = shown("Comparing live pictures", "pictures")
+    # The client connects while the config is checked (the connections for the parallel calls
+    # too); WeChat's round trips overlap declare().
+    with pictures as advance, loading_and_reading(load, cache, parallelism=parallelism,
+                                                  connections=parallelism,
+                                                  progress=advance) as (config, reading):
         declared = declare(config, cache)
         client, live = reading.result()
         prepared = planned(declared, live)

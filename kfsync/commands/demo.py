@@ -18,8 +18,18 @@ from typing import Any
 
 import click
 
-from kfsync.commands._options import use_color
+from kfsync.commands._globals import bold, use_color
 from kfsync.errors import ExitCode
+
+#: What a user does next, after the demo: printed at its end.
+NEXT_STEPS = """\
+Next steps with your own Official Account:
+  1. Import the live accounts:   KFSYNC_APPID=… KFSYNC_APPSECRET=… kfsync import
+     (writes kfsync.yaml and avatars/; `kfsync plan` right after shows no changes)
+  2. Change kfsync.yaml, then:   kfsync plan
+  3. Wire CI to plan on every pull request and apply on merge: copy
+     examples/ci/github-actions.yml or examples/ci/gitlab-ci.yml from kfsync's repository
+"""
 
 
 def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[dict[str, Any]]:
@@ -41,8 +51,7 @@ def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[di
 
 
 @click.command("demo")
-@click.option("--no-color", is_flag=True, help="Never colour the output.")
-def command(no_color: bool) -> ExitCode:
+def command() -> ExitCode:
     """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
     from kfsync.apply import DEFAULT_PARALLELISM
     from kfsync.client import KfClient, RetryPolicy
@@ -53,7 +62,7 @@ def command(no_color: bool) -> ExitCode:
     from kfsync.reconcile import apply_plan, declare, read_and_plan
     from kfsync.render import apply_summary, progress_line, render_plan
 
-    color = use_color(no_color)
+    color = use_color()
     with tempfile.TemporaryDirectory(prefix="kfsync-demo-") as tmp:
         folder = Path(tmp) / "shop"
         shutil.copytree(data_path("examples"), folder)
@@ -64,8 +73,8 @@ def command(no_color: bool) -> ExitCode:
         with Emulator(wechat_id=wechat_id) as emulator:
             now = emulator.admin.now()
             emulator.admin.seed(accounts=drifted_live(wechat_id, dict(declared.uploads), now))
-            click.secho(f"# Emulator at {emulator.base_url}, seeded with drifted accounts", bold=color)
-            click.echo(f"# Config: {folder / 'kfsync.yaml'} (a copy of examples/kfsync.yaml)\n")
+            click.echo(bold(f"# Emulator at {emulator.base_url}, seeded with drifted accounts"))
+            click.echo("# Config: a temporary copy of examples/kfsync.yaml, deleted at the end\n")
             with KfClient(
                 appid=emulator.config.appid,
                 secret=emulator.config.secret,
@@ -73,10 +82,10 @@ def command(no_color: bool) -> ExitCode:
                 token_mode="stable",
                 retry=RetryPolicy(base_delay=0.05, max_delay=0.2),
             ) as client:
-                click.secho("$ kfsync plan", bold=color)
+                click.echo(bold("$ kfsync plan"))
                 prepared = read_and_plan(declared, client, cache=cache, now=now)
                 click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
-                click.secho("\n$ kfsync apply --auto-approve", bold=color)
+                click.echo("\n" + bold("$ kfsync apply --auto-approve"))
                 applied = apply_plan(
                     prepared,
                     client,
@@ -86,10 +95,11 @@ def command(no_color: bool) -> ExitCode:
                     cache=cache,
                 )
                 click.echo(apply_summary(applied.result))
-                click.secho("\n$ kfsync plan", bold=color)
+                click.echo("\n" + bold("$ kfsync plan"))
                 if applied.verify is None:
                     click.echo(f"Not verified: {applied.verify_error}")
                 else:
                     click.echo(render_plan(applied.verify.plan, "text", color=color), nl=False)
+    click.echo("\n" + NEXT_STEPS, nl=False)
     sys.stdout.flush()
     return ExitCode.OK if applied.converged else ExitCode.INCOMPLETE

@@ -9,7 +9,6 @@ a picture that is not there.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._globals import settings
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import visible
 
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 @click.command("import")
 @click.option(
     "-o",
+    "--out",
     "--output",
+    "output",
     default="kfsync.yaml",
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -64,7 +66,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     folder = output.parent  # as given, so that messages name files the way the user does
     schema_path = folder / SCHEMA_FILE
     if output.name == SCHEMA_FILE:
-        raise UsageError(f"--output: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
+        raise UsageError(f"--out: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
     _avatar_target(avatars_dir, "x", folder)  # a bad --avatars-dir fails before any call
     _refuse_overwrite([output], force)
 
@@ -103,7 +105,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
         _write(schema_path, schema)
     _write(output, render_config(imported).encode("utf-8"))
 
-    if logging.getLogger("kfsync").isEnabledFor(logging.WARNING):  # quiet with -q
+    if not settings().quiet:
         from kfsync.redact import redact
 
         for warning in imported.warnings:
@@ -145,11 +147,13 @@ def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
 
 def _download_avatars(urls: Mapping[str, str]) -> tuple[dict[str, bytes], dict[str, str]]:
     """The picture to save by prefix, and why the others were not saved."""
+    from kfsync.commands._progress import shown
     from kfsync.errors import AvatarError
     from kfsync.importer import prepare_avatar
     from kfsync.live import download_pictures
 
-    downloads = download_pictures(urls.values())
+    with shown("Downloading avatars", "pictures") as advance:
+        downloads = download_pictures(urls.values(), progress=advance)
     saved: dict[str, bytes] = {}
     failures: dict[str, str] = {}
     for prefix, url in sorted(urls.items()):

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
+from kfsync.commands._globals import note, use_color
 from kfsync.commands._options import (
     allowed,
     config_option,
+    format_option,
     parallelism_option,
     reconcile_options,
-    use_color,
 )
+from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -30,15 +32,9 @@ log = logging.getLogger(__name__)
 
 @click.command("plan")
 @config_option
+@format_option(("text", "json", "markdown"), "How to show the plan.")
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to show the plan.",
-)
-@click.option(
+    "-o",
     "--out",
     type=click.Path(path_type=Path),  # kfsync refuses anything but a regular file or a new path
     help="Also save the plan to FILE, for `kfsync apply FILE`.",
@@ -64,14 +60,13 @@ def command(
     comment: bool,
     parallelism: int,
     allow_delete: str,
-    no_color: bool,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
     commenting = start_commenting(config_path) if comment else None
     with failures_commented(commenting):
-        return _plan(config_path, fmt, out, detailed_exitcode, parallelism, allow_delete, no_color,
-                     cache_dir, commenting)
+        return _plan(config_path, fmt, out, detailed_exitcode, parallelism, allow_delete, cache_dir,
+                     commenting)
 
 
 def _plan(
@@ -81,10 +76,10 @@ def _plan(
     detailed_exitcode: bool,
     parallelism: int,
     allow_delete: str,
-    no_color: bool,
     cache_dir: Path | None,
     commenting: Commenting | None,
 ) -> ExitCode:
+    from kfsync.config import Config, load_config
     from kfsync.live import PictureCache, default_cache_dir
     from kfsync.reconcile import declare, loading_and_reading, planned
 
@@ -93,8 +88,15 @@ def _plan(
 
         check_target(out)
     cache = PictureCache(cache_dir or default_cache_dir())
+
+    def load() -> Config:
+        with shown("Checking avatars", "files") as advance:
+            return load_config(config_path, cache=cache, progress=advance)
+
+    pictures = shown("Comparing live pictures", "pictures")
     # The client connects while the config is checked; WeChat's round trips overlap what follows.
-    with loading_and_reading(config_path, cache, parallelism=parallelism) as (config, reading):
+    with pictures as advance, loading_and_reading(load, cache, parallelism=parallelism,
+                                                  progress=advance) as (config, reading):
         if commenting is not None:
             commenting.wechat_id = config.official_account.wechat_id
         declared = declare(config, cache)
@@ -109,7 +111,7 @@ def _plan(
         check_safety(prepared.plan, config.policy, allowed(allow_delete))
     except SafetyError as exc:
         refused = exc
-    click.echo(_with_refusal(prepared.plan, fmt, refused, use_color(no_color)), nl=False)
+    click.echo(_with_refusal(prepared.plan, fmt, refused, use_color()), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         from kfsync.commands._fullplan import STEP_SUMMARY_CHARS
@@ -117,9 +119,9 @@ def _plan(
         whole = _with_refusal(prepared.plan, "markdown", refused, False, limit=STEP_SUMMARY_CHARS)
         _append_step_summary(Path(summary), whole)
     if refused is None and out is not None:
-        for note in save_plan(out, prepared, allowed(allow_delete)):
-            click.echo(note, err=True)
-        click.echo(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.", err=True)
+        for warning in save_plan(out, prepared, allowed(allow_delete)):
+            click.echo(warning, err=True)
+        note(f"Saved the plan to {out}; apply it with `kfsync apply {out}`.")
     if commenting is not None:
         comment_plan(commenting, prepared.plan.wechat_id, refused,
                      lambda pictures: _with_refusal(prepared.plan, "markdown", refused, False,

@@ -29,15 +29,15 @@ from typing import TextIO
 
 import click
 
-from kfsync.client.paging import WINDOWS_AT_ONCE
+from kfsync.client.paging import EARLIEST, WINDOWS_AT_ONCE
 from kfsync.client.results import MsgRecord
-from kfsync.commands._ops import CHINA, load_zone
+from kfsync.commands._globals import note
+from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import json_escapes
+from kfsync.timefmt import display_zone, human, machine, zone_name
 
 CSV_COLUMNS = ("time", "unix_time", "openid", "opercode", "worker", "text")
-#: The progress line is redrawn every this many records.
-PROGRESS_EVERY = 500
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: What a cell starts with when a spreadsheet would run it (see `inert_cell`).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -53,7 +53,7 @@ WRITE_BATCH = 1000
 # --------------------------------------------------------------------------- the range
 
 
-def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+def _parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     """Unix seconds for a `--since`/`--until` value.
 
     A date is the start of that day in `zone`, or for `--until` (`end`) the start of
@@ -85,10 +85,18 @@ def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
     return math.ceil(moment.timestamp())
 
 
+def parse_moment(value: str, zone: dt.tzinfo, option: str, *, end: bool) -> int:
+    """`_parse_moment`, with dates at the ends of the calendar refused in one line."""
+    try:
+        return _parse_moment(value, zone, option, end=end)
+    except (OverflowError, ValueError):
+        raise UsageError(f"{option} {value!r} is outside the dates WeChat can answer: its chat "
+                         "records start after 1970-01-01 and end now") from None
+
+
 def shown(timestamp: int, zone: dt.tzinfo) -> str:
-    """`2026-11-01 00:00` in `zone`, with seconds only when there are some."""
-    moment = dt.datetime.fromtimestamp(timestamp, zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+    """`2026-11-01 00:00+08:00` in `zone` (the time rule's human form)."""
+    return human(timestamp, zone)
 
 
 # --------------------------------------------------------------------------- writers
@@ -158,14 +166,8 @@ WRITERS: dict[str, Callable[[TextIO, dt.tzinfo], Writer]] = {
 }
 
 
-def _batches(records: Iterable[MsgRecord], size: int) -> Iterator[tuple[MsgRecord, ...]]:
-    iterator = iter(records)
-    while batch := tuple(itertools.islice(iterator, size)):
-        yield batch
-
-
 def _iso(timestamp: int, zone: dt.tzinfo) -> str:
-    """`datetime.fromtimestamp(timestamp, zone).isoformat()`, a minute's worth made at once.
+    """`machine(timestamp, zone)` (its isoformat), a minute's worth made at once.
 
     Exports format one time a record, and records come in time order: the text of
     a minute is made once, and each second of it filled in, unless the zone's
@@ -178,7 +180,7 @@ def _iso(timestamp: int, zone: dt.tzinfo) -> str:
         offset = first.utcoffset()
         if (offset is None or offset.total_seconds() % 60  # local mean time: seconds too
                 or offset != dt.datetime.fromtimestamp(minute * 60 + 59, zone).utcoffset()):
-            return dt.datetime.fromtimestamp(timestamp, zone).isoformat()
+            return machine(timestamp, zone)
         text = first.isoformat()
         if len(_MINUTES) >= 1024:
             _MINUTES.clear()
@@ -188,6 +190,33 @@ def _iso(timestamp: int, zone: dt.tzinfo) -> str:
 
 #: (unix minute, zone) -> the text of that minute before and after its seconds.
 _MINUTES: dict[tuple[int, dt.tzinfo], tuple[str, str]] = {}
+
+
+def _batches(records: Iterable[MsgRecord], size: int) -> Iterator[tuple[MsgRecord, ...]]:
+    iterator = iter(records)
+    while batch := tuple(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _compact_heap() -> None:
+    """With glibc, give large blocks back to the system at once, and keep one heap for all threads.
+
+    By default glibc raises its threshold for giving blocks back each time a large one
+    is freed, and gives each thread a heap of its own: with pages of records decoded
+    by four threads, an export held about 90 MiB where 60 suffice (bench/RESULTS.md).
+    Elsewhere (another C library, no ctypes) nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (ImportError, OSError, AttributeError):
+        return
+    m_mmap_threshold, m_arena_max = -3, -8  # from glibc's malloc.h
+    mallopt(m_mmap_threshold, 128 * 1024)
+    mallopt(m_arena_max, 1)
 
 
 @contextlib.contextmanager
@@ -225,58 +254,6 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-class Progress:
-    """A counter line redrawn on a terminal, erased at the end; silent when not enabled."""
-
-    def __init__(self, stream: TextIO, zone: dt.tzinfo, *, enabled: bool) -> None:
-        self.stream = stream
-        self.zone = zone
-        self.enabled = enabled
-        self.drawn = False
-
-    def update(self, count: int, page: Sequence[MsgRecord]) -> None:
-        """After `count` records, `page` the last of them: redrawn at every PROGRESS_EVERY."""
-        if not self.enabled:
-            return
-        first = count - len(page)  #: records before this page
-        for mark in range((first // PROGRESS_EVERY + 1) * PROGRESS_EVERY, count + 1,
-                          PROGRESS_EVERY):
-            record = page[mark - first - 1]
-            self.stream.write(f"\r{mark:,} records, at {shown(record.time, self.zone)} …")
-            self.stream.flush()
-            self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-def _compact_heap() -> None:
-    """With glibc, give large blocks back to the system at once, and keep one heap for all threads.
-
-    By default glibc raises its threshold for giving blocks back each time a large one
-    is freed, and gives each thread a heap of its own: with pages of records decoded
-    by four threads, an export held about 90 MiB where 60 suffice (bench/RESULTS.md).
-    Elsewhere (another C library, no ctypes) nothing changes.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ImportError, OSError, AttributeError):
-        return
-    m_mmap_threshold, m_arena_max = -3, -8  # from glibc's malloc.h
-    mallopt(m_mmap_threshold, 128 * 1024)
-    mallopt(m_arena_max, 1)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
 # --------------------------------------------------------------------------- command
 
 
@@ -288,48 +265,65 @@ def stderr_is_terminal() -> bool:
 @click.option("--openid", help="Only this customer's records.")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
               show_default=True, help="JSON lines (wire fields and time_iso) or CSV.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--out", "--output", "output",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to FILE, complete or not at all (default: stdout).")
 @click.option("--legacy", is_flag=True, help="Use the legacy page-based getrecord endpoint.")
 @click.option("--raw", is_flag=True,
               help="CSV: keep cells that start like a formula (=, +, -, @) as sent, "
                    "instead of prefixing them with '.")
-@click.option("--tz", "tz_name", default=CHINA, show_default=True,
-              help="The time zone of dates, of datetimes without an offset, and of the output.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
-            legacy: bool, raw: bool, tz_name: str) -> ExitCode:
-    """Export the chat records between --since and --until, streamed one record at a time."""
+            legacy: bool, raw: bool) -> ExitCode:
+    """Export the chat records between --since and --until, streamed one record at a time.
+
+    Dates, and datetimes without an offset, are in the zone of --tz; so are the
+    times written (with their offset).
+    """
     from kfsync.client import KfClient
 
-    zone = load_zone(tz_name)
+    zone, tz_name = display_zone(), zone_name()
+    now = math.ceil(time.time())
     start = parse_moment(since, zone, "--since", end=False)
-    end = math.ceil(time.time()) if until is None else parse_moment(until, zone, "--until",
-                                                                       end=True)
+    end = now if until is None else parse_moment(until, zone, "--until", end=True)
+    check_answerable(since, until, start, end, now)
+    end = min(end, now)  # WeChat has no records from the future: no calls for them
     if start >= end:
         raise UsageError(f"--since ({shown(start, zone)}) must be before --until "
                          f"({shown(end, zone)}) in {tz_name}")
-    progress = Progress(sys.stderr, zone, enabled=stderr_is_terminal())
     _compact_heap()
     count = 0
-    with KfClient() as client, opened(output) as stream:
+    with (KfClient() as client, opened(output) as stream,
+          progress_shown("Exporting chat records", "days", every=1,
+                         draw=output is not None or not sys.stdout.isatty()) as advance):
         pages: Iterable[Sequence[MsgRecord]]
         if legacy:
-            pages = _batches(client.iter_legacy_records(start, end, openid=openid), LEGACY_BATCH)
+            pages = _batches(client.iter_legacy_records(start, end, openid=openid,
+                                                        progress=advance), LEGACY_BATCH)
         else:
             client.preconnect(WINDOWS_AT_ONCE, wait=True)  # one for each window in flight
-            pages = client.iter_record_pages(start, end, windows_at_once=WINDOWS_AT_ONCE)
+            pages = client.iter_record_pages(start, end, progress=advance,
+                                             windows_at_once=WINDOWS_AT_ONCE)
             if openid is not None:  # getmsglist has no openid parameter: filter here.
                 pages = ([r for r in page if r.openid == openid] for page in pages)
         write = csv_writer(stream, zone, raw=raw) if fmt == "csv" else WRITERS[fmt](stream, zone)
-        try:
-            for page in pages:
-                if page:
-                    write(page)
-                    count += len(page)
-                    progress.update(count, page)
-        finally:
-            progress.finish()
+        for page in pages:
+            if page:
+                write(page)
+                count += len(page)
     noun = "record" if count == 1 else "records"
-    click.echo(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} "
-               f"({tz_name})", err=True)
+    note(f"Exported {count} {noun} from {shown(start, zone)} to {shown(end, zone)} ({tz_name})")
     return ExitCode.OK
+
+
+def check_answerable(since: str, until: str | None, start: int, end: int, now: int) -> None:
+    """Refuse, before any call, a range WeChat cannot answer, saying why.
+
+    WeChat counts time in unix seconds, from 1970-01-01 00:00 UTC, and has no
+    records of the future.  (An --until in the future is cut to now instead.)
+    """
+    for option, value, moment in (("--since", since, start), ("--until", until, end)):
+        if moment < EARLIEST:
+            raise UsageError(f"{option} {value!r} is before 1970-01-01 00:00 UTC: WeChat counts "
+                             "time in unix seconds from then, so it has no records before it")
+    if start >= now:
+        raise UsageError(f"--since {since!r} is in the future: WeChat has no records after now")

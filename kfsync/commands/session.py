@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.commands._globals import note
 from kfsync.commands._ops import format_option, full_account, show, table_time
 from kfsync.commands._options import config_option
 from kfsync.errors import ApiError, ExitCode, KfsyncError, WeChatError
@@ -156,7 +157,6 @@ def waiting(fmt: str) -> ExitCode:
     table = Table(("OPENID", "LATEST MESSAGE"),
                   tuple(cells(c.openid, table_time(c.latest_time)) for c in found.cases))
     show(fmt, table, found.to_dict(), empty="No customer is waiting.")
-    if fmt == "table" and found.count > len(found.cases):
-        click.echo(f"{found.count} customers are waiting; WeChat lists the first "
-                   f"{len(found.cases)}.", err=True)
+    if fmt == "text" and found.count > len(found.cases):
+        note(f"{found.count} customers are waiting; WeChat lists the first {len(found.cases)}.")
     return ExitCode.OK

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from kfsync.commands._options import config_option
+from kfsync.commands._globals import note
+from kfsync.commands._options import config_option, format_option
+from kfsync.commands._progress import shown
 from kfsync.config import Config, load_config
 from kfsync.errors import ConfigError, ExitCode, Problem
 from kfsync.textsafe import json_escapes, visible
@@ -40,13 +42,10 @@ def _summary(config: Config) -> str:
 
 @click.command("validate")
 @config_option
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text: FILE:LINE:COL: message; json: one document; github: workflow annotations.",
+@format_option(
+    ("text", "json", "github"),
+    "text: FILE:LINE:COL: message; json: one document; github: workflow annotations.",
+    dest="output",
 )
 def command(config_path: Path, output: str) -> ExitCode:
     """Check a kfsync.yaml without credentials or network.
@@ -57,7 +56,8 @@ def command(config_path: Path, output: str) -> ExitCode:
     """
     path = str(config_path)
     try:
-        config = load_config(config_path)
+        with shown("Checking avatars", "files") as advance:
+            config = load_config(config_path, progress=advance)
     except ConfigError as exc:
         problems = exc.problems
         if output == "json":
@@ -78,5 +78,8 @@ def command(config_path: Path, output: str) -> ExitCode:
             "problems": [],
         }
         click.echo(json_escapes(json.dumps(document, ensure_ascii=False, indent=2)))
-    click.echo(f"{visible(path)}: {_summary(config)}", err=output != "text")
+    if output == "text":  # the result itself
+        click.echo(f"{visible(path)}: {_summary(config)}")
+    else:
+        note(f"{visible(path)}: {_summary(config)}")
     return ExitCode.OK

@@ -22,6 +22,7 @@ from kfsync.config.schema import apply_defaults, load_schema, schema_problems_me
 from kfsync.config.semantic import Avatars, semantic_problems
 from kfsync.config.yamlsafe import read_document
 from kfsync.errors import ConfigError, Problem
+from kfsync.progress import Advance, ignore
 
 __all__ = [
     "Config",
@@ -37,6 +38,7 @@ def load_config(
     *,
     check_avatars: bool = True,
     cache: FingerprintCache | None = None,
+    progress: Advance = ignore,
 ) -> Config:
     """Read and validate a kfsync.yaml.
 
@@ -46,7 +48,8 @@ def load_config(
     A `cache` remembers what needs no checking again: avatar files already
     known to upload (by their content), and data already known to satisfy the
     schema (by the data and the schema), so an unchanged config is not
-    validated again (nor jsonschema imported).
+    validated again (nor jsonschema imported).  `progress` hears of each
+    avatar file checked (normalising many takes seconds).
     """
     display = os.fspath(path)
     base = Path(path).absolute().parent
@@ -58,7 +61,7 @@ def load_config(
     avatars = Avatars()
     problems += semantic_problems(
         data, document.positions, display, base, check_avatars=check_avatars,
-        avatar_cache=cache, avatars=avatars,
+        avatar_cache=cache, avatars=avatars, progress=progress,
     )
     if problems:
         raise ConfigError(_in_file_order(problems))

@@ -30,6 +30,7 @@ from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar, fi
 from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
 from kfsync.errors import AvatarError, Problem
+from kfsync.progress import Advance, ignore
 from kfsync.textsafe import visible
 
 MAX_PRESENT_ACCOUNTS = 100
@@ -103,7 +104,9 @@ class Avatars:
 
 class _Checker:
     def __init__(self, positions: Positions, display: str, base: Path,
-                 avatar_cache: FingerprintCache | None, avatars: Avatars) -> None:
+                 avatar_cache: FingerprintCache | None, avatars: Avatars,
+                 progress: Advance = ignore) -> None:
+        self.progress = progress
         self.positions = positions
         self.display = display
         self.base = base
@@ -186,7 +189,8 @@ class _Checker:
         if check_files:  # all the files at once: those not known yet are decoded in parallel
             targets = [self._target(value) for _, value in written]
             self.ahead = fingerprint_avatars(
-                [t for t in targets if isinstance(t, Path) and _regular(t)], self.avatar_cache
+                [t for t in targets if isinstance(t, Path) and _regular(t)], self.avatar_cache,
+                progress=self.progress,
             )
         for path, value in written:
             problem = self._avatar(value, check_files)
@@ -244,16 +248,18 @@ def semantic_problems(
     check_avatars: bool = True,
     avatar_cache: FingerprintCache | None = None,
     avatars: Avatars | None = None,
+    progress: Advance = ignore,
 ) -> list[Problem]:
     """The cross-field problems of `data` (defaults applied), for a config file in folder `base`.
 
     `avatar_cache` remembers which avatar contents are known to upload (see
     `kfsync.avatars.fingerprint_avatar`), so unchanged pictures are not decoded again.
     `avatars`, when given, is filled with the files the avatar values name and their fingerprints.
+    `progress` hears of each avatar file checked.
     """
     if not isinstance(data, dict):
         return []
-    checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars())
+    checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars(), progress)
     policy = data.get("policy")
     policy = policy if isinstance(policy, dict) else {}
     checker.globs(policy)

@@ -1,7 +1,9 @@
 """The emulator behind the HTTP server: state, lock, faults, request log, persistence.
 
-`EmulatorApp.handle` turns one `Call` into one `Answer`; the server only moves bytes.
-One lock guards all state; latency is slept without holding it.
+`ServiceApp.handle` turns one `Call` into one `Answer`; the server only moves bytes.
+One lock guards all state; latency is slept without holding it.  `ServiceApp` is
+the part every provider's emulator shares; a provider says what its backend,
+routes and admin routes are (`EmulatorApp`: the Official Account's).
 """
 
 from __future__ import annotations
@@ -9,33 +11,64 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol
 
 from kfsync.emulator.clock import Clock
 from kfsync.emulator.config import EmulatorConfig
-from kfsync.emulator.control import ADMIN_PREFIX, handle_admin
+from kfsync.emulator.control import ADMIN_PREFIX, MP_ADMIN_ROUTES, AdminRoutes, handle_admin
 from kfsync.emulator.exceptions import StateFileError
 from kfsync.emulator.faults import Fault, FaultQueue
 from kfsync.emulator.models import KfBackend
 from kfsync.emulator.requestlog import RequestLog
-from kfsync.emulator.responses import cdn_picture, dispatch, error_body
+from kfsync.emulator.responses import Route, cdn_picture, dispatch, error_body
 from kfsync.emulator.statefile import read_state, write_state
 from kfsync.emulator.urls import ROUTES
 from kfsync.emulator.wire import Answer, Call
-from kfsync.errcodes import CODES
+from kfsync.errcodes import MP, ErrcodeTable
 
 log = logging.getLogger(__name__)
 
 MEDIA_PREFIX = "/mmbiz_jpg/"
 
 
-class EmulatorApp:
-    def __init__(self, config: EmulatorConfig, state_file: Path | None = None) -> None:
+class Backend(Protocol):
+    """What the framework needs of a provider's state."""
+
+    revision: int
+
+    def reset(self) -> None: ...
+    def changed(self) -> None: ...
+    def expire_due(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def load(self, data: dict[str, Any]) -> None: ...
+
+
+class LatencyConfig(Protocol):
+    @property
+    def latency_ms(self) -> int: ...
+
+    @property
+    def connection_latency_ms(self) -> int: ...  #: once per connection (see the server)
+
+
+class ServiceApp:
+    """Faults, latency, the request log, the admin API and the state file, for any provider."""
+
+    routes: Mapping[str, Any] = MappingProxyType({})  #: path -> the provider's route
+    admin_routes: AdminRoutes = MappingProxyType({})
+    errcodes: ErrcodeTable = MP  #: how faults word an errcode
+
+    def __init__(self, config: LatencyConfig, backend: Callable[[Any, Clock], Backend],
+                 state_file: Path | None = None) -> None:
+        """`backend(config, clock)` makes the provider's state."""
         self.config = config
         self.lock = threading.Lock()
         self.clock = Clock()
-        self.backend = KfBackend(config, self.clock)
+        self.backend = backend(config, self.clock)
         self.faults = FaultQueue()
         self.log = RequestLog()
         self.connections = 0  #: connections accepted so far (the server counts them)
@@ -55,10 +88,10 @@ class EmulatorApp:
 
     def handle(self, call: Call) -> Answer:
         if call.path.startswith(ADMIN_PREFIX):
-            answer = handle_admin(self, call)
+            answer = handle_admin(self, call, self.admin_routes)
             self.persist()
             return answer
-        route = ROUTES.get(call.path)
+        route = self.routes.get(call.path)
         with self.lock:
             fault = self.faults.take(call.path, route is not None)
         delay = self.config.latency_ms
@@ -71,15 +104,10 @@ class EmulatorApp:
             return self._short_circuit(call, fault)
         # The CDN's re-encoding of an upload is slow and needs no state: done before the lock,
         # so that it holds up no other call.
-        picture = cdn_picture(call) if route is not None and route.body == "multipart" else None
+        picture = self.prepare(call, route) if route is not None else None
         with self.lock:
             self.backend.expire_due()
-            if call.path.startswith(MEDIA_PREFIX):
-                answer = self._media(call.path)
-            elif route is None:
-                answer = Answer.json(error_body(40066))
-            else:
-                answer = Answer.json(dispatch(route, self.backend, call, picture=picture))
+            answer = self.answer(call, route, picture)
             self.log.add(call, self.clock.now(), None if dropped else answer.status,
                          answer.errcode, fault.label if fault else None)
         self.persist()
@@ -89,7 +117,7 @@ class EmulatorApp:
         """A fault answered instead of the request, which is not processed."""
         if fault.kind == "errcode":
             code = int(fault.value)
-            text = CODES[code].errmsg if code in CODES else "system error"
+            text = self.errcodes.errmsg(code)
             answer = Answer.json({"errcode": code, "errmsg": text})
         elif fault.kind == "http_status":
             answer = Answer.html(int(fault.value))
@@ -100,12 +128,13 @@ class EmulatorApp:
                          answer.errcode, fault.label)
         return answer
 
-    def _media(self, path: str) -> Answer:
-        media_id, _, rest = path.removeprefix(MEDIA_PREFIX).partition("/")
-        picture = self.backend.pictures.get(media_id)
-        if picture is None or rest != "0":
-            return Answer.html(404)
-        return Answer(200, picture, "image/jpeg")
+    def prepare(self, call: Call, route: Any) -> bytes | None:
+        """Work on the request that needs no state (made before the lock); None if none."""
+        return None
+
+    def answer(self, call: Call, route: Any, prepared: bytes | None) -> Answer:
+        """The provider's answer to one call; the caller holds the lock."""
+        raise NotImplementedError
 
     def persist(self) -> None:
         """Write the state file if anything changed since the last write.
@@ -126,3 +155,32 @@ class EmulatorApp:
                     return
                 self._saved_revision = revision
                 log.debug("state saved to %s (revision %d)", self.state_file, revision)
+
+
+class EmulatorApp(ServiceApp):
+    """The Official Account's emulator."""
+
+    routes: Mapping[str, Route] = ROUTES
+    admin_routes = MP_ADMIN_ROUTES
+    backend: KfBackend
+    config: EmulatorConfig
+
+    def __init__(self, config: EmulatorConfig, state_file: Path | None = None) -> None:
+        super().__init__(config, KfBackend, state_file)
+
+    def prepare(self, call: Call, route: Route) -> bytes | None:
+        return cdn_picture(call) if route.body == "multipart" else None
+
+    def answer(self, call: Call, route: Route | None, prepared: bytes | None) -> Answer:
+        if call.path.startswith(MEDIA_PREFIX):
+            return self._media(call.path)
+        if route is None:
+            return Answer.json(error_body(40066))
+        return Answer.json(dispatch(route, self.backend, call, picture=prepared))
+
+    def _media(self, path: str) -> Answer:
+        media_id, _, rest = path.removeprefix(MEDIA_PREFIX).partition("/")
+        picture = self.backend.pictures.get(media_id)
+        if picture is None or rest != "0":
+            return Answer.html(404)
+        return Answer(200, picture, "image/jpeg")

@@ -7,8 +7,8 @@ Refusals are HTTP 4xx with `{"error": message}`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kfsync.emulator.exceptions import AdminError
 from kfsync.emulator.faults import Fault, RandomFaults
@@ -16,15 +16,19 @@ from kfsync.emulator.seed import parse_seed
 from kfsync.emulator.wire import Answer, Call
 
 if TYPE_CHECKING:
-    from kfsync.emulator.app import EmulatorApp
+    from kfsync.emulator.app import EmulatorApp, ServiceApp
 
 ADMIN_PREFIX = "/_emulator/"
 Json = dict[str, Any]
 AdminHandler = Callable[["EmulatorApp", Json], Json]
+#: (method, path under /_emulator/) -> handler; a provider's app lists its own
+AdminRoutes = Mapping[tuple[str, str], Callable[[Any, Json], Json]]
+_A = TypeVar("_A", bound="ServiceApp")
 
 
-def handle_admin(app: EmulatorApp, call: Call) -> Answer:
-    handler = _ROUTES.get((call.method, call.path.removeprefix(ADMIN_PREFIX)))
+def handle_admin(app: _A, call: Call, routes: Mapping[tuple[str, str],
+                                                      Callable[[_A, Json], Json]]) -> Answer:
+    handler = routes.get((call.method, call.path.removeprefix(ADMIN_PREFIX)))
     if handler is None:
         return Answer.json({"error": f"no admin route {call.method} {call.path}"}, 404)
     try:
@@ -48,14 +52,15 @@ def _payload(call: Call) -> Json:
     return value
 
 
-def _reset(app: EmulatorApp, payload: Json) -> Json:
+def _reset(app: ServiceApp, payload: Json) -> Json:
     app.backend.reset()
     app.faults.clear()
     app.log.clear()
     return {"ok": True}
 
 
-def _seed(app: EmulatorApp, payload: Json) -> Json:
+def seed_state(app: EmulatorApp, payload: Json) -> Json:
+    """Add a seed body to the state, all or nothing (the caller holds `app.lock`)."""
     batch = parse_seed(payload, app.backend)
     app.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
     return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
@@ -78,7 +83,7 @@ def _invitation(outcome: str) -> AdminHandler:
     return resolve
 
 
-def _clock(app: EmulatorApp, payload: Json) -> Json:
+def _clock(app: ServiceApp, payload: Json) -> Json:
     seconds = payload.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
         raise AdminError("advance must be an integer number of seconds >= 0")
@@ -95,7 +100,7 @@ def _clock(app: EmulatorApp, payload: Json) -> Json:
     return {"ok": True, "now": app.clock.now()}
 
 
-def _fault(app: EmulatorApp, payload: Json) -> Json:
+def _fault(app: ServiceApp, payload: Json) -> Json:
     if "rate" in payload:
         app.faults.add_random(RandomFaults.from_dict(payload))
     else:
@@ -104,7 +109,7 @@ def _fault(app: EmulatorApp, payload: Json) -> Json:
     return {"ok": True, "pending": app.faults.pending(), "random": app.faults.random()}
 
 
-def _requests(app: EmulatorApp, payload: Json) -> Json:
+def _requests(app: ServiceApp, payload: Json) -> Json:
     return {"requests": app.log.entries()}
 
 
@@ -129,14 +134,19 @@ def _state(app: EmulatorApp, payload: Json) -> Json:
     }
 
 
-_ROUTES: dict[tuple[str, str], AdminHandler] = {
+#: What every provider's admin API has; each adds its seed and state (and more).
+COMMON_ADMIN_ROUTES: dict[tuple[str, str], Callable[[ServiceApp, Json], Json]] = {
     ("POST", "reset"): _reset,
-    ("POST", "seed"): _seed,
-    ("POST", "invites/accept"): _invitation("accept"),
-    ("POST", "invites/reject"): _invitation("reject"),
-    ("POST", "invites/expire"): _invitation("expire"),
     ("POST", "clock"): _clock,
     ("POST", "faults"): _fault,
     ("GET", "requests"): _requests,
+}
+
+MP_ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
+    **COMMON_ADMIN_ROUTES,
+    ("POST", "seed"): seed_state,
+    ("POST", "invites/accept"): _invitation("accept"),
+    ("POST", "invites/reject"): _invitation("reject"),
+    ("POST", "invites/expire"): _invitation("expire"),
     ("GET", "state"): _state,
 }

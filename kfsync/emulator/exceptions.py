@@ -7,15 +7,14 @@ becomes an HTTP 4xx JSON answer on the admin API.
 
 from __future__ import annotations
 
-from kfsync.errcodes import errmsg
 from kfsync.errors import KfsyncError
 
 
 class EmulatorError(Exception):
-    """WeChat refuses the call with this errcode."""
+    """WeChat refuses the call with this errcode (each provider's `responses` words it)."""
 
     def __init__(self, errcode: int) -> None:
-        super().__init__(f"errcode {errcode}: {errmsg(errcode)}")
+        super().__init__(f"errcode {errcode}")
         self.errcode = errcode
 
 

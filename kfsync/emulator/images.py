@@ -22,15 +22,17 @@ def new_media_id() -> str:
     return secrets.token_hex(20)
 
 
-def cdn_reencode(data: bytes) -> bytes:
+def cdn_reencode(data: bytes, *, formats: tuple[str, ...] = ("JPEG",),
+                 max_bytes: int = MAX_BYTES) -> bytes:
     """The picture as the CDN would store it: 640x640 JPEG at another quality.
 
-    Raises EmulatorError 40009 when it is larger than 5 MB and 40005 when its
-    content is not a JPEG picture (the file name plays no part).
+    Raises EmulatorError 40009 when it is larger than `max_bytes` and 40005 when
+    its content is not a picture in one of `formats` (Pillow's names; the file
+    name plays no part).
     """
-    if len(data) > MAX_BYTES:
+    if len(data) > max_bytes:
         raise EmulatorError(40009)
-    if not data.startswith(_JPEG_MAGIC):
+    if formats == ("JPEG",) and not data.startswith(_JPEG_MAGIC):
         raise EmulatorError(40005)
     from PIL import Image
 
@@ -38,7 +40,7 @@ def cdn_reencode(data: bytes) -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as picture:
-                if picture.format != "JPEG":
+                if picture.format not in formats:
                     raise EmulatorError(40005)
                 picture.draft("RGB", SIZE)
                 resized = picture.convert("RGB").resize(SIZE, Image.Resampling.LANCZOS)

@@ -10,7 +10,7 @@ from kfsync.emulator.exceptions import EmulatorError
 from kfsync.emulator.wire import Call, multipart_parts
 
 MASK = "***"
-_SECRET_KEYS = ("access_token", "secret")
+_SECRET_KEYS = ("access_token", "secret", "corpsecret")  # corpsecret: WeCom
 LIMIT = 10000  #: entries kept; the oldest go first
 
 

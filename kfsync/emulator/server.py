@@ -1,6 +1,7 @@
-"""The HTTP side: a threading HTTP/1.1 server with keep-alive, and `Emulator`, which runs it.
+"""The HTTP side: a threading HTTP/1.1 server with keep-alive, and `Served`, which runs it.
 
-`Emulator` serves on a free loopback port in a background thread, usable as
+`Served` runs any provider's app (`ServiceApp`); `Emulator` is the Official
+Account's.  It serves on a free loopback port in a background thread, usable as
 `with Emulator() as emu:`; closing it stops the server, ends open keep-alive
 connections and joins every thread, so nothing is left behind.
 """
@@ -17,10 +18,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from kfsync.emulator.admin import EmulatorAdmin
-from kfsync.emulator.app import EmulatorApp
+from kfsync.emulator.app import EmulatorApp, ServiceApp
 from kfsync.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
@@ -34,6 +35,7 @@ from kfsync.emulator.wire import Answer, Call
 from kfsync.redact import redact
 
 log = logging.getLogger(__name__)
+_S = TypeVar("_S", bound="Served")
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
 
 
@@ -70,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host")
         base_url = f"http://{host}" if host else self.server.base_url
         call = Call.build(self.command, self.path, self.headers.get("Content-Type", ""), body,
-                          base_url)
+                          base_url, str(self.client_address[0]))
         self._handshake(call.path)
         try:
             answer = self.server.app.handle(call)
@@ -108,7 +110,7 @@ class _Server(ThreadingHTTPServer):
     # retried a second later, which no real API server makes them pay.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: EmulatorApp) -> None:
+    def __init__(self, address: tuple[str, int], app: ServiceApp) -> None:
         self.app = app
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -155,35 +157,18 @@ class _Server(ThreadingHTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
-class Emulator:
-    """The WeChat kf API emulator, served over HTTP on `base_url`; a context manager."""
+class Served:
+    """One provider's emulator app, served over HTTP on `base_url`; a context manager."""
 
-    def __init__(
-        self,
-        appid: str = DEFAULT_APPID,
-        secret: str = DEFAULT_SECRET,
-        wechat_id: str = DEFAULT_WECHAT_ID,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        latency_ms: int = 0,
-        strict: bool = False,
-        state_file: str | os.PathLike[str] | None = None,
-        invite_lifetime: int = DEFAULT_INVITE_LIFETIME,
-        msgid_mode: str = "next",
-        max_accounts: int = DEFAULT_MAX_ACCOUNTS,
-        connection_latency_ms: int = 0,
-    ) -> None:
-        self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
-                                     invite_lifetime, msgid_mode, max_accounts,
-                                     connection_latency_ms)
-        self.app = EmulatorApp(self.config, Path(state_file) if state_file else None)
+    def __init__(self, app: ServiceApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         where = self._server.base_url if self._server else "not started"
-        return f"Emulator({where}, {self.config!r})"
+        return f"{type(self).__name__}({where}, {self.app.config!r})"
 
     @property
     def base_url(self) -> str:
@@ -192,11 +177,7 @@ class Emulator:
             raise RuntimeError("the emulator is not started")
         return self._server.base_url
 
-    @property
-    def admin(self) -> EmulatorAdmin:
-        return EmulatorAdmin(self.base_url)
-
-    def start(self) -> Emulator:
+    def start(self: _S) -> _S:
         if self._server is None:
             self._server = _Server(self._address, self.app)
             # A short poll interval makes close() quick; the idle cost is negligible.
@@ -216,9 +197,40 @@ class Emulator:
         server.server_close()
         self._server = self._thread = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self: _S) -> _S:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class Emulator(Served):
+    """The WeChat Official Account kf API emulator, served over HTTP on `base_url`."""
+
+    app: EmulatorApp
+
+    def __init__(
+        self,
+        appid: str = DEFAULT_APPID,
+        secret: str = DEFAULT_SECRET,
+        wechat_id: str = DEFAULT_WECHAT_ID,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: int = 0,
+        strict: bool = False,
+        state_file: str | os.PathLike[str] | None = None,
+        invite_lifetime: int = DEFAULT_INVITE_LIFETIME,
+        msgid_mode: str = "next",
+        max_accounts: int = DEFAULT_MAX_ACCOUNTS,
+        connection_latency_ms: int = 0,
+    ) -> None:
+        self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
+                                     invite_lifetime, msgid_mode, max_accounts,
+                                     connection_latency_ms)
+        super().__init__(EmulatorApp(self.config, Path(state_file) if state_file else None),
+                         host, port)
+
+    @property
+    def admin(self) -> EmulatorAdmin:
+        return EmulatorAdmin(self.base_url)

@@ -47,13 +47,15 @@ class Call:
     content_type: str
     body: bytes = field(repr=False)
     base_url: str  #: where this client reaches the emulator; picture URLs are built on it
+    client_ip: str = ""  #: the caller's address (WeCom checks it against the trusted IPs)
 
     @classmethod
     def build(cls, method: str, target: str, content_type: str, body: bytes,
-              base_url: str) -> Call:
+              base_url: str, client_ip: str = "") -> Call:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        return cls(method, parts.path, parts.query, query, content_type, body, base_url)
+        return cls(method, parts.path, parts.query, query, content_type, body, base_url,
+                   client_ip)
 
     def raw_query_value(self, name: str) -> str | None:
         """A query value exactly as sent (still percent-encoded)."""

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfsync.plan import Action, Change, Plan, iso_utc
+from kfsync.plan import Action, Change, Plan
 from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
+from kfsync.timefmt import human
 
 Escape = Callable[[str], str]
 
@@ -230,7 +231,7 @@ def notes(plan: Plan, escaping: Escaping) -> tuple[Section, ...]:
     text, value = escaping.text, escaping.value
     pending = tuple(
         f"{escaping.name(p.account)}: invitation to {value(p.invite_wx)} pending until "
-        f"{iso_utc(p.expires)}"
+        f"{human(p.expires)}"
         for p in plan.pending_invites
     )
     unmanaged = tuple(f"{escaping.name(a)}: {UNMANAGED_NOTE}" for a in plan.unmanaged)

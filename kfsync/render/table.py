@@ -18,7 +18,7 @@ from kfsync.errors import UsageError
 from kfsync.render.common import visible
 from kfsync.textsafe import json_escapes
 
-TABLE_FORMATS = ("table", "json")
+TABLE_FORMATS = ("text", "json")
 #: Between two columns.
 GAP = "  "
 #: Shown for an empty cell, so that every row has a visible value in every column.
@@ -77,8 +77,8 @@ def render_json(document: Mapping[str, object]) -> str:
 
 
 def render_listing(fmt: str, table: Table, document: Mapping[str, object]) -> str:
-    """`table` or `document` as `--format` (one of `TABLE_FORMATS`) asks."""
-    if fmt == "table":
+    """`table` (format `text`) or `document` (`json`) as `--format` asks."""
+    if fmt == "text":
         return render_table(table)
     if fmt == "json":
         return render_json(document)

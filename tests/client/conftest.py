@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from client_helpers import NO_WAIT, ClientFactory
+from factories import closing_factory
 
 from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
@@ -15,18 +15,8 @@ from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 @pytest.fixture
 def make_client(emulator: Emulator) -> Iterator[ClientFactory]:
     """KfClients on the shared emulator; keyword arguments override the defaults."""
-    made: list[KfClient] = []
-
-    def make(**overrides: Any) -> KfClient:
-        settings: dict[str, Any] = {"appid": DEFAULT_APPID, "secret": DEFAULT_SECRET,
-                                    "api_base": emulator.base_url, "retry": NO_WAIT}
-        settings.update(overrides)
-        made.append(KfClient(**settings))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
+    yield from closing_factory(KfClient, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                               api_base=emulator.base_url, retry=NO_WAIT)
 
 
 @pytest.fixture

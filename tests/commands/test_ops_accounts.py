@@ -37,7 +37,8 @@ def seed_shop(emu: Emulator) -> int:
 def test_table_shows_binding_invitation_and_avatar(ops_env: Emulator, ops_run: Run,
                                                   ops_aligned: Aligned) -> None:
     expires = seed_shop(ops_env)
-    until = datetime.fromtimestamp(expires, CST).strftime("%Y-%m-%d %H:%M+08:00")
+    moment = datetime.fromtimestamp(expires, CST)
+    until = moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else "") + "+08:00")
     code, out, err = ops_run("accounts")
     assert (code, err) == (0, "")
     rows = [
@@ -64,6 +65,8 @@ def test_json_is_the_wire_shape(ops_env: Emulator, ops_run: Run) -> None:
     }
     assert by_name["bob@shop_cs"]["invite_status"] == "waiting"
     assert by_name["bob@shop_cs"]["invite_expire_time"] == expires
+    assert by_name["bob@shop_cs"]["invite_expire_time_iso"] == (
+        datetime.fromtimestamp(expires, CST).strftime("%Y-%m-%dT%H:%M:%S+08:00"))
     assert by_name["eve@shop_cs"]["kf_headimgurl"] == ""
 
 
@@ -95,4 +98,4 @@ def test_a_wechat_refusal_is_one_line_with_its_hint(ops_env: Emulator, ops_fails
 
 
 def test_unknown_format_is_a_usage_error(ops_env: Emulator, ops_fails: Fails) -> None:
-    assert "'yaml' is not one of 'table', 'json'" in ops_fails("accounts", "--format", "yaml")
+    assert "'yaml' is not one of 'text', 'json'" in ops_fails("accounts", "--format", "yaml")

@@ -29,8 +29,14 @@ def seed_team(emu: Emulator) -> None:
     ])
 
 
+def iso(timestamp: int) -> str:
+    """ISO 8601 with the offset, as machine formats write times: `2026-11-04T12:00:00+08:00`."""
+    return datetime.fromtimestamp(timestamp, CST).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+
+
 def shown(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, CST).strftime("%Y-%m-%d %H:%M+08:00")
+    moment = datetime.fromtimestamp(timestamp, CST)
+    return moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else "") + "+08:00")
 
 
 def test_create_get_list_close(ops_env: Emulator, ops_run: Run, ops_aligned: Aligned) -> None:
@@ -66,11 +72,13 @@ def test_json_shapes(ops_env: Emulator, ops_run: Run) -> None:
         "session": "created", "kf_account": "bob@shop_cs", "openid": "oCust_2"}
     now = ops_env.admin.now()
     assert json_of(ops_run, "session", "get", "oCust_2") == {
-        "openid": "oCust_2", "kf_account": "bob@shop_cs", "createtime": now}
+        "openid": "oCust_2", "kf_account": "bob@shop_cs", "createtime": now,
+        "createtime_iso": iso(now)}
     assert json_of(ops_run, "session", "get", "oNobody") == {
         "openid": "oNobody", "kf_account": None, "createtime": 0}
     assert json_of(ops_run, "session", "list", "bob@shop_cs") == {
-        "kf_account": "bob@shop_cs", "sessions": [{"openid": "oCust_2", "createtime": now}]}
+        "kf_account": "bob@shop_cs",
+        "sessions": [{"openid": "oCust_2", "createtime": now, "createtime_iso": iso(now)}]}
     assert json_of(ops_run, "session", "close", "bob@shop_cs", "oCust_2") == {
         "session": "closed", "kf_account": "bob@shop_cs", "openid": "oCust_2"}
 
@@ -90,7 +98,11 @@ def test_waiting(ops_env: Emulator, ops_run: Run, ops_aligned: Aligned) -> None:
     ops_aligned(out, [("OPENID", "LATEST MESSAGE"), ("oEarly", shown(now - 3600)),
                       ("oLate", shown(now))], frozenset())
     assert json_of(ops_run, "session", "waiting") == {"count": 2, "waitcaselist": [
-        {"openid": "oEarly", "latest_time": now - 3600}, {"openid": "oLate", "latest_time": now}]}
+        {"openid": "oEarly", "latest_time": now - 3600, "latest_time_iso": iso(now - 3600)},
+        {"openid": "oLate", "latest_time": now, "latest_time_iso": iso(now)}]}
+    utc = json_of(ops_run, "session", "waiting", "--tz", "UTC")["waitcaselist"][1]
+    assert utc["latest_time_iso"] == datetime.fromtimestamp(now, timezone.utc).isoformat()
+    assert utc["latest_time_iso"].endswith("+00:00")
 
 
 def test_waiting_says_when_wechat_lists_only_some(ops_env: Emulator, ops_run: Run) -> None:

@@ -79,5 +79,5 @@ def test_listing_as_json_keeps_utf8() -> None:
 
 
 def test_listing_refuses_an_unknown_format() -> None:
-    with pytest.raises(UsageError, match="use one of table, json"):
+    with pytest.raises(UsageError, match="use one of text, json"):
         render_listing("yaml", Table(("A",), ()), {})

@@ -50,9 +50,10 @@ def test_waiting_unexpired_invitation_to_the_id_is_shown_pending(shop: Shop) -> 
     expires = shop.admin.now() + 2 * 86400
     shop.seed(seeded("alice", "Alice", invite_wx="alice_wx", invite_expire_time=expires,
                      **live_avatar(shop)))
-    result = shop.plan("--detailed-exitcode")
+    result = shop.plan("--detailed-exitcode", "--tz", "UTC")
     assert result.code == 0, result.text
-    until = datetime.fromtimestamp(expires, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime.fromtimestamp(expires, tz=timezone.utc)
+    until = moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else "") + "+00:00")
     assert f'alice@shop_cs: invitation to "alice_wx" pending until {until}' in result.out
     document = json_out(shop.plan("--format", "json"))
     assert document["pending_invites"] == [

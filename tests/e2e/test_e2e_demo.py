@@ -32,7 +32,14 @@ def test_demo_plans_applies_and_ends_in_sync_writing_nothing_outside_a_temp_dir(
     assert re.search(r"Plan: \d+ to add, \d+ to change, \d+ to delete", plan)
     assert re.search(r"\[1/\d+\] \w+ \w+@shop_cs … ok \(\d+ ms\)", applied)
     assert "Apply complete:" in applied
+    again, steps = again.split("Next steps with your own Official Account:")
     assert again.rstrip().endswith("No changes. The live accounts match the configuration.")
+    assert [line.split(".")[0].strip() for line in steps.splitlines() if line[:4].strip()[:1].isdigit()
+            ] == ["1", "2", "3"]
+    assert "kfsync import" in steps
+    assert "kfsync plan" in steps
+    assert "examples/ci/github-actions.yml" in steps
+    assert "kfsync-demo-" not in out + err  # the temporary folder, deleted at the end, is not named
     assert sent_tokens
     for secret in (DEFAULT_SECRET, *sent_tokens):
         assert secret not in out + err

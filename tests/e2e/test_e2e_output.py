@@ -109,6 +109,9 @@ def test_plan_markdown_starts_with_the_marker(shop: Shop) -> None:
     assert result.out.splitlines()[0] == "<!-- kfsync:shop_cs -->"
     assert "Plan: 2 to add, 1 to change, 2 to delete, 2 to invite, 2 avatars (1 rebind)" in result.out
 
+#: A colour or style code (SGR), as opposed to the cursor's codes.
+COLOUR = re.compile("\x1b\\[[0-9;]*m")
+
 
 def as_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the captured stdout and stderr say they are a terminal, so colour would be used.
@@ -140,7 +143,8 @@ def test_apply_colour_on_a_terminal_only_without_no_color(
     assert applied.code == 0, applied.text
     coloured = how == "terminal"  # the control case
     assert bool(ANSI.search(applied.out)) is coloured
-    assert bool(ANSI.search(applied.err)) is coloured  # the progress lines
+    # The progress lines; the progress bars' cursor hiding and showing is no colour.
+    assert bool(COLOUR.search(applied.err)) is coloured
 
 
 def test_debug_logs_carry_no_secret(shop: Shop) -> None:

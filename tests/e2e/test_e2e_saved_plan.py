@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from e2e_helpers import Shop, kf, picture, seeded
@@ -109,6 +111,21 @@ def test_stale_saved_plan_is_refused(shop: Shop, console: KfClient,
     assert "saved plan is stale" in result.err
     assert reason in result.err
     assert shop.writes(since) == []
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("UTC", "+00:00"), ("Asia/Kolkata", "+05:30"),
+                                             (None, "+08:00")])
+def test_a_stale_plan_says_when_it_was_made_in_the_zone_of_the_time_rule(
+        shop: Shop, console: KfClient, zone: str | None, offset: str) -> None:
+    saved = reviewed(shop)
+    made = json.loads(saved.read_text())["saved"]["created"]
+    _config_edit(shop, console)
+    result = shop.run("apply", saved, "-c", shop.config, *(("--tz", zone) if zone else ()))
+    assert result.code == 3, result.text
+    moment = datetime.fromisoformat(made).astimezone(ZoneInfo(zone or "Asia/Shanghai"))
+    shown = moment.isoformat(sep=" ", timespec="seconds" if moment.second else "minutes")
+    assert shown.endswith(offset)
+    assert f"since {shown})" in result.err
 
 
 def test_saved_plan_applied_with_another_config_is_stale(shop: Shop) -> None:

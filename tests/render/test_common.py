@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kfsync.plan import Action, Change, Plan, iso_utc
+from kfsync.plan import Action, Change, Plan
 from kfsync.render.common import (
     REBIND_SYMBOL,
     Escaping,
@@ -165,10 +165,6 @@ def test_visible_escapes_controls(text: str, expected: str) -> None:
 
 def test_quoted_is_unambiguous() -> None:
     assert quoted('a"b\\c\td') == '"a\\"b\\\\c\\x09d"'
-
-
-def test_iso_utc() -> None:
-    assert iso_utc(1714564800) == "2024-05-01T12:00:00Z"
 
 
 @pytest.mark.parametrize(

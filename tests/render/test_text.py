@@ -32,7 +32,7 @@ kfsync will make these changes to shop_cs:
   > invite     erin@shop_cs  invite_wx "wx_erin"  # invitation rejected
 
 Pending invitations:
-  fay@shop_cs: invitation to "wx_fay" pending until 2024-05-01T12:00:00Z
+  fay@shop_cs: invitation to "wx_fay" pending until 2024-05-01 20:00+08:00
 
 Unmanaged accounts:
   zed@shop_cs: not declared; policy unmanaged: report
@@ -88,7 +88,7 @@ def test_empty_plan_still_lists_what_the_reviewer_should_know() -> None:
                 refusals=("a@shop_cs is protected and cannot be deleted",))
     assert render_plan_text(plan, color=False) == (
         "Pending invitations:\n"
-        '  a@shop_cs: invitation to "wx" pending until 1970-01-01T00:00:00Z\n'
+        '  a@shop_cs: invitation to "wx" pending until 1970-01-01 08:00+08:00\n'
         "\n"
         "Refused:\n"
         "  a@shop_cs is protected and cannot be deleted\n"
