@@ -274,7 +274,7 @@ def _silence_stdout() -> None:
                    "instead of prefixing them with '.")
 def command(since: str, until: str | None, openid: str | None, fmt: str, output: Path | None,
             legacy: bool, raw: bool) -> ExitCode:
-    """Export the chat records between --since and --until, streamed one record at a time.
+    """Export the chat records between --since and --until, in time order, streamed as they come.
 
     Dates, and datetimes without an offset, are in the zone of --tz; so are the
     times written (with their offset).
