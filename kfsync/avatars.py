@@ -1,9 +1,10 @@
 """Avatar pictures: the one normalisation applied before upload, shared with validation.
 
-WeChat takes a JPEG of at most 5 MB and recommends 640x640.  Whatever common
-format comes in, `normalise_avatar` returns a deterministic 640x640 baseline
-JPEG: EXIF orientation applied, centre-cropped to a square, transparency
-flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
+WeChat takes a JPEG of at most 5 MB and recommends 640x640.  Whatever supported
+format comes in (JPEG, PNG, GIF, WebP or BMP: see `kfsync.pictures`, which
+opens every picture), `normalise_avatar` returns a deterministic 640x640
+baseline JPEG: EXIF orientation applied, centre-cropped to a square,
+transparency flattened onto white, no EXIF or ICC metadata.  `load_avatar` reads a file
 (size-capped) and checks the result fits; `kfsync validate` calls it too, so a
 file that validates is a file that uploads.  `picture_hash` fingerprints a
 picture so that the one uploaded and the one WeChat serves back (re-encoded)
@@ -12,8 +13,8 @@ page embeds.  `fingerprint_avatar` does both checks and the
 fingerprint at once, and remembers the result by the file's content in a cache,
 so that planning again with unchanged pictures decodes none of them.
 
-Pillow is imported inside the functions: loading a config without avatars, or
-starting the CLI, never pays for it.
+Pillow is imported inside the functions (and by `kfsync.pictures` only when it
+decodes): loading a config without avatars, or starting the CLI, never pays for it.
 """
 
 from __future__ import annotations
@@ -21,49 +22,53 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from kfsync.errors import AvatarError
+from kfsync.pictures import decoded, flattened
 from kfsync.progress import Advance, ignore
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 AVATAR_SIZE = 640  #: pixels, both sides
 JPEG_QUALITY = 90
 THUMBNAIL_QUALITY = 82
 MAX_UPLOAD_BYTES = 5 * 1000 * 1000  #: WeChat's "5 MB", read the strict way
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  #: refuse to read bigger source files
-MAX_SOURCE_PIXELS = 50_000_000  #: decompression-bomb guard, well under Pillow's own
 HASH_SIDE = 16  #: picture_hash works on a HASH_SIDE x HASH_SIDE thumbnail
 
 
 def normalise_avatar(data: bytes) -> bytes:
-    """Any readable image -> 640x640 RGB JPEG bytes; AvatarError if it is not a usable image."""
-    return _square_jpeg(_open_rgb(data), AVATAR_SIZE, JPEG_QUALITY)
+    """Any supported picture -> 640x640 RGB JPEG bytes; AvatarError if it is not one."""
+    return _square_jpeg(data, AVATAR_SIZE, JPEG_QUALITY)
 
 
 def thumbnail(data: bytes, side: int) -> bytes:
-    """A small square JPEG of any readable image, cropped as the upload is (for HTML pages)."""
-    return _square_jpeg(_open_rgb(data, draft=side), side, THUMBNAIL_QUALITY)
+    """A small square JPEG of any supported picture, cropped as the upload is (for HTML pages)."""
+    return _square_jpeg(data, side, THUMBNAIL_QUALITY)
 
 
-def _square_jpeg(image: Image.Image, side: int, quality: int) -> bytes:
-    """`image` centre-cropped to a square, `side` pixels a side, as a JPEG with no metadata."""
+def _square_jpeg(data: bytes, side: int, quality: int) -> bytes:
+    """The picture centre-cropped to a square, `side` pixels a side, as a JPEG with no metadata.
+
+    The crop and the resize are one step on the decoded picture, and the
+    transparency is flattened after it, on the small picture: no full-size copy
+    is made but the ones `kfsync.pictures.decoded` reserves memory for.  A JPEG
+    is decoded straight at the smallest scale that still gives `side` pixels.
+    """
     from PIL import Image
 
-    crop = min(image.size)
-    left, top = (image.width - crop) // 2, (image.height - crop) // 2
-    image = image.resize(
-        (side, side), Image.Resampling.LANCZOS, box=(left, top, left + crop, top + crop)
-    )
-    image.info = {}  # no EXIF, ICC profile or comments carried over
+    with decoded(data, draft=side) as image:
+        crop = min(image.size)
+        left, top = (image.width - crop) // 2, (image.height - crop) // 2
+        resized = image.resize(
+            (side, side), Image.Resampling.LANCZOS, box=(left, top, left + crop, top + crop)
+        )
+    result = flattened(resized)
+    result.info = {}  # no EXIF, ICC profile or comments carried over
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, optimize=True)
+    result.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
@@ -78,56 +83,12 @@ def picture_hash(data: bytes) -> str:
 
     # A JPEG is decoded straight at 1/2 to 1/8 scale (its DCT allows it): the grid
     # cells come out the same, about ten times faster than a full decode.
-    picture = _open_rgb(data, draft=4 * HASH_SIDE)
-    thumbnail = picture.convert("L").resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BOX)
-    cells = thumbnail.tobytes()
+    with decoded(data, draft=4 * HASH_SIDE) as image:
+        small = image.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BOX)
+    cells = flattened(small).convert("L").tobytes()
     mean = sum(cells) / len(cells)
     bits = "".join("1" if cell > mean else "0" for cell in cells)
     return f"{int(bits, 2):0{HASH_SIDE * HASH_SIDE // 4}x}"
-
-
-def _open_rgb(data: bytes, draft: int | None = None) -> Image.Image:
-    """Decode with the bomb guard on, apply EXIF orientation, flatten to RGB.
-
-    With `draft`, a JPEG may be decoded at a reduced scale, no smaller than `draft` pixels a side.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    refusal = "not a readable image"
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns between its two bomb limits; here that is a refusal.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as opened:
-                width, height = opened.size
-                if width * height > MAX_SOURCE_PIXELS:
-                    raise AvatarError(
-                        f"the picture is {width}x{height} pixels; avatars are limited to "
-                        f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels"
-                    )
-                if draft is not None:
-                    opened.draft("RGB", (draft, draft))
-                return _flatten(ImageOps.exif_transpose(opened))
-    except UnidentifiedImageError:
-        raise AvatarError(f"{refusal} (unknown or unsupported format)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise AvatarError(f"{refusal} (too many pixels: decompression bomb guard)") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise AvatarError(f"{refusal} ({exc})") from None
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB, with any transparency composited onto white."""
-    from PIL import Image
-
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    if not has_alpha:
-        return image if image.mode == "RGB" else image.convert("RGB")
-    rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(white, rgba).convert("RGB")
 
 
 def load_avatar(
@@ -226,24 +187,28 @@ def fingerprint_avatars(
     `progress` hears of each file done.
     """
     done: dict[Path, AvatarPrint | AvatarError] = {}
-    todo: list[tuple[Path, bytes, str]] = []
+    todo: list[tuple[Path, str]] = []
     unique = list(dict.fromkeys(paths))
     for path in unique:
         try:
-            data = _read_source(path)
+            # Only the digest is kept: a hundred files of 20 MiB are never in memory at once.
+            digest = hashlib.sha256(_read_source(path)).hexdigest()
         except AvatarError as exc:
             done[path] = exc
             continue
-        digest = hashlib.sha256(data).hexdigest()
         known = _cached(cache, digest) if cache is not None else None
         if known is not None:
             done[path] = known
         else:
-            todo.append((path, data, digest))
+            todo.append((path, digest))
 
-    def made(item: tuple[Path, bytes, str]) -> AvatarPrint | AvatarError:
+    def made(item: tuple[Path, str]) -> AvatarPrint | AvatarError:
+        path, digest = item
         try:
-            return _made(item[1], item[2], cache)
+            data = _read_source(path)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise AvatarError(f"{path} changed while it was being read; run again")
+            return _made(data, digest, cache)
         except AvatarError as exc:
             return exc
 
@@ -253,8 +218,10 @@ def fingerprint_avatars(
     elif todo:
         from concurrent.futures import ThreadPoolExecutor
 
+        # The threads share the decoding memory budget (`kfsync.pictures`): at most
+        # as many large pictures are decoded at once as fit in it.
         with ThreadPoolExecutor(max_workers=min(len(todo), _cpus(), 8)) as pool:
-            for (path, _, _), result in zip(todo, pool.map(made, todo), strict=True):
+            for (path, _), result in zip(todo, pool.map(made, todo), strict=True):
                 done[path] = result
                 progress(len(done), len(unique))
     progress(len(done), len(unique))
@@ -289,4 +256,4 @@ def _cache_key(digest: str) -> str:
     import PIL  # the package alone, without its image modules: cheap
 
     recipe = f"{AVATAR_SIZE}px-q{JPEG_QUALITY}-hash{HASH_SIDE}draft-pillow{PIL.__version__}"
-    return f"kfsync-avatar-2:{recipe}:sha256:{digest}"
+    return f"kfsync-avatar-3:{recipe}:sha256:{digest}"

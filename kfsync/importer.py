@@ -29,6 +29,7 @@ from kfsync.timefmt import human
 #: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
 SCHEMA_FILE = "kfsync.schema.json"
 _JPEG_MAGIC = b"\xff\xd8\xff"
+MAX_KEPT_BYTES = 1024 * 1024  #: a live JPEG up to this size is saved as served
 _COMMENT_COLUMN = 30
 
 
@@ -267,7 +268,8 @@ def prepare_avatar(data: bytes) -> bytes:
     plan fingerprints the live picture as served and a declared avatar after
     normalising it (centre crop, 640x640, JPEG), and calls them the same when
     the fingerprints are close; this checks exactly that, so an imported avatar
-    never plans an upload.  A picture that is not a JPEG is saved normalised.
+    never plans an upload.  A picture that is not a JPEG, or a JPEG over 1 MiB, is
+    saved normalised.
     Raises AvatarError for pictures Pillow cannot read (bomb guard on) or that
     would not compare equal (e.g. far from square).
     """
@@ -275,7 +277,10 @@ def prepare_avatar(data: bytes) -> bytes:
     from kfsync.plan import SAME_PICTURE_BITS, hamming
 
     live = picture_hash(data)
-    saved = data if data.startswith(_JPEG_MAGIC) else normalise_avatar(data)
+    # A JPEG is kept as served, unless it is larger than WeChat's own (640x640, well under
+    # 1 MiB): then it is normalised, so that an import never holds many large pictures.
+    as_served = data.startswith(_JPEG_MAGIC) and len(data) <= MAX_KEPT_BYTES
+    saved = data if as_served else normalise_avatar(data)
     distance = hamming(live, picture_hash(normalise_avatar(saved)))
     if distance > SAME_PICTURE_BITS:
         raise AvatarError(

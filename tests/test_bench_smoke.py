@@ -15,6 +15,7 @@ from bench import (  # noqa: E402
     bootstrap,
     growth,
     harness,
+    hostile,
     records,
     report,
     soak,
@@ -152,3 +153,12 @@ def test_the_reference_script_exports_what_kfsync_exports(tmp_path: Path) -> Non
     assert (ours.code, theirs.code) == (0, 0), ours.err + theirs.err
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
     assert len((tmp_path / "a").read_text(encoding="utf-8").splitlines()) == 100
+
+
+def test_hostile_pictures_are_made_and_a_peak_rss_is_read(tmp_path: Path) -> None:
+    config = hostile.hostile_shop(tmp_path / "shop", 14, 300)
+    assert len(list((tmp_path / "shop" / "avatars").iterdir())) == 14
+    env = harness.kfsync_env("http://127.0.0.1:9", tmp_path / "cache")
+    code, _, peak = hostile.peak_rss([*harness.launcher(), "validate", "-c", str(config)], env)
+    assert code == 1  # the hostile ones are refused
+    assert 0 < peak < hostile.MEMORY_TARGET

@@ -203,5 +203,5 @@ def test_a_picture_that_would_not_compare_equal_is_refused() -> None:
 
 
 def test_garbage_is_not_a_picture() -> None:
-    with pytest.raises(AvatarError, match="not a readable image"):
+    with pytest.raises(AvatarError, match="not a JPEG, PNG, GIF, WebP or BMP picture"):
         prepare_avatar(b"\xff\xd8\xff not really")

@@ -68,7 +68,7 @@ def test_a_cached_fingerprint_spares_decoding_the_same_bytes(
 def test_a_broken_avatar_is_reported_by_the_loader_with_a_cache(tmp_path: Path) -> None:
     (tmp_path / "broken.png").write_bytes(b"not a picture")
     config = shop(tmp_path, {"alice": "broken.png"})
-    with pytest.raises(ConfigError, match="not a readable image"):
+    with pytest.raises(ConfigError, match="not a JPEG, PNG, GIF, WebP or BMP picture"):
         load_config(config, cache=PictureCache(tmp_path / "cache"))
 
 
@@ -178,7 +178,7 @@ def test_many_avatars_fingerprinted_at_once_are_as_one_by_one_with_each_failure_
     for path in paths:
         assert found[path] == fingerprint_avatar(path)
     assert isinstance(found[tmp_path / "broken.png"], AvatarError)
-    assert "not a readable image" in str(found[tmp_path / "broken.png"])
+    assert "not a JPEG, PNG, GIF, WebP or BMP picture" in str(found[tmp_path / "broken.png"])
     assert isinstance(found[tmp_path / "none.png"], AvatarError)
     again = fingerprint_avatars(paths, cache)  # all known now: the same, nothing decoded
     assert again == {path: found[path] for path in paths}

@@ -76,7 +76,7 @@ class KfClient:
         self.config = config
         self._transport = Transport(config.api_base, timeout=timeout,
                                     retry=retry or RetryPolicy(), session=session,
-                                    backup_base=config.backup_api_base)
+                                    backup_base=config.backup_api_base, deadline=config.deadline)
         self.tokens: TokenSource
         if config.token_mode == "static":
             assert config.access_token is not None  # ClientConfig checked it

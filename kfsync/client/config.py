@@ -2,7 +2,8 @@
 
 Constructor arguments win over the environment (`KFSYNC_APPID`,
 `KFSYNC_APPSECRET`, `KFSYNC_ACCESS_TOKEN`, `KFSYNC_TOKEN_MODE`,
-`KFSYNC_API_BASE`); an empty variable counts as unset.  Everything is checked
+`KFSYNC_API_BASE`, and the deadlines `KFSYNC_HTTP_DEADLINE` and
+`KFSYNC_PICTURE_DEADLINE`); an empty variable counts as unset.  Everything is checked
 when the client is constructed, so a missing credential fails before the first
 request, with a one-line error naming the variable.
 
@@ -19,6 +20,7 @@ point them at local stand-ins.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +38,10 @@ DEFAULT_API_BASE = "https://api.weixin.qq.com"
 BACKUP_API_BASE = "https://api2.weixin.qq.com"
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+HTTP_DEADLINE = 30.0  #: seconds for one API call, retries included, by default
+PICTURE_DEADLINE = 30.0  #: seconds for one picture download, redirects included, by default
+#: Longest total deadline a variable may set: past an hour, a deadline protects nothing.
+MAX_DEADLINE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,10 @@ class ClientConfig:
     backup_api_base: str | None = None
     secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
+    #: seconds for one API call, headers and body, retries and token fetch included
+    deadline: float = HTTP_DEADLINE
+    #: seconds for one picture download, headers and body, redirects included
+    picture_deadline: float = PICTURE_DEADLINE
 
     @classmethod
     def resolve(
@@ -68,7 +78,8 @@ class ClientConfig:
         backup = BACKUP_API_BASE if found.api_base == checked_api_base(DEFAULT_API_BASE) else None
         config = cls(token_mode=cast(TokenMode, found.mode), api_base=found.api_base,
                      appid=found.ident, backup_api_base=backup, secret=found.secret,
-                     access_token=found.access_token)
+                     access_token=found.access_token, deadline=found.deadline,
+                     picture_deadline=found.picture_deadline)
         config.check()
         return config
 
@@ -86,6 +97,8 @@ class Settings(NamedTuple):
     access_token: str | None
     mode: str
     api_base: str
+    deadline: float  #: KFSYNC_HTTP_DEADLINE, seconds
+    picture_deadline: float  #: KFSYNC_PICTURE_DEADLINE, seconds
 
 
 def resolve_settings(environ: Mapping[str, str] | None, ident: tuple[str | None, str],
@@ -114,7 +127,9 @@ def resolve_settings(environ: Mapping[str, str] | None, ident: tuple[str | None,
     if mode not in modes:
         raise UsageError(f"KFSYNC_TOKEN_MODE must be one of {', '.join(modes)}, got {mode!r}")
     base = checked_api_base(pick(api_base, "KFSYNC_API_BASE") or default_base, secret=secret_name)
-    return Settings(pick(*ident), found_secret, token, mode, base)
+    return Settings(pick(*ident), found_secret, token, mode, base,
+                    seconds_setting(env, "KFSYNC_HTTP_DEADLINE", HTTP_DEADLINE),
+                    seconds_setting(env, "KFSYNC_PICTURE_DEADLINE", PICTURE_DEADLINE))
 
 
 def check_needed(mode: str, fetching: Mapping[str, str | None], access_token: str | None,
@@ -169,3 +184,19 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def seconds_setting(environ: Mapping[str, str], variable: str, default: float) -> float:
+    """A deadline in seconds from `variable`, `default` when unset; UsageError when not valid."""
+    text = (environ.get(variable) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= MAX_DEADLINE):
+        raise UsageError(
+            f"{variable} must be a number of seconds above 0 and at most {MAX_DEADLINE:g}, "
+            f"got {text[:40]!r}")
+    return value

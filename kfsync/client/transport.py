@@ -25,6 +25,12 @@ for the rest of its life (one command run): going back would make every later
 call wait for the dead host's connect timeout first.  Other failures (TLS
 errors, timeouts after sending, HTTP errors) never move it.
 
+Deadline: each call, its retries and the token fetch it may need included, ends
+within `deadline` seconds (`KFSYNC_HTTP_DEADLINE`, 30 by default), headers and
+body together however slowly they come (see `kfsync.client.deadline`).  A
+call that runs out of time is not retried; for a non-idempotent write it
+raises `OutcomeUnknownError`, as any answer lost after sending.
+
 40001/40014/42001 (the table's `token_invalid`) refresh the token once, if the failing token is still the
 current one, then repeat the call once.  Once `stopped` is set (Ctrl-C during
 apply), nothing is sent again: no retry, no refresh, no failover.  An answer's
@@ -52,6 +58,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from kfsync import __version__
+from kfsync.client.deadline import DeadlineAdapter, Window, current_window, deadline, timeouts
 from kfsync.client.wire import Fields, WireFormatError
 from kfsync.errcodes import MP, ErrcodeTable
 from kfsync.errors import (
@@ -73,6 +80,7 @@ if not any(isinstance(f, RedactingFilter) for f in _URLLIB3_LOG.filters):
 
 #: Answers larger than this are refused unread: no kf answer comes near it.
 MAX_BODY = 8 * 1024 * 1024
+DEFAULT_DEADLINE = 30.0  #: seconds for one call, retries included (KFSYNC_HTTP_DEADLINE)
 USER_AGENT = f"kfsync/{__version__} (+python-requests)"
 #: The caller's IP in an errmsg: "invalid ip 1.2.3.4" (40164), "from ip: 1.2.3.4" (WeCom 60020).
 _IP = re.compile(r"(?:invalid ip|from ip:?) ?([0-9A-Fa-f.:]*[0-9A-Fa-f])")
@@ -154,13 +162,14 @@ class Transport:
 
     def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
                  session: requests.Session | None = None, backup_base: str | None = None,
-                 errcodes: ErrcodeTable = MP) -> None:
+                 errcodes: ErrcodeTable = MP, deadline: float = DEFAULT_DEADLINE) -> None:
         self.errcodes = errcodes  #: which codes refresh the token, are retried, are quota
         self.api_base = api_base  #: where calls go now: the backup once failed over
         self._primary = api_base
         self._backup = backup_base
         self._failover_lock = threading.Lock()
         self.timeout = timeout
+        self.deadline = deadline
         self.retry = retry
         self._owns_session = session is None
         self._mended: set[str] = set()  #: paths whose lone surrogates were warned about
@@ -170,7 +179,7 @@ class Transport:
         if session is None:
             session = requests.Session()
             # apply runs up to 32 calls at once; the default pool keeps only 10 connections.
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # What requests reads from the environment (proxies and NO_PROXY, a CA bundle) it
@@ -229,6 +238,11 @@ class Transport:
         raise TransportError(redact(message), endpoint=call.path)
 
     def _call_json(self, call: Call, tokens: TokenSource | None) -> dict[str, object]:
+        with deadline(self.deadline) as window:
+            return self._call_within(call, tokens, window)
+
+    def _call_within(self, call: Call, tokens: TokenSource | None,
+                     window: Window) -> dict[str, object]:
         retries = 0
         refreshed = False
         while True:
@@ -255,9 +269,10 @@ class Transport:
                 if errcode not in self.errcodes.transient:
                     raise error
                 failure = error
-            if retries + 1 >= self.retry.attempts or self.stopped.is_set():
-                raise failure
             delay = self.retry.delay(retries)
+            if retries + 1 >= self.retry.attempts or self.stopped.is_set() \
+                    or delay >= window.remaining():
+                raise failure
             retries += 1
             log.debug("%s %s: retry %d/%d in %.2f s after: %s", call.method, call.path,
                       retries, self.retry.attempts - 1, delay, failure.message)
@@ -283,16 +298,20 @@ class Transport:
 
     def _send(self, call: Call, token: str | None) -> dict[str, object]:
         """One attempt: the decoded JSON object, or an error (`_Retryable` if worth repeating)."""
+        window = current_window() or Window(self.deadline, None)
         started = time.monotonic()
         failure: ApiError | _Retryable | None = None
         status: int | None = None
         raw = b""
+        attempted = window.remaining() > 0
         try:
+            if not attempted:
+                raise _Expired
             headers, data, files = _payload(call)
             base = self.api_base
             response = self.session.request(
                 call.method, self._url(base, call, token), headers=headers, data=data, files=files,
-                timeout=self.timeout, stream=True, allow_redirects=False,
+                timeout=timeouts(window, self.timeout), stream=True, allow_redirects=False,
                 **self._environment.get(base, {}),
             )
             try:
@@ -304,6 +323,11 @@ class Transport:
             failure = _failure(call, exc, self.timeout)
         except TransportError as exc:
             failure = exc
+        except _Expired:
+            pass
+        if window.timed_out() or (window.remaining() <= 0 and (failure is not None or not attempted)):
+            # Cut at the deadline: whatever came of the answer is not the whole of it.
+            failure = _out_of_time(call, window, attempted=attempted)
         elapsed_ms = (time.monotonic() - started) * 1000
         if failure is None:
             failure = _http_failure(call, status)
@@ -430,6 +454,18 @@ def _unknown(call: Call, what: str) -> OutcomeUnknownError:
         f"{subject}{what} after {call.method} {call.path} was sent; the change may or may "
         "not have been made (kfsync does not resend it: re-read the live state)",
         endpoint=call.path)
+
+
+class _Expired(Exception):
+    """The call's deadline passed before this attempt could start."""
+
+
+def _out_of_time(call: Call, window: Window, *, attempted: bool) -> ApiError:
+    """The error for a call cut off at its deadline: never retried, as no time is left."""
+    within = f"within the {window.seconds:g} s of KFSYNC_HTTP_DEADLINE"
+    if attempted and not call.idempotent:
+        return _unknown(call, f"no complete answer {within}")
+    return TransportError(f"no complete answer from {call.path} {within}", endpoint=call.path)
 
 
 def _failure(call: Call, exc: requests.RequestException, timeout: float) -> ApiError | _Retryable:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kfsync.client.config import PICTURE_DEADLINE
 from kfsync.client.results import KfAccount
 from kfsync.commands._globals import note
 from kfsync.commands._ops import show, table_time
@@ -75,12 +76,17 @@ def invitation_note(account: KfAccount) -> str:
 THUMBNAIL_SIDE = 96
 
 
-def avatars(accounts: tuple[KfAccount, ...]) -> dict[str, Avatar]:
-    """Each account's avatar as a thumbnail, or why it cannot be shown, by kf_account."""
+def avatars(accounts: tuple[KfAccount, ...], *,
+            deadline: float = PICTURE_DEADLINE) -> dict[str, Avatar]:
+    """Each account's avatar as a thumbnail, or why it cannot be shown, by kf_account.
+
+    Each download has `deadline` seconds in all (the client's `KFSYNC_PICTURE_DEADLINE`).
+    """
     from kfsync.live import process_pictures
     from kfsync.render.html import Avatar
 
-    shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail)
+    shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail,
+                             deadline=deadline)
     return {a.kf_account: shown.get(a.headimgurl or "", Avatar(note="no avatar"))
             for a in accounts}
 
@@ -108,13 +114,13 @@ def page_rows(accounts: tuple[KfAccount, ...], shown: dict[str, Avatar]) -> list
     ]
 
 
-def render_page(accounts: tuple[KfAccount, ...]) -> str:
-    """The accounts as one HTML page, avatars downloaded and embedded."""
+def render_page(accounts: tuple[KfAccount, ...], *, deadline: float = PICTURE_DEADLINE) -> str:
+    """The accounts as one HTML page, avatars downloaded (each within `deadline` s) and embedded."""
     from kfsync.render.html import render_accounts_html
 
     wechat_ids = sorted({a.kf_account.partition("@")[2] for a in accounts} - {""})
     title = "kf accounts" + (f" of {', '.join(wechat_ids)}" if wechat_ids else "")
-    return render_accounts_html(page_rows(accounts, avatars(accounts)), title=title,
+    return render_accounts_html(page_rows(accounts, avatars(accounts, deadline=deadline)), title=title,
                                 listed_at=table_time(int(time.time())))
 
 
@@ -136,12 +142,13 @@ def command(fmt: str, out: Path | None) -> ExitCode:
 
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))
+        deadline = client.config.picture_deadline
     document = with_iso_times({"accounts": [a.to_dict() for a in accounts]})
     if out is None and fmt != "html":
         show(fmt, accounts_table(accounts), document,
              empty="No kf accounts yet (create them with `kfsync apply`).")
         return ExitCode.OK
-    text = (render_page(accounts) if fmt == "html"
+    text = (render_page(accounts, deadline=deadline) if fmt == "html"
             else render_listing(fmt, accounts_table(accounts), document))
     if out is None:
         click.echo(text, nl=False)

@@ -73,6 +73,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     with KfClient() as client:
         live = client.list_accounts()
         appid = client.appid
+        picture_deadline = client.config.picture_deadline
     now = int(time.time())
     chosen, accounts, skipped = select_accounts(live, wechat_id)
     # Prefixes and nicknames are checked before any of them becomes a file name.
@@ -87,7 +88,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
         force,
     )
 
-    saved, failures = _download_avatars(pictures)
+    saved, failures = _download_avatars(pictures, picture_deadline)
     imported = check_import(
         build_import(
             chosen,
@@ -145,28 +146,24 @@ def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
         )
 
 
-def _download_avatars(urls: Mapping[str, str]) -> tuple[dict[str, bytes], dict[str, str]]:
+def _download_avatars(urls: Mapping[str, str],
+                      deadline: float) -> tuple[dict[str, bytes], dict[str, str]]:
     """The picture to save by prefix, and why the others were not saved."""
     from kfsync.commands._progress import shown
-    from kfsync.errors import AvatarError
     from kfsync.importer import prepare_avatar
     from kfsync.live import download_pictures
 
     with shown("Downloading avatars", "pictures") as advance:
-        downloads = download_pictures(urls.values(), progress=advance)
+        downloads = download_pictures(urls.values(), deadline=deadline, prepare=prepare_avatar,
+                                      progress=advance)
     saved: dict[str, bytes] = {}
     failures: dict[str, str] = {}
     for prefix, url in sorted(urls.items()):
         download = downloads[url]
         if download.data is None:
             failures[prefix] = download.error or "not downloaded"
-            continue
-        try:
-            saved[prefix] = prepare_avatar(download.data)
-        except AvatarError as exc:
-            failures[prefix] = str(exc)
-        except Exception as exc:  # Pillow raises many kinds for hostile or broken pictures
-            failures[prefix] = f"not a readable picture ({type(exc).__name__})"
+        else:
+            saved[prefix] = download.data
     return saved, failures
 
 

@@ -1,15 +1,18 @@
 """Avatar pictures: the upload checks (JPEG by content, size) and the CDN-like re-encoding.
 
-Pillow is imported inside the functions: only an upload needs it.
+Pillow is imported inside the functions: only an upload needs it.  Uploads are
+decoded by `kfsync.pictures.decoded`, in the formats given only (JPEG for WeChat),
+within its memory budget.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-import warnings
 
 from kfsync.emulator.exceptions import EmulatorError
+from kfsync.errors import AvatarError
+from kfsync.pictures import decoded
 
 MAX_BYTES = 5 * 1024 * 1024
 SIZE = (640, 640)
@@ -37,15 +40,10 @@ def cdn_reencode(data: bytes, *, formats: tuple[str, ...] = ("JPEG",),
     from PIL import Image
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as picture:
-                if picture.format not in formats:
-                    raise EmulatorError(40005)
-                picture.draft("RGB", SIZE)
-                resized = picture.convert("RGB").resize(SIZE, Image.Resampling.LANCZOS)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as exc:
+        # Only `formats` (JPEG, as WeChat): no other decoder of Pillow's ever sees an upload.
+        with decoded(data, formats=formats, draft=SIZE[0]) as picture:
+            resized = picture.convert("RGB").resize(SIZE, Image.Resampling.LANCZOS)
+    except AvatarError as exc:
         raise EmulatorError(40005) from exc
     out = io.BytesIO()
     resized.save(out, "JPEG", quality=CDN_QUALITY)

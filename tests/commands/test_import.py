@@ -278,9 +278,9 @@ def test_only_http_pictures_are_downloaded(live: Emulator, run: Run, tmp_path: P
 
 
 def test_the_bomb_guard_is_on(live: Emulator, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kfsync.avatars.MAX_SOURCE_PIXELS", 100)
     live.admin.seed(accounts=[{"kf_account": "zed@shop_cs", "kf_nick": "Zed",
                                "headimg_base64": picture(1)}])
+    monkeypatch.setattr("kfsync.pictures.MAX_PIXELS", 100)
     code, _, err = run("import")
     assert code == 0
     assert "zed@shop_cs: avatar not imported (the picture is 640x640 pixels" in err

@@ -194,7 +194,7 @@ def _bomb() -> bytes:
 @pytest.mark.parametrize(
     ("body", "note"),
     [
-        (b"GIF89a but not really", "avatar not shown: not a readable image"),
+        (b"GIF89a but not really", "avatar not shown: not a JPEG, PNG, GIF, WebP or BMP picture"),
         (_bomb(), "avatar not shown: the picture is 8000x8000 pixels"),
         (b"\xff" * (7 * 1024 * 1024), "avatar not downloaded: larger than"),
     ],

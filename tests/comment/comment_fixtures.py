@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 from cli_run import Run, point_cli_at, run_main
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn, GitLabStandIn, StandIn
+from comment_stand_ins import GitHubStandIn, GitLabStandIn, StandIn
 from PIL import Image
 
 from kfsync.client import RetryPolicy
@@ -119,8 +119,7 @@ def _in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
 @pytest.fixture
 def github_api() -> Iterator[GitHubStandIn]:
     stand_in = GitHubStandIn()
-    stand_in.tokens[GITHUB_TOKEN] = WORKFLOW_BOT
-    stand_in.integrations.add(GITHUB_TOKEN)  # the workflow's token: GET /user is refused
+    stand_in.accept_workflow_token(GITHUB_TOKEN)
     yield stand_in
     stand_in.close()
 

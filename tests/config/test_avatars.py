@@ -46,7 +46,7 @@ def near(pixel: object, colour: tuple[int, int, int], slack: int = 12) -> bool:
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "CMYK", "1"])
 def test_any_mode_becomes_a_640_rgb_jpeg_without_metadata(mode: str) -> None:
     source = stripes(300, 200, [RED, GREEN, BLUE]).convert(mode)
-    fmt = "TIFF" if mode == "CMYK" else "PNG"
+    fmt = "JPEG" if mode == "CMYK" else "PNG"  # TIFF is not a format kfsync reads
     result = decode(normalise_avatar(encode(source, fmt)))
     assert (result.format, result.mode, result.size) == ("JPEG", "RGB", (640, 640))
     assert not result.getexif()
@@ -84,10 +84,10 @@ def test_exif_orientation_is_applied_before_cropping() -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"GIF89a but not really", "not a readable image (unknown or unsupported format)"),
-        (b"", "not a readable image (unknown or unsupported format)"),
+        (b"GIF89a but not really", "not a JPEG, PNG, GIF, WebP or BMP picture; kfsync reads no other format"),
+        (b"", "not a JPEG, PNG, GIF, WebP or BMP picture; kfsync reads no other format"),
         ((20_000, 20_000), "not a readable image (too many pixels: decompression bomb guard)"),
-        ((8_000, 8_000), "the picture is 8000x8000 pixels; avatars are limited to 50 megapixels"),
+        ((8_000, 8_000), "the picture is 8000x8000 pixels; kfsync reads at most 50 megapixels"),
     ],
 )
 def test_what_is_not_a_usable_image_is_refused(

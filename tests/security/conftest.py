@@ -8,12 +8,13 @@ from sec_fixtures import (
     deleting,
     opens,
     reviewed,
+    second_stand_in,
     shop,
     stand_in,
     stand_in_server,
 )
 
-__all__ = ["_loopback_only", "deleting", "opens", "reviewed", "shop", "stand_in",
+__all__ = ["_loopback_only", "deleting", "opens", "reviewed", "second_stand_in", "shop", "stand_in",
            "stand_in_server"]
 
 

@@ -69,7 +69,15 @@ def stand_in(stand_in_server: StandIn) -> StandIn:
     stand_in_server.routes[TOKEN_PATH] = body(TOKEN_ANSWER)
     with stand_in_server.lock:
         stand_in_server.hits.clear()
+        stand_in_server.headers.clear()
     return stand_in_server
+
+
+@pytest.fixture
+def second_stand_in() -> Iterator[StandIn]:
+    """Another stand-in, on another port, for redirects from one to the other."""
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture

@@ -230,6 +230,7 @@ class StandIn(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), StandInHandler)
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.headers: list[dict[str, str]] = []  #: each request's headers, as hits
         self.lock = threading.Lock()
 
     @property
@@ -251,6 +252,7 @@ class StandInHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.server.lock:
             self.server.hits.append(self.path)
+            self.server.headers.append(dict(self.headers))
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)

@@ -33,6 +33,7 @@ from sec_helpers import (
     LIVE_NICKNAMES,
     MIB,
     PICTURE_PREFIX,
+    TOKEN_ANSWER,
     TOKEN_PATH,
     OpenLog,
     Shop,
@@ -45,8 +46,11 @@ from sec_helpers import (
     redirect,
     seeded,
 )
+from sec_hostile import DISGUISED, bomb, trickled
 
+from kfsync import pictures
 from kfsync.client import tokens
+from kfsync.client.config import ClientConfig
 from kfsync.config.schema import load_schema
 from kfsync.emulator import DEFAULT_SECRET
 
@@ -160,6 +164,9 @@ def test_claim_5_the_secret_and_token_go_only_to_the_configured_api(
         shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     requests_sent = sent(monkeypatch)
     base = shop.emulator.base_url
+    netrc = Path.home() / ".netrc"  # requests, trusting the environment, would send these
+    netrc.write_text("default login netrc-user password NETRC-PASSWORD\n", encoding="utf-8")
+    netrc.chmod(0o600)
     for mode, token_path in (("stable", TOKEN_PATH), ("classic", "/cgi-bin/token")):
         monkeypatch.setenv("KFSYNC_TOKEN_MODE", mode)
         shop.admin.reset()
@@ -173,10 +180,18 @@ def test_claim_5_the_secret_and_token_go_only_to_the_configured_api(
             raw = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
             if DEFAULT_SECRET.encode() in raw or DEFAULT_SECRET in request.url:
                 carrying_secret.add(request.url.split("?")[0])
+            assert "Authorization" not in request.headers  # nothing from ~/.netrc, anywhere
             if request.url.startswith(f"{base}{PICTURE_PREFIX}"):
                 assert "access_token" not in request.url  # picture downloads carry no credential
-                assert "Authorization" not in request.headers
         assert carrying_secret == {f"{base}{token_path}"}
+    # A picture redirected elsewhere takes no credential along either.
+    stand_in.routes["/r"] = redirect(f"{stand_in.url}/p", status=307)
+    stand_in.routes["/p"] = body(picture(), content_type="image/png")
+    shop.admin.reset()
+    plan_with_live_picture(shop, stand_in, f"{stand_in.url}/r")
+    assert shop.plan().code == 0
+    assert stand_in.hit_count("/p") == 1
+    assert [h for h in stand_in.headers if "Authorization" in h or "Cookie" in h] == []
     # A token endpoint that answers with a redirect does not get the secret sent on.
     monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
     monkeypatch.setenv("KFSYNC_TOKEN_MODE", "stable")
@@ -349,11 +364,25 @@ def test_claim_10_a_saved_plan_is_applied_only_if_it_is_exactly_what_kfsync_plan
 
 
 def test_claim_11_kfsync_never_waits_for_ever(
-        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+        shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     busy_shop(shop)
     requests_sent = sent(monkeypatch)  # asserts every request has a timeout
     assert shop.plan().code == 0
     assert any(r.url and PICTURE_PREFIX in r.url for r in requests_sent)
+    config = ClientConfig.resolve(access_token="deadline-test-static-token", api_base="http://127.0.0.1:9")
+    assert (config.deadline, config.picture_deadline) == (30, 30)
+    # Answers trickled a byte at a time end at the total deadline, headers or body, API or picture.
+    monkeypatch.setenv("KFSYNC_HTTP_DEADLINE", "0.5")
+    monkeypatch.setenv("KFSYNC_PICTURE_DEADLINE", "0.5")
+    shop.admin.reset()
+    plan_with_live_picture(shop, stand_in, f"{stand_in.url}/p")
+    stand_in.routes["/p"] = trickled(picture(), headers_too=True, content_type="image/png")
+    assert "not downloaded within the 0.5 s of KFSYNC_PICTURE_DEADLINE" in shop.plan().out
+    monkeypatch.setenv("KFSYNC_API_BASE", stand_in.url)
+    for route in (trickled(TOKEN_ANSWER, headers_too=True), trickled(TOKEN_ANSWER + b" " * 999)):
+        stand_in.routes[TOKEN_PATH] = route
+        line = assert_one_line_error(shop.plan())
+        assert f"no complete answer from {TOKEN_PATH} within the 0.5 s" in line
     # No terminal, no --auto-approve, no plan file: refused at once, nothing read from stdin.
     stdin = io.StringIO("yes\n")
     monkeypatch.setattr("sys.stdin", stdin)
@@ -379,22 +408,34 @@ def test_claim_12_huge_inputs_are_refused_before_they_fill_memory(
     stand_in.routes[LIST_PATH] = body(b" " * MIB, repeat=10)
     shop.write_config({"alice": {"nickname": "Alice"}})
     assert "larger than 8 MiB" in assert_one_line_error(shop.plan())
+    # Five formats only, whatever the name; each picture's decoding memory from its header.
+    monkeypatch.setattr(pictures, "BUDGET", pictures.MemoryBudget(32 * MIB))
+    for data, refusal in ((DISGUISED["eps"], "not a JPEG, PNG, GIF, WebP or BMP picture"),
+                          (DISGUISED["psd"], "not a JPEG, PNG, GIF, WebP or BMP picture"),
+                          (bomb("png-rgba16", 3000), "decoding the 3000x3000 picture would take"),
+                          (bomb("jpeg-progressive", 3000), "kfsync decodes pictures within 32 MiB")):
+        shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar("a.png", data)}})
+        assert refusal in assert_one_line_error(shop.plan())
 
 
 def test_claim_13_live_picture_urls_are_fetched_only_over_http_within_caps(
         shop: Shop, stand_in: StandIn, opens: OpenLog) -> None:
     shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar()},
                        "bob": {"nickname": "Bob", "avatar": "avatars/a.png"},
-                       "carol": {"nickname": "Carol", "avatar": "avatars/a.png"}})
+                       "carol": {"nickname": "Carol", "avatar": "avatars/a.png"},
+                       "dave": {"nickname": "Dave", "avatar": "avatars/a.png"}})
     stand_in.routes["/loop"] = redirect("/loop")
     stand_in.routes["/big"] = body(b"\x89" * MIB, repeat=10, content_type="image/png")
+    stand_in.routes["/eps"] = body(DISGUISED["eps"], content_type="image/png")
     shop.seed(seeded("alice", "Alice", kf_headimgurl="file:///etc/passwd"),
               seeded("bob", "Bob", kf_headimgurl=f"{stand_in.url}/loop"),
-              seeded("carol", "Carol", kf_headimgurl=f"{stand_in.url}/big"))
+              seeded("carol", "Carol", kf_headimgurl=f"{stand_in.url}/big"),
+              seeded("dave", "Dave", kf_headimgurl=f"{stand_in.url}/eps"))
     opens.paths.clear()
     result = shop.plan("--detailed-exitcode")
     assert result.code == 0, result.text
-    assert result.out.count("live avatar could not be read") == 3
+    assert result.out.count("live avatar could not be read") == 4
+    assert "(not a JPEG, PNG, GIF, WebP or BMP picture; kfsync reads no other format)" in result.out
     assert opens.opened("/etc/passwd") == []
     assert stand_in.hit_count("/loop") == 4
 
@@ -419,6 +460,12 @@ def test_claim_15_a_mistyped_api_base_cannot_send_the_secret_anywhere(
     line = assert_one_line_error(shop.plan())
     assert f"KFSYNC_API_BASE {base!r} is refused" in line
     assert requests_sent == []
+
+
+def plan_with_live_picture(shop: Shop, stand_in: StandIn, url: str) -> None:
+    """alice declared with an avatar, live with her picture at `url`."""
+    shop.write_config({"alice": {"nickname": "Alice", "avatar": shop.avatar()}})
+    shop.seed(seeded("alice", "Alice", kf_headimgurl=url))
 
 
 def test_claim_16_no_error_or_log_line_can_forge_an_annotation_or_rewrite_the_terminal(

@@ -46,9 +46,9 @@ HOSTILE: dict[str, tuple[str | Route, str]] = {
     "redirect-to-ftp": (redirect("ftp://127.0.0.1/p.png"), "InvalidSchema"),
     "not-found": (body(b"<html>404</html>", status=404, content_type="text/html"), "HTTP 404"),
     "bomb-png": (body(claimed_png(50_000, 50_000), content_type="image/png"),
-                 "not a readable picture (AvatarError)"),
+                 "not a readable image (too many pixels: decompression bomb guard)"),
     "not-a-picture": (body(b"GIF89a" + b"\x00" * 50, content_type="image/gif"),
-                      "not a readable picture (AvatarError)"),
+                      "not a JPEG, PNG, GIF, WebP or BMP picture; kfsync reads no other format"),
     "ten-mib": (body(b"\x89" * MIB, content_type="image/png", repeat=10),
                 f"larger than {live.MAX_PICTURE_BYTES} bytes"),
     "gzip-bomb": (gzip_bomb(64), f"larger than {live.MAX_PICTURE_BYTES} bytes"),
@@ -98,11 +98,12 @@ def test_a_file_url_to_a_runner_file_is_never_opened(
 
 def test_a_trickling_picture_server_is_cut_off_at_the_deadline(
         shop: Shop, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "PICTURE_DEADLINE", 0.2)  # 30 s in real life
+    monkeypatch.setenv("KFSYNC_PICTURE_DEADLINE", "0.2")  # 30 s by default
     plan_with_live_picture(shop, stand_in, trickle(every=0.01))
     planned = shop.plan("--detailed-exitcode")
     assert planned.code == 0, planned.text
-    assert "live avatar could not be read (not downloaded within 0.2 s)" in planned.out
+    assert ("live avatar could not be read (not downloaded within the 0.2 s of "
+            "KFSYNC_PICTURE_DEADLINE)") in planned.out
 
 
 def test_a_good_picture_sent_chunked_and_compressed_is_compared(

@@ -160,6 +160,11 @@ class GitHubStandIn(StandIn):
         self.integrations: set[str] = set()
         self.max_body = 65_536
 
+    def accept_workflow_token(self, token: str) -> None:
+        """Take `token` as the workflow's own: it writes as github-actions[bot], and GET /user refuses it."""
+        self.tokens[token] = WORKFLOW_BOT
+        self.integrations.add(token)
+
     def add_comment(self, repository: str, number: int, body: str, login: str) -> int:
         with self.lock:
             return self._add(repository, number, body, login)["id"]  # type: ignore[no-any-return]

@@ -62,7 +62,7 @@ class WeComClient:
                                      token_mode=token_mode, api_base=api_base)
         self.config = config
         self._transport = Transport(config.api_base, timeout=timeout, retry=retry or RetryPolicy(),
-                                    session=session, errcodes=WECOM)
+                                    session=session, errcodes=WECOM, deadline=config.deadline)
         self._limit = MinuteLimit(per_minute)
         self.tokens: TokenSource
         if config.token_mode == "static":

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from kfsync.client.config import check_needed, resolve_settings
+from kfsync.client.config import HTTP_DEADLINE, check_needed, resolve_settings
 
 WeComTokenMode = Literal["gettoken", "static"]
 TOKEN_MODES: tuple[WeComTokenMode, ...] = ("gettoken", "static")
@@ -32,6 +32,8 @@ class WeComConfig:
     corpid: str | None = None
     secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
+    #: seconds for one API call, headers and body, retries and token fetch included
+    deadline: float = HTTP_DEADLINE
 
     @classmethod
     def resolve(cls, *, corpid: str | None = None, secret: str | None = None,
@@ -43,7 +45,8 @@ class WeComConfig:
                                  fetched="gettoken", default_base=DEFAULT_API_BASE,
                                  secret_name="the corp secret")
         config = cls(token_mode=cast(WeComTokenMode, found.mode), api_base=found.api_base,
-                     corpid=found.ident, secret=found.secret, access_token=found.access_token)
+                     corpid=found.ident, secret=found.secret, access_token=found.access_token,
+                     deadline=found.deadline)
         config.check()
         return config
 
