@@ -29,13 +29,14 @@ from typing import Any
 from bench import harness, workload
 from bench.harness import EmulatorProcess, Settings, say
 from bench.report import Row, Table, ms, times, verdict
-from kfsync.client import KfClient
-from kfsync.client.results import KfAccount
 from kfsync.config import Config, DesiredAccount, OfficialAccount, Policy, load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID
 from kfsync.errors import ConfigError
-from kfsync.live import LiveState
+from kfsync.model import LiveState
 from kfsync.plan import Desired, Plan, plan
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.client.results import KfAccount
+from kfsync.providers.wechat_mp.provider import live_account
 
 SIZES = (100, 1_000, 10_000)
 TARGET_CPU = 2.0  #: seconds of plan() at 10,000 accounts
@@ -117,7 +118,7 @@ def run(settings: Settings, *, sizes: tuple[int, ...] = SIZES) -> Table:
             workload.seed(emulator.admin, live_seed(n, emulator.admin.now()))
             parse_cpu[n] = cpu_of(client.list_accounts, repeats[n])
             accounts: tuple[KfAccount, ...] = client.list_accounts()
-            live = LiveState(accounts, now=emulator.admin.now())
+            live = LiveState(tuple(map(live_account, accounts)), now=emulator.admin.now())
             wanted = declared(n)
             desired = Desired(config_of(wanted))
             policy = desired.config.policy

@@ -286,13 +286,14 @@ def connections(emulator: EmulatorProcess) -> int:
 
 def live_accounts(api_base: str) -> dict[str, tuple[str | None, ...]]:
     """What an apply leaves: each account's nickname, binding, invitation and picture hash."""
-    from kfsync.client import KfClient
-    from kfsync.live import PictureCache, fetch_pictures
+    from kfsync.cache import Cache
+    from kfsync.downloads import fetch_pictures
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=api_base) as client:
         accounts = client.list_accounts()
         urls = [a.headimgurl for a in accounts if a.headimgurl]
-        pictures = fetch_pictures(urls, PictureCache(None), adapter=client.adapter)
+        pictures = fetch_pictures(urls, Cache(None).live, adapter=client.adapter)
     return {a.kf_account: (a.nickname, a.kf_wx, a.invite_wx,
                            pictures[a.headimgurl].phash if a.headimgurl else None)
             for a in accounts}

@@ -20,7 +20,7 @@ from typing import Any
 from bench import harness, workload
 from bench.harness import EmulatorProcess, RequestLog, Settings, median, run_timed, say
 from bench.report import Row, Table, ms, secs, times, verdict
-from kfsync.client.paging import MAX_NUMBER, WINDOWS_AT_ONCE
+from kfsync.providers.wechat_mp.client.paging import MAX_NUMBER, WINDOWS_AT_ONCE
 
 DAYS = 12
 PER_DAY = 12_000

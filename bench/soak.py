@@ -34,13 +34,14 @@ from bench import harness, workload
 from bench.harness import Settings, say
 from bench.report import Row, Table, secs, times, verdict
 from kfsync.avatars import load_avatar, picture_hash
-from kfsync.client import KfClient, RetryPolicy
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
+from kfsync.engine import Engine, judged
 from kfsync.errors import KfsyncError
-from kfsync.live import PictureCache
 from kfsync.plan import SAME_PICTURE_BITS, hamming
-from kfsync.reconcile import apply_plan, declare, read_and_plan
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
 SEED = 20_240_501
 POOL = tuple(f"s{i:02d}" for i in range(10))
@@ -130,7 +131,7 @@ def draw_live(rng: random.Random, declared: Mapping[str, Any], shop: Shop, now: 
 
 
 class Soak:
-    def __init__(self, emulator: Emulator, shop: Shop, cache: PictureCache) -> None:
+    def __init__(self, emulator: Emulator, shop: Shop, cache: Cache) -> None:
         self.emulator = emulator
         self.admin = emulator.admin
         self.shop = shop
@@ -171,15 +172,18 @@ class Soak:
         """One `kfsync apply --auto-approve`: converged?, and how many changes it planned."""
         retry = RetryPolicy(sleep=lambda seconds: None)
         try:
-            with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=self.emulator.base_url,
-                          retry=retry) as client:
-                config = load_config(self.shop.config, cache=self.cache)
-                prepared = read_and_plan(declare(config, self.cache), client, cache=self.cache)
-                if prepared.plan.empty:
+            client = KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                              api_base=self.emulator.base_url, retry=retry)
+            config = load_config(self.shop.config, cache=self.cache)
+            with Engine(config, lambda: WechatMpProvider(client, cache=self.cache),
+                        cache=self.cache) as engine:
+                first = engine.plan()
+                if first.plan.empty:
                     return True, 0
-                consent = frozenset(c.account for c in prepared.plan.deletes)  # the soak consents to all
-                applied = apply_plan(prepared, client, allow_delete=consent,
-                                     parallelism=parallelism, progress=None, cache=self.cache)
+                # The soak consents to every delete.
+                prepared = judged(first.declared, first.live,
+                                  frozenset(c.account for c in first.plan.deletes))
+                applied = engine.apply(prepared, parallelism=parallelism)
                 return applied.converged, len(prepared.plan.changes)
         except KfsyncError:
             return False, 0
@@ -280,7 +284,7 @@ def soak(settings: Settings, *, operations: int, max_runs: int, seconds: float) 
     started = time.monotonic()
     with harness.scratch(settings.work, "soak") as folder, Emulator() as emulator, quiet_library():
         shop = make_shop(folder / "shop")
-        runner = Soak(emulator, shop, PictureCache(folder / "cache"))
+        runner = Soak(emulator, shop, Cache(folder / "cache"))
         while (tally.operations < operations and tally.runs < max_runs
                and time.monotonic() - started < seconds):
             if tally.runs % 25 == 0:

@@ -30,8 +30,8 @@ DEPENDENCY_FLOOR = "import click, yaml, requests"
 #: Loading the config with an empty cache: every avatar decoded and normalised.  No call may be
 #: made before the config is known valid, so a cold plan cannot be faster than this plus the limit.
 COLD_LOAD = ("import sys; from pathlib import Path; from kfsync.config import load_config; "
-             "from kfsync.live import PictureCache; "
-             "load_config(sys.argv[1], cache=PictureCache(Path(sys.argv[2])))")
+             "from kfsync.cache import Cache; "
+             "load_config(sys.argv[1], cache=Cache(Path(sys.argv[2])))")
 
 
 class Shop:

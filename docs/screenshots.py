@@ -26,15 +26,14 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "shared"))  # the browser and Markdown helpers of the tests
-
-from browser import screenshot  # noqa: E402
-from gfm import render  # noqa: E402
+sys.path.insert(0, str(ROOT))  # the browser and Markdown helpers of the tests
 
 from kfsync.commands.demo import drifted_live  # noqa: E402
 from kfsync.config import load_config  # noqa: E402
 from kfsync.emulator import Emulator  # noqa: E402
-from kfsync.reconcile import declare  # noqa: E402
+from kfsync.engine import declare  # noqa: E402
+from tests.helpers.browser import screenshot  # noqa: E402
+from tests.helpers.gfm import render  # noqa: E402
 
 MARGIN = 16  #: pixels of page kept around the content
 

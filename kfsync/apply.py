@@ -1,4 +1,4 @@
-"""Apply a plan: run its changes with bounded parallelism, honestly.
+"""Apply a plan: run its changes against a provider with bounded parallelism, honestly.
 
 Dependencies are respected; a failed change skips its dependents, not the
 whole run.  A change whose answer was lost (outcome unknown) is resolved by
@@ -23,12 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from kfsync.errors import KfsyncError, OutcomeUnknownError, QuotaError, WeChatError
+from kfsync.errors import KfsyncError, WeChatError
 from kfsync.plan import Action, Change, Plan
+from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 
 if TYPE_CHECKING:
-    from kfsync.client import KfClient
-    from kfsync.live import LiveAccount
+    from kfsync.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ Status = Literal["done", "failed", "skipped"]
 #: A change whose answer was lost is re-read (and made again if it did not happen) at most this
 #: many times, since the repeat's answer can be lost as well.
 LOST_ANSWER_ROUNDS = 4
-#: Calls made at once, and pictures downloaded at once, unless --parallelism says otherwise.
-DEFAULT_PARALLELISM = 8
 INTERRUPTED = "interrupted by Ctrl-C"
 IN_FLIGHT = "maybe made: interrupted while it was under way; plan again to see"
 LOST_AFTER_CTRL_C = ("maybe made: its answer was lost, and after Ctrl-C it was neither checked "
@@ -55,6 +53,7 @@ class Outcome:
     errcode: int | None = None
     message: str | None = None
     note: str | None = None  #: e.g. how an unknown outcome was resolved
+    kind: ErrorKind | None = None  #: the generic kind of the error it failed with, if known
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,14 +96,6 @@ Progress = Callable[[int, int, Outcome], None]
 Finished = queue.SimpleQueue[tuple[Change, "Outcome | BaseException"]]
 
 
-def _wanted(change: Change, key: str) -> str:
-    """The value a change sets; a plan file edited by hand may lack it."""
-    value = (change.after or {}).get(key)
-    if not isinstance(value, str) or not value:
-        raise KfsyncError(f"the plan gives no {key} for {change.id}")
-    return value
-
-
 def describe(exc: KfsyncError) -> str:
     """An error as an outcome shows it: the account and action are shown beside it already."""
     if isinstance(exc, WeChatError):
@@ -114,23 +105,24 @@ def describe(exc: KfsyncError) -> str:
 
 
 class Applier:
-    """Runs one plan's changes against one client."""
+    """Runs one plan's changes against one provider."""
 
     def __init__(
         self,
-        client: KfClient,
-        avatars: Mapping[str, bytes],
+        provider: Provider,
+        uploads: Mapping[str, bytes],
         *,
         parallelism: int = DEFAULT_PARALLELISM,
         progress: Progress | None = None,
     ) -> None:
-        self.client = client
-        self.avatars = avatars  #: normalised JPEG bytes by kf_account
+        self.provider = provider
+        self.uploads = uploads  #: normalised pictures to upload, by account
         self.parallelism = max(1, parallelism)
         self.progress = progress
         self._lock = threading.Lock()
         self._finished = 0
         self._stopped = threading.Event()  #: set by Ctrl-C
+        self._ended: dict[str, Outcome | BaseException] = {}  #: by change id, as each thread ends
 
     def run(self, plan: Plan) -> ApplyResult:
         """Run every change once its dependencies are done; each ends done, failed or skipped.
@@ -182,6 +174,20 @@ class Applier:
 
         finished: Finished = queue.SimpleQueue()
         interrupted = False
+
+        def settle_ended() -> None:
+            """Settle every change whose thread has ended, whether or not its result was taken.
+
+            Ctrl-C can come between taking a result from `finished` and settling it:
+            the threads' own record is what says which calls are still under way.
+            """
+            with self._lock:
+                ended = list(self._ended.items())
+            for change_id, result in ended:
+                running.pop(change_id, None)
+                if isinstance(result, Outcome) and change_id not in outcomes:
+                    settle(result)
+
         try:
             while waiting or running:
                 if stopped:
@@ -201,8 +207,9 @@ class Applier:
                 in_flight[change.action] -= 1
                 if isinstance(outcome, BaseException):  # as if raised here: Ctrl-C, or a bug
                     raise outcome
-                if outcome.errcode in (45009, 45011) and stopped is None:
-                    stopped = f"stopped after WeChat quota error {outcome.errcode}"
+                if outcome.kind is ErrorKind.QUOTA and stopped is None:
+                    code = f" {outcome.errcode}" if outcome.errcode is not None else ""
+                    stopped = f"stopped after {self.provider.service} quota error{code}"
                 settle(outcome)
         except KeyboardInterrupt:
             # Ctrl-C: start nothing more, not even a repeat, but wait for the calls already
@@ -212,11 +219,10 @@ class Applier:
             self._stop()
             skip_all(stopped)
             try:
+                settle_ended()
                 while running:
-                    change, outcome = finished.get()
-                    del running[change.id]
-                    if isinstance(outcome, Outcome):
-                        settle(outcome)
+                    finished.get()  # the next call ends: its result is in self._ended
+                    settle_ended()
             except KeyboardInterrupt:
                 pass  # a second Ctrl-C: stop waiting; the calls still out are reported maybe made
         # A change with no outcome was under way when the waiting stopped.
@@ -234,17 +240,21 @@ class Applier:
         """
 
         def work() -> None:
+            result: Outcome | BaseException
             try:
-                finished.put((change, self._execute(change)))
+                result = self._execute(change)
             except BaseException as exc:  # handed to the main thread, which raises it
-                finished.put((change, exc))
+                result = exc
+            with self._lock:
+                self._ended[change.id] = result
+            finished.put((change, result))
 
         threading.Thread(target=work, name=f"kfsync-apply-{change.id}", daemon=True).start()
 
     def _stop(self) -> None:
         """Nothing more is sent: no new change, no repeat, no retry of a call under way."""
         self._stopped.set()
-        self.client.stop()
+        self.provider.stop()
 
     def _record(self, outcomes: dict[str, Outcome], outcome: Outcome, total: int) -> None:
         outcomes[outcome.change.id] = outcome
@@ -263,12 +273,12 @@ class Applier:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            self._call(change)
+            self.provider.execute(change, self.uploads)
             return Outcome(change, "done", ms())
-        except OutcomeUnknownError as exc:
-            log.info("%s: answer lost (%s); re-reading the live list", change.id, exc.message)
-            return self._resolve_unknown(change, exc, ms)
         except KfsyncError as exc:
+            if self.provider.classify(exc) is ErrorKind.OUTCOME_UNKNOWN:
+                log.info("%s: answer lost (%s); re-reading the live list", change.id, exc.message)
+                return self._resolve_unknown(change, exc, ms)
             return self._refused(change, exc, ms)
         except Exception as exc:  # a bug must cost this change, not the report of the others
             log.debug("%s failed unexpectedly", change.id, exc_info=True)
@@ -276,47 +286,30 @@ class Applier:
                            f"internal error: {type(exc).__name__}: {exc}; rerun with --debug "
                            "and report it")
 
-    def _call(self, change: Change) -> None:
-        account = change.account
-        if change.action is Action.DELETE:
-            self.client.delete_account(account)
-        elif change.action is Action.ADD:
-            self.client.add_account(account, _wanted(change, "nickname"))
-        elif change.action is Action.UPDATE:
-            self.client.update_account(account, _wanted(change, "nickname"))
-        elif change.action is Action.SET_AVATAR:
-            picture = self.avatars.get(account)
-            if picture is None:  # only a hand-edited plan file gets here
-                raise KfsyncError(f"the config declares no avatar for {account}")
-            self.client.set_avatar(account, picture)
-        else:
-            self.client.invite_worker(account, _wanted(change, "invite_wx"))
-
-    def _already_true(self, change: Change, errcode: int) -> bool:
-        """Whether an error answer means the wanted state already holds."""
-        if change.action is Action.DELETE and errcode == 65401:
-            return True
-        if change.action is Action.ADD and errcode == 65406:
-            return self._holds(change, self._live(change.account))
-        if change.action is Action.INVITE and errcode in (65408, 65411):
-            return self._holds(change, self._live(change.account))
+    def _already_true(self, change: Change, kind: ErrorKind | None) -> bool:
+        """Whether a refusal means the wanted state already holds (re-read when it may)."""
+        if kind is ErrorKind.NOT_FOUND:
+            return change.action is Action.DELETE
+        if kind is ErrorKind.ALREADY_EXISTS:
+            return self.provider.holds(change)
         return False
 
     def _refused(self, change: Change, exc: KfsyncError, ms: Callable[[], int],
                  context: str = "") -> Outcome:
         """Done when the refusal means "already so" (checked by re-reading), else failed."""
         errcode = exc.errcode if isinstance(exc, WeChatError) else None
-        if isinstance(exc, WeChatError) and not isinstance(exc, QuotaError):
-            try:
-                if self._already_true(change, exc.errcode):
-                    return Outcome(change, "done", ms(), note=f"WeChat said {exc.errcode}; already so")
-            except KfsyncError as reread:  # the change must still end as failed, not crash the run
-                return Outcome(change, "failed", ms(), errcode,
-                               f"{context}{describe(exc)}; the live list could not be re-read to "
-                               f"check it: {describe(reread)}")
-        return Outcome(change, "failed", ms(), errcode, context + describe(exc))
+        kind = self.provider.classify(exc)
+        try:
+            if self._already_true(change, kind):
+                said = f"{self.provider.service} said {errcode}" if errcode is not None else str(exc)
+                return Outcome(change, "done", ms(), note=f"{said}; already so")
+        except KfsyncError as reread:  # the change must still end as failed, not crash the run
+            return Outcome(change, "failed", ms(), errcode,
+                           f"{context}{describe(exc)}; the live list could not be re-read to "
+                           f"check it: {describe(reread)}", kind=kind)
+        return Outcome(change, "failed", ms(), errcode, context + describe(exc), kind=kind)
 
-    def _resolve_unknown(self, change: Change, lost: OutcomeUnknownError,
+    def _resolve_unknown(self, change: Change, lost: KfsyncError,
                          ms: Callable[[], int]) -> Outcome:
         """Re-read: done if the change is there, else make it again (never blindly).
 
@@ -327,39 +320,20 @@ class Applier:
             if self._stopped.is_set():  # after Ctrl-C nothing new starts, not even a re-read
                 return Outcome(change, "failed", ms(), None, LOST_AFTER_CTRL_C)
             try:
-                if self._holds(change, self._live(change.account)):
+                if self.provider.holds(change):
                     return Outcome(change, "done", ms(), note="answer lost; confirmed by re-reading")
                 # The change did not happen: now it is safe to make it once more.
                 if self._stopped.is_set():
                     return Outcome(change, "failed", ms(), None, LOST_AFTER_CTRL_C)
-                self._call(change)
+                self.provider.execute(change, self.uploads)
                 return Outcome(change, "done", ms(), note="answer lost; not made; made again")
-            except OutcomeUnknownError as exc:
-                log.info("%s: answer lost again (%s); re-reading the live list", change.id, exc.message)
-                lost = exc
             except KfsyncError as exc:
+                if self.provider.classify(exc) is ErrorKind.OUTCOME_UNKNOWN:
+                    log.info("%s: answer lost again (%s); re-reading the live list", change.id,
+                             exc.message)
+                    lost = exc
+                    continue
                 # e.g. 65406: someone else made it between our re-read and our repeat.
                 return self._refused(change, exc, ms, "answer lost, then: ")
         return Outcome(change, "failed", ms(), None,
                        f"answer lost {LOST_ANSWER_ROUNDS + 1} times: {describe(lost)}")
-
-    def _live(self, kf_account: str) -> LiveAccount | None:
-        return next((a for a in self.client.list_accounts() if a.kf_account == kf_account), None)
-
-    @staticmethod
-    def _holds(change: Change, account: LiveAccount | None) -> bool:
-        after = change.after or {}
-        if change.action is Action.DELETE:
-            return account is None
-        if account is None:
-            return False
-        if change.action in (Action.ADD, Action.UPDATE):
-            return account.nickname == after.get("nickname")
-        if change.action is Action.INVITE:
-            wanted = after.get("invite_wx")
-            return account.kf_wx == wanted or (
-                account.invite_wx == wanted and account.invite_status == "waiting"
-            )
-        # set_avatar: a new picture URL means the upload landed.
-        before = (change.before or {}).get("avatar")
-        return bool(account.headimgurl) and account.headimgurl != before

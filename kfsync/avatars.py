@@ -25,11 +25,14 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from kfsync.errors import AvatarError
 from kfsync.pictures import decoded, flattened
 from kfsync.progress import Advance, ignore
+
+if TYPE_CHECKING:
+    from kfsync.cache import AvatarPrints
 
 AVATAR_SIZE = 640  #: pixels, both sides
 JPEG_QUALITY = 90
@@ -95,7 +98,7 @@ def load_avatar(
     path: str | os.PathLike[str],
     *,
     digest: str | None = None,
-    cache: FingerprintCache | None = None,
+    cache: AvatarPrints | None = None,
 ) -> bytes:
     """The bytes to upload for an avatar file: read, normalised, and checked against 5 MB.
 
@@ -109,7 +112,7 @@ def load_avatar(
         raise AvatarError(f"{os.fspath(path)} changed since it was planned; plan again")
     if cache is not None:
         known = _cached(cache, actual)
-        jpeg = cache.get_blob(known.upload) if known is not None else None
+        jpeg = cache.upload(known.upload) if known is not None else None
         if jpeg is not None:
             return jpeg
     return _upload_bytes(data)
@@ -138,19 +141,6 @@ def _upload_bytes(data: bytes) -> bytes:
     return jpeg
 
 
-class FingerprintCache(Protocol):
-    """A store of fingerprints by key, and of uploads by their sha256 (`kfsync.live.PictureCache`)."""
-
-    def get(self, url: str) -> str | None: ...
-
-    def put(self, url: str, phash: str) -> None: ...
-
-    def get_blob(self, sha256: str) -> bytes | None:
-        """The bytes stored under their sha256 (hex), if they are there and still have it."""
-
-    def put_blob(self, sha256: str, data: bytes) -> None: ...
-
-
 @dataclass(frozen=True)
 class AvatarPrint:
     """An avatar file known to upload: its content digest and the fingerprint of its upload."""
@@ -161,7 +151,7 @@ class AvatarPrint:
 
 
 def fingerprint_avatar(
-    path: str | os.PathLike[str], cache: FingerprintCache | None = None
+    path: str | os.PathLike[str], cache: AvatarPrints | None = None
 ) -> AvatarPrint:
     """Check that an avatar file uploads (as `load_avatar`) and fingerprint its upload.
 
@@ -177,7 +167,7 @@ def fingerprint_avatar(
 
 
 def fingerprint_avatars(
-    paths: Iterable[Path], cache: FingerprintCache | None = None, *, progress: Advance = ignore
+    paths: Iterable[Path], cache: AvatarPrints | None = None, *, progress: Advance = ignore
 ) -> dict[Path, AvatarPrint | AvatarError]:
     """`fingerprint_avatar` for many files: each print, or why the file does not upload, in order.
 
@@ -235,21 +225,18 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _made(data: bytes, digest: str, cache: FingerprintCache | None) -> AvatarPrint:
+def _made(data: bytes, digest: str, cache: AvatarPrints | None) -> AvatarPrint:
     """Normalise a source file's bytes, fingerprint the upload, and keep both in the cache."""
     jpeg = _upload_bytes(data)
     found = AvatarPrint(digest, picture_hash(jpeg), hashlib.sha256(jpeg).hexdigest())
     if cache is not None:
-        cache.put_blob(found.upload, jpeg)  # first: an entry never names an upload not stored
-        cache.put(_cache_key(digest), f"{found.phash} {found.upload}")
+        cache.put(_cache_key(digest), found.phash, jpeg)
     return found
 
 
-def _cached(cache: FingerprintCache, digest: str) -> AvatarPrint | None:
-    entry = (cache.get(_cache_key(digest)) or "").split()
-    if len(entry) != 2:
-        return None
-    return AvatarPrint(digest, entry[0], entry[1])
+def _cached(cache: AvatarPrints, digest: str) -> AvatarPrint | None:
+    entry = cache.get(_cache_key(digest))
+    return AvatarPrint(digest, *entry) if entry is not None else None
 
 
 def _cache_key(digest: str) -> str:

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from kfsync.config import Config, DesiredAccount, Policy
-from kfsync.live import LiveAccount, LiveState
+from kfsync.model import (
+    UPDATABLE,
+    Desired,
+    DesiredAccount,
+    DesiredAvatar,
+    LiveAccount,
+    LiveState,
+    Policy,
+    changed_fields,
+)
 from kfsync.timefmt import human
+
+__all__ = ["Action", "Change", "Desired", "DesiredAvatar", "PendingInvite", "Plan", "plan"]
 
 
 class Action(str, enum.Enum):
@@ -32,23 +42,6 @@ _ORDER = {action: index for index, action in enumerate(Action)}
 
 #: Two pictures whose perceptual hashes differ in at most this many bits are the same picture.
 SAME_PICTURE_BITS = 24
-
-
-@dataclass(frozen=True)
-class DesiredAvatar:
-    """A declared avatar, fingerprinted as it will be uploaded."""
-
-    path: str  #: as written in the config, for display
-    phash: str  #: perceptual hash of the normalised JPEG
-    digest: str  #: sha256 of the source file, for saved-plan staleness
-
-
-@dataclass(frozen=True)
-class Desired:
-    """The declared side: the loaded config and the fingerprints of its avatar files."""
-
-    config: Config
-    avatars: Mapping[str, DesiredAvatar] = field(default_factory=dict)  #: by prefix
 
 
 def _copy(fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -158,14 +151,14 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
     declared = {a.prefix: a for a in config.accounts if not policy.is_ignored(a.prefix)}
     present = {p: a for p, a in declared.items() if a.state == "present"}
     visible = [a for a in live.accounts if not policy.is_ignored(a.prefix)]
-    managed_live = {a.prefix: a for a in visible if _suffix(a) == wechat_id}
+    managed_live = {a.prefix: a for a in visible if a.suffix == wechat_id}
 
     changes: list[Change] = []
     # Not ours (another suffix): never planned, but worth a word, since a wrong wechat_id looks like this.
     warnings = [
         f"{kf_account} is not an account of {wechat_id}; left alone "
         "(check official_account.wechat_id, or add its prefix to policy.ignore)"
-        for kf_account in sorted(a.kf_account for a in visible if _suffix(a) != wechat_id)
+        for kf_account in sorted(a.kf_account for a in visible if a.suffix != wechat_id)
     ]
     refusals: list[str] = []
     pending: list[PendingInvite] = []
@@ -249,31 +242,11 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
 def _changed_fields(
     live: Mapping[str, LiveAccount], present: Mapping[str, DesiredAccount]
 ) -> dict[str, set[str]]:
-    """The fields that differ, by prefix, for the accounts on both sides, as deepdiff finds them.
-
-    Only accounts on both sides are compared, so both trees have the same keys:
-    deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
-    whole root (`threshold_to_diff_deeper`), which would hide every account.
-    Rows that are equal are left out first: deepdiff is slow to import and to
-    run, and a plan in sync (the usual case) then needs neither.
-    """
-    both = sorted(live.keys() & present.keys())
-    differing = [p for p in both if live[p].nickname != present[p].nickname]
-    if not differing:
-        return {}
-    from deepdiff import DeepDiff
-
-    live_view = {p: {"nickname": live[p].nickname} for p in differing}
-    wanted_view = {p: {"nickname": present[p].nickname} for p in differing}
-    changed: dict[str, set[str]] = {}
-    for item in DeepDiff(live_view, wanted_view, view="tree").get("values_changed", []):
-        prefix, name = item.path(output_format="list")[:2]
-        changed.setdefault(str(prefix), set()).add(str(name))
-    return changed
-
-
-def _suffix(account: LiveAccount) -> str:
-    return account.kf_account.partition("@")[2]
+    """The updatable fields that differ, by prefix, for the accounts on both sides."""
+    both = live.keys() & present.keys()
+    names = [f.name for f in UPDATABLE]
+    return changed_fields({p: {n: getattr(live[p], n) for n in names} for p in both},
+                          {p: {n: getattr(present[p], n) for n in names} for p in both})
 
 
 def _bound_elsewhere(account: LiveAccount, wechat: str) -> bool:
@@ -339,10 +312,10 @@ def _binding(
     if account.kf_wx == wechat:
         return None, None
     status = account.invite_status
-    expires = account.invite_expire_time or 0
-    if account.invite_wx and status == "waiting" and expires > now:
+    waiting = pending_invitation(account, now)
+    if waiting is not None:
         # Waiting and unexpired: WeChat refuses another invitation (65411) until it ends.
-        return None, PendingInvite(kf_account, account.invite_wx, expires)
+        return None, PendingInvite(kf_account, *waiting)
     before: dict[str, Any] = {"invite_wx": account.invite_wx, "invite_status": status}
     if account.invite_wx and status == "waiting":
         # An expiry WeChat did not give as a time is unknown: invite; 65411 would say it waits.
@@ -353,6 +326,13 @@ def _binding(
         reason = "not bound"
     return Change(Action.INVITE, kf_account, before, {"invite_wx": wechat}, reason), None
 
+
+def pending_invitation(account: LiveAccount, now: int) -> tuple[str, int] | None:
+    """The invitee and expiry of an invitation still waiting at `now`, which plan never re-sends."""
+    expires = account.invite_expire_time or 0
+    if account.invite_wx and account.invite_status == "waiting" and expires > now:
+        return account.invite_wx, expires
+    return None
 
 
 def hamming(left: str, right: str) -> int:

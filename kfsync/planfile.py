@@ -20,16 +20,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfsync import __version__
 from kfsync.errors import ExitCode, KfsyncError
 from kfsync.files import check_regular_or_new, remove_stale_temps, write_atomic
+from kfsync.model import LiveAccount, LiveState, describe_drift
 from kfsync.plan import Change, Plan
-from kfsync.reconcile import Declared, Prepared
 from kfsync.safety import unmatched
 from kfsync.seal import ALGORITHM, KEY_VARIABLES, seal, seal_key, sealed_by
 from kfsync.textsafe import json_escapes
+
+if TYPE_CHECKING:
+    from kfsync.engine import Declared, Prepared
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  #: a plan of 10,000 accounts is under 10 MiB
 MAX_PLAN_DEPTH = 16  #: a plan document nests 4 levels deep
@@ -58,6 +61,8 @@ class SavedPlan:
     kfsync_version: str
     config: str | None = None  #: the config file it was made from, as named (older plans: None)
     allow_delete: frozenset[str] = frozenset()  #: consent recorded at plan time, as kf_accounts
+    #: the live accounts the plan was made against, to say what changed (older plans: None)
+    live_accounts: tuple[LiveAccount, ...] | None = None
     seal: str | None = None
     seal_key: str | None = None  #: the variable the seal's key was derived from
     path: Path = Path("plan.json")
@@ -77,6 +82,8 @@ def saved_block(
         "config_digest": prepared.declared.config.digest,
         "avatar_digests": prepared.declared.avatar_digests(),
         "live_fingerprint": prepared.live.fingerprint(),
+        "live_accounts": [a.to_dict() for a in sorted(prepared.live.accounts,
+                                                      key=lambda a: a.kf_account)],
         "created": moment.astimezone(timezone.utc).isoformat(timespec="seconds"),
     }
     if consent:
@@ -229,6 +236,7 @@ def load_plan(path: Path) -> SavedPlan:
             kfsync_version=str(_text(saved, "kfsync_version")),
             config=_text(saved, "config", optional=True),
             allow_delete=frozenset(_texts(saved.get("allow_delete", []), "allow_delete")),
+            live_accounts=_live_accounts(saved.get("live_accounts")),
             seal=_text(saved, "seal", optional=True),
             seal_key=_text(saved, "seal_key", optional=True),
             path=path,
@@ -238,6 +246,16 @@ def load_plan(path: Path) -> SavedPlan:
         raise KfsyncError(f"{path}: saved plan is malformed (missing saved.{exc.args[0]})") from None
     except TypeError as exc:
         raise KfsyncError(f"{path}: saved plan is malformed ({exc})") from None
+
+
+def _live_accounts(value: Any) -> tuple[LiveAccount, ...] | None:
+    """The recorded live accounts, or None when absent or malformed: they only explain staleness."""
+    if not isinstance(value, list):
+        return None
+    try:
+        return tuple(LiveAccount.from_dict(item) for item in value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- checking
@@ -281,8 +299,12 @@ def check_seal(saved: SavedPlan, environ: Mapping[str, str] | None = None) -> No
         )
 
 
-def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> None:
-    """Refuse (exit 3) a saved plan whose config, avatars or live list changed since."""
+def check_fresh(saved: SavedPlan, declared: Declared, live: LiveState) -> None:
+    """Refuse (exit 3) a saved plan whose config, avatars or live list changed since.
+
+    What changed in the live list is named, when the file recorded it, e.g.
+    `alice@shop_cs: nickname 小美 → 小丽; 1 account added in the console (bob@shop_cs)`.
+    """
     reasons = []
     if saved.plan.wechat_id != declared.config.official_account.wechat_id:
         reasons.append("it is for another Official Account")
@@ -295,13 +317,23 @@ def check_fresh(saved: SavedPlan, declared: Declared, live_fingerprint: str) -> 
             reasons.append("the config changed")
     if saved.avatar_digests != declared.avatar_digests():
         reasons.append("an avatar file changed")
-    if saved.live_fingerprint != live_fingerprint:
-        reasons.append("the live accounts changed")
+    if saved.live_fingerprint != live.fingerprint():
+        reasons.append("the live accounts changed" + _drift(saved, live))
     if reasons:
         raise StalePlanError(
             f"saved plan is stale ({', '.join(reasons)} since {_when(saved.created)}); "
             "run `kfsync plan --out` again and review it"
         )
+
+
+def _drift(saved: SavedPlan, live: LiveState) -> str:
+    if saved.live_accounts is None:
+        return ""
+    lines = describe_drift(saved.live_accounts, live.accounts)
+    if not lines:
+        return ""
+    more = f"; and {len(lines) - _SHOWN} more" if len(lines) > _SHOWN else ""
+    return ": " + "; ".join(_shown(line, 200) for line in lines[:_SHOWN]) + more
 
 
 def _when(created: str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kfsync.errors import ExitCode, KfsyncError
 
 if TYPE_CHECKING:
-    from kfsync.config import Policy
+    from kfsync.model import Policy
     from kfsync.plan import Plan
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from kfsync.client import RetryPolicy
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
+from kfsync.providers.wechat_mp.client import RetryPolicy
 
 
 @pytest.fixture(scope="session")
@@ -55,5 +55,17 @@ def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
     sleeps: list[float] = []
-    monkeypatch.setattr("kfsync.client.api.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
+    monkeypatch.setattr("kfsync.providers.wechat_mp.client.api.RetryPolicy",
+                        lambda: RetryPolicy(sleep=sleeps.append))
     return sleeps
+
+
+#: The folders whose tests run the CLI's own client, which must retry as usual but never sleep.
+_NEVER_SLEEP = frozenset({"e2e", "reliability", "security"})
+
+
+@pytest.fixture(autouse=True)
+def _retries_never_sleep(request: pytest.FixtureRequest) -> None:
+    """In the CLI-running folders, the client retries as usual but never sleeps (`retry_sleeps`)."""
+    if request.path.parent.name in _NEVER_SLEEP:
+        request.getfixturevalue("retry_sleeps")

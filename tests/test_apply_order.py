@@ -11,11 +11,12 @@ import yaml
 from PIL import Image
 
 from kfsync.apply import Applier
-from kfsync.client import KfClient
+from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
-from kfsync.live import PictureCache
-from kfsync.reconcile import apply_plan, declare, read_and_plan
+from kfsync.engine import Engine, declare, judged
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
 UPLOAD = "/customservice/kfaccount/uploadheadimg"
 INVITE = "/customservice/kfaccount/inviteworker"
@@ -39,13 +40,13 @@ def shop(folder: Path, count: int) -> Path:
 def test_uploads_and_invitations_are_sent_mixed_once_their_accounts_exist(
     emulator: Emulator, tmp_path: Path, parallelism: int
 ) -> None:
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     declared = declare(load_config(shop(tmp_path, 8), cache=cache), cache)
-    with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url) as client:
-        prepared = read_and_plan(declared, client, cache=cache)
+    client = KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url)
+    with Engine(declared.config, lambda: WechatMpProvider(client, cache=cache), cache=cache) as engine:
+        prepared = engine.plan(declared=declared)
         assert [c.action.value for c in prepared.plan.changes[:9]] == ["add"] * 8 + ["set_avatar"]
-        applied = apply_plan(prepared, client, allow_delete=frozenset(), parallelism=parallelism,
-                             progress=None, cache=cache)
+        applied = engine.apply(prepared, parallelism=parallelism)
     assert applied.converged
     writes = [e for e in emulator.admin.requests() if e["path"] in (ADD, UPLOAD, INVITE)]
     assert len(writes) == 24
@@ -66,13 +67,14 @@ def test_changes_that_wait_on_each_other_are_skipped_instead_of_waiting_for_ever
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """`apply` only runs plans it made itself, but the applier does not trust its order either."""
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     declared = declare(load_config(shop(tmp_path, 2), cache=cache), cache)
     with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url) as client:
-        planned = read_and_plan(declared, client, cache=cache).plan
+        provider = WechatMpProvider(client, cache=cache)
+        planned = judged(declared, provider.read(declared.config)).plan
         first, second, *rest = planned.changes
         cycle = (replace(first, depends_on=(second.id,)), replace(second, depends_on=(first.id,)))
-        result = Applier(client, declared.uploads, parallelism=2).run(
+        result = Applier(provider, declared.uploads, parallelism=2).run(
             replace(planned, changes=(*cycle, *rest)))
     assert [o.status for o in result.outcomes] == ["skipped"] * len(planned.changes)
     assert not result.complete

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from comment_stand_ins import GitHubStandIn
-from github_action import StepRun, base_env, run_composite
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from tests.helpers.comment_stand_ins import GitHubStandIn
+from tests.helpers.github_action import StepRun, base_env, run_composite
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"

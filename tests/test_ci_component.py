@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from comment_stand_ins import GitLabStandIn
-from gitlab_component import load, render
-from gitlab_job import expand, job_variables, merged, run, runs
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from tests.helpers.comment_stand_ins import GitLabStandIn
+from tests.helpers.gitlab_component import load, render
+from tests.helpers.gitlab_job import expand, job_variables, merged, run, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "kfsync.yml"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from gitlab_component import render
 
 from kfsync import cli
+from tests.helpers.gitlab_component import render
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "examples" / "ci"

@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser import chromium
 from PIL import Image
+
+from tests.helpers.browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kfsync import files
+from kfsync.cache import Cache
 from kfsync.files import (
     STALE_AFTER,
     check_regular_or_new,
@@ -21,7 +22,6 @@ from kfsync.files import (
     write_atomic,
     write_atomic_bytes,
 )
-from kfsync.live import PictureCache
 
 
 def mode(path: Path) -> int:
@@ -115,12 +115,12 @@ def test_the_picture_cache_tidies_its_folder_before_its_first_write(tmp_path: Pa
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     old = leftover(cache_dir, "0" * 64 + ".json", 2 * STALE_AFTER)
-    cache = PictureCache(cache_dir)
-    assert cache.get("https://example.com/a.jpg") is None
+    cache = Cache(cache_dir)
+    assert cache.live.get("https://example.com/a.jpg") is None
     assert old.exists()  # reading tidies nothing
-    cache.put("https://example.com/a.jpg", "f" * 64)
+    cache.live.put("https://example.com/a.jpg", "f" * 64)
     assert not old.exists()
-    assert cache.get("https://example.com/a.jpg") == "f" * 64
+    assert cache.live.get("https://example.com/a.jpg") == "f" * 64
 
 
 def _fifo(path: Path) -> None:

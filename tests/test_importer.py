@@ -11,10 +11,11 @@ import yaml
 from PIL import Image, ImageDraw
 
 from kfsync.avatars import normalise_avatar, picture_hash
-from kfsync.client.results import KfAccount
 from kfsync.config import load_config
 from kfsync.errors import AvatarError, UsageError
-from kfsync.importer import (
+from kfsync.model import LiveAccount
+from kfsync.plan import SAME_PICTURE_BITS, hamming
+from kfsync.providers.wechat_mp.importer import (
     Imported,
     ImportedAccount,
     UnimportableError,
@@ -25,13 +26,12 @@ from kfsync.importer import (
     scalar,
     select_accounts,
 )
-from kfsync.plan import SAME_PICTURE_BITS, hamming
 
 NOW = 1_800_000_000
 
 
-def kf(kf_account: str, nickname: str = "Nick", **fields: Any) -> KfAccount:
-    return KfAccount(kf_account=kf_account, nickname=nickname, kf_id="1", **fields)
+def kf(kf_account: str, nickname: str = "Nick", **fields: Any) -> LiveAccount:
+    return LiveAccount(kf_account=kf_account, nickname=nickname, **fields)
 
 
 # --------------------------------------------------------------------------- choosing

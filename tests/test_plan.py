@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from kfsync.client.results import KfAccount
 from kfsync.config import Config, DesiredAccount, OfficialAccount, Policy
 from kfsync.errors import ExitCode
-from kfsync.live import LivePicture, LiveState
+from kfsync.model import LiveAccount, LivePicture, LiveState
 from kfsync.plan import (
     SAME_PICTURE_BITS,
     Action,
@@ -60,13 +59,13 @@ def avatar(prefix: str) -> DesiredAvatar:
     return DesiredAvatar(f"avatars/{prefix}.jpg", PHASH, "d" * 64)
 
 
-def live(prefix: str, nickname: str | None = None, *, suffix: str = WECHAT_ID, **fields: Any) -> KfAccount:
-    return KfAccount(kf(prefix, suffix), nickname or prefix.title(), str(1000 + len(prefix)), **fields)
+def live(prefix: str, nickname: str | None = None, *, suffix: str = WECHAT_ID, **fields: Any) -> LiveAccount:
+    return LiveAccount(kf(prefix, suffix), nickname or prefix.title(), **fields)
 
 
 def make_plan(
     declared: tuple[DesiredAccount, ...],
-    accounts: tuple[KfAccount, ...],
+    accounts: tuple[LiveAccount, ...],
     policy: Policy | None = None,
     *,
     avatars: Mapping[str, DesiredAvatar] | None = None,
@@ -94,7 +93,7 @@ class Case:
 
     name: str
     declared: tuple[DesiredAccount, ...]
-    live: tuple[KfAccount, ...]
+    live: tuple[LiveAccount, ...]
     changes: tuple[Change, ...] = ()
     policy: Policy = field(default_factory=Policy)
     avatars: Mapping[str, DesiredAvatar] = field(default_factory=dict)
@@ -219,7 +218,7 @@ def invite(before_wx: str | None, status: str | None, reason: str) -> Change:
     return Change(Action.INVITE, ALICE, before, {"invite_wx": "wx_alice"}, reason)
 
 
-def invited(wx: str, status: str, expires: int) -> tuple[KfAccount, ...]:
+def invited(wx: str, status: str, expires: int) -> tuple[LiveAccount, ...]:
     return (live("alice", invite_wx=wx, invite_status=status, invite_expire_time=expires),)
 
 
@@ -510,7 +509,7 @@ def test_safety_refuses_names_that_match_no_delete_whatever_the_limit(
     ids=["protected tombstone", "protected rebind", "only tombstones", "empty config, unmanaged delete"],
 )
 def test_safety_refusals_hold_whatever_the_flags(
-    declared: tuple[DesiredAccount, ...], accounts: tuple[KfAccount, ...], policy: Policy,
+    declared: tuple[DesiredAccount, ...], accounts: tuple[LiveAccount, ...], policy: Policy,
     allow: tuple[str, ...], names: str,
 ) -> None:
     result = make_plan(declared, accounts, policy)
@@ -538,7 +537,7 @@ MIXED_LIVE = (
 MIXED_AVATARS = {p: avatar(p) for p in ("add1", "pic1", "rebd", "warn")}
 
 
-def mixed_plan(declared: tuple[DesiredAccount, ...], accounts: tuple[KfAccount, ...]) -> Plan:
+def mixed_plan(declared: tuple[DesiredAccount, ...], accounts: tuple[LiveAccount, ...]) -> Plan:
     return make_plan(declared, accounts, Policy(max_deletes=5), avatars=MIXED_AVATARS)
 
 

@@ -1,24 +1,9 @@
-"""The Python client for the WeChat Official Account customer-service (kf) API.
+"""The machinery every provider's API client shares.
 
-`KfClient` and `RetryPolicy` are loaded on first use, so importing this
-package (or `kfsync.client.results`) does not import `requests`.
+`transport` (one request function: the token, deadlines, retries, failover,
+errcode mapping through the provider's table, redaction), `tokens`, `wire`
+(checked reading of wire JSON, the multipart media part) and `config` (the
+KFSYNC_* settings).  Each provider's client (e.g.
+`kfsync.providers.wechat_mp.client.KfClient`) is built on them; nothing here
+imports a provider.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kfsync.client.api import KfClient
-    from kfsync.client.transport import RetryPolicy
-
-__all__ = ["KfClient", "RetryPolicy"]
-
-_HOMES = {"KfClient": "kfsync.client.api", "RetryPolicy": "kfsync.client.transport"}
-
-
-def __getattr__(name: str) -> object:
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

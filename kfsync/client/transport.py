@@ -60,7 +60,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from kfsync import __version__
 from kfsync.client.deadline import DeadlineAdapter, Window, current_window, deadline, timeouts
 from kfsync.client.wire import Fields, WireFormatError
-from kfsync.errcodes import MP, ErrcodeTable
+from kfsync.errcodes import ErrcodeTable
 from kfsync.errors import (
     ApiError,
     OutcomeUnknownError,
@@ -146,7 +146,7 @@ class _Retryable(Exception):
         self.unreachable = unreachable
 
 
-def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable = MP) -> WeChatError:
+def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable) -> WeChatError:
     """The error for a non-zero errcode, with the hint for it (and the IP for 40164, 60020)."""
     errmsg = redact(errmsg)
     text = table.hint(errcode)
@@ -162,7 +162,7 @@ class Transport:
 
     def __init__(self, api_base: str, *, timeout: float, retry: RetryPolicy,
                  session: requests.Session | None = None, backup_base: str | None = None,
-                 errcodes: ErrcodeTable = MP, deadline: float = DEFAULT_DEADLINE) -> None:
+                 errcodes: ErrcodeTable, deadline: float = DEFAULT_DEADLINE) -> None:
         self.errcodes = errcodes  #: which codes refresh the token, are retried, are quota
         self.api_base = api_base  #: where calls go now: the backup once failed over
         self._primary = api_base

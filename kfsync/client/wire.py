@@ -1,6 +1,6 @@
 """Typed access to one decoded JSON object from WeChat, with errors that name the field.
 
-`Fields` is how `kfsync.client.results` reads wire JSON: every accessor checks
+`Fields` is how each provider's results read wire JSON: every accessor checks
 the type, so a wrong type becomes one `WireFormatError` naming the field path
 (`kf_list[2].kf_id`), which the transport turns into a `TransportError` naming
 the endpoint.  Nothing else in kfsync touches wire dicts.
@@ -9,8 +9,13 @@ the endpoint.  Nothing else in kfsync touches wire dicts.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from kfsync.errors import UsageError
 
 #: The latest unix time any output can show: 9999-12-31T23:59:59Z.
 MAX_TIME = 253_402_300_799
@@ -188,3 +193,46 @@ class Fields:
         path = self._path(key)
         for index, item in enumerate(value):
             yield Fields(item, path, index)
+
+
+_JPEG = b"\xff\xd8\xff"
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def media_part(image: str | os.PathLike[str] | bytes) -> tuple[str, bytes, str]:
+    """The multipart `media` part: file name, content, content type."""
+    if isinstance(image, bytes):
+        name, data = "avatar.jpg", image
+        if data.startswith(_PNG):
+            name = "avatar.png"
+    else:
+        path = Path(image)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read avatar picture {path}: {exc.strerror}") from None
+        name = path.name
+    if data.startswith(_JPEG):
+        kind = "image/jpeg"
+    elif data.startswith(_PNG):
+        kind = "image/png"
+    else:
+        kind = "application/octet-stream"
+    return name, data, kind
+
+
+_W = TypeVar("_W", bound="_Wire")
+
+
+class _Wire:
+    """`from_dict` for every result: wrap the object in `Fields`, then read it."""
+
+    __slots__ = ()  # so that a result with slots (MsgRecord, by the hundred thousand) has no dict
+
+    @classmethod
+    def from_dict(cls: type[_W], data: object) -> _W:
+        return cls.from_fields(Fields(data))
+
+    @classmethod
+    def from_fields(cls: type[_W], f: Fields) -> _W:
+        raise NotImplementedError

@@ -25,7 +25,7 @@ def config_option(func: F) -> F:
 
 def parallelism_option(func: F) -> F:
     """--parallelism: calls made at once (apply), and live pictures downloaded at once."""
-    from kfsync.apply import DEFAULT_PARALLELISM
+    from kfsync.providers.base import DEFAULT_PARALLELISM
 
     return click.option(
         "--parallelism",

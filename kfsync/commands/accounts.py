@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.client.config import PICTURE_DEADLINE
-from kfsync.client.results import KfAccount
 from kfsync.commands._globals import note
 from kfsync.commands._ops import show, table_time
 from kfsync.commands._options import format_option
 from kfsync.errors import ExitCode, UsageError
+from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.render.table import TABLE_FORMATS, Table, cells, render_listing
 from kfsync.timefmt import with_iso_times
 
 if TYPE_CHECKING:
-    from kfsync.live import PictureBytes
+    from kfsync.downloads import PictureBytes
     from kfsync.render.html import AccountRow, Avatar
 
 HEADERS = ("ACCOUNT", "NICKNAME", "KF_ID", "BOUND TO", "INVITATION", "AVATAR")
@@ -82,7 +82,7 @@ def avatars(accounts: tuple[KfAccount, ...], *,
 
     Each download has `deadline` seconds in all (the client's `KFSYNC_PICTURE_DEADLINE`).
     """
-    from kfsync.live import process_pictures
+    from kfsync.downloads import process_pictures
     from kfsync.render.html import Avatar
 
     shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail,
@@ -138,7 +138,7 @@ def render_page(accounts: tuple[KfAccount, ...], *, deadline: float = PICTURE_DE
 )
 def command(fmt: str, out: Path | None) -> ExitCode:
     """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar."""
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))

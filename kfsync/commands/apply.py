@@ -81,12 +81,12 @@ def command(
 ) -> ExitCode:
     """Apply kfsync.yaml (or a saved PLAN_FILE) to the live accounts."""
     from kfsync.apply import ApplyResult, Outcome
-    from kfsync.config import Config, load_config
-    from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.planfile import check_fresh, check_matches, check_seal, load_plan
-    from kfsync.reconcile import apply_plan, declare, loading_and_reading, planned
+    from kfsync.cache import Cache, default_cache_dir
+    from kfsync.config import load_config
+    from kfsync.engine import Engine
+    from kfsync.planfile import check_seal, load_plan
+    from kfsync.providers import open_provider
     from kfsync.render import progress_line, render_apply, render_plan
-    from kfsync.safety import check_safety
 
     color = use_color()
     err_color = use_color(sys.stderr)
@@ -98,29 +98,20 @@ def command(
             "no terminal to confirm on: pass --auto-approve, or apply a reviewed plan file "
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
-    cache = PictureCache(cache_dir or default_cache_dir())
-
-    def load() -> Config:
-        with shown("Checking avatars", "files") as advance:
-            return load_config(config_path, cache=cache, progress=advance)
-
+    cache = Cache(cache_dir or default_cache_dir())
+    with shown("Checking avatars", "files") as advance:
+        config = load_config(config_path, cache=cache, progress=advance)
     pictures = shown("Comparing live pictures", "pictures")
-    # The client connects while the config is checked (the connections for the parallel calls
-    # too); WeChat's round trips overlap declare().
-    with pictures as advance, loading_and_reading(load, cache, parallelism=parallelism,
-                                                  connections=parallelism,
-                                                  progress=advance) as (config, reading):
-        declared = declare(config, cache)
-        client, live = reading.result()
-        prepared = planned(declared, live)
-        consent = allowed(allow_delete)
-        if saved is not None:  # the file is applied only if it is exactly the plan made now
-            check_fresh(saved, declared, prepared.live.fingerprint())
-            consent |= check_matches(saved, prepared.plan)
+    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
+                    cache=cache)
+    with pictures as advance, engine.start(progress=advance):  # round trips overlap the declaring
+        # A saved file is applied only if it is exactly the plan made now.
+        prepared = engine.plan(allowed(allow_delete), saved=saved)
         if fmt == "text":
             click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
         # Before the in-sync exit: a plan may break a rule (a protected rebind) yet change nothing.
-        check_safety(prepared.plan, config.policy, consent)
+        if prepared.refused is not None:
+            raise prepared.refused
         if prepared.plan.empty:
             if fmt == "json":
                 click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
@@ -132,14 +123,7 @@ def command(
         def progress(index: int, total: int, outcome: Outcome) -> None:
             click.echo(progress_line(index, total, outcome, err_color), err=True)
 
-        applied = apply_plan(
-            prepared,
-            client,
-            allow_delete=consent,
-            parallelism=parallelism,
-            progress=progress,
-            cache=cache,
-        )
+        applied = engine.apply(prepared, parallelism=parallelism, progress=progress)
     if applied.result.interrupted:
         _report(applied.result, fmt, None, color)
         click.echo("kfsync: interrupted; run `kfsync plan` to see what is left", err=True)

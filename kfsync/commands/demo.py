@@ -53,13 +53,14 @@ def drifted_live(wechat_id: str, uploads: dict[str, bytes], now: int) -> list[di
 @click.command("demo")
 def command() -> ExitCode:
     """Plan, apply and plan again against an embedded emulator: no network, no credentials."""
-    from kfsync.apply import DEFAULT_PARALLELISM
-    from kfsync.client import KfClient, RetryPolicy
+    from kfsync.cache import Cache
     from kfsync.config import load_config
     from kfsync.config.resources import data_path
-    from kfsync.emulator import Emulator
-    from kfsync.live import PictureCache
-    from kfsync.reconcile import apply_plan, declare, read_and_plan
+    from kfsync.engine import Engine, declare
+    from kfsync.providers.base import DEFAULT_PARALLELISM
+    from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+    from kfsync.providers.wechat_mp.emulator import Emulator
+    from kfsync.providers.wechat_mp.provider import WechatMpProvider
     from kfsync.render import apply_summary, progress_line, render_plan
 
     color = use_color()
@@ -68,31 +69,30 @@ def command() -> ExitCode:
         shutil.copytree(data_path("examples"), folder)
         config = load_config(folder / "kfsync.yaml")
         declared = declare(config)
-        cache = PictureCache(Path(tmp) / "cache")
+        cache = Cache(Path(tmp) / "cache")
         wechat_id = config.official_account.wechat_id
         with Emulator(wechat_id=wechat_id) as emulator:
             now = emulator.admin.now()
             emulator.admin.seed(accounts=drifted_live(wechat_id, dict(declared.uploads), now))
             click.echo(bold(f"# Emulator at {emulator.base_url}, seeded with drifted accounts"))
             click.echo("# Config: a temporary copy of examples/kfsync.yaml, deleted at the end\n")
-            with KfClient(
+            client = KfClient(
                 appid=emulator.config.appid,
                 secret=emulator.config.secret,
                 api_base=emulator.base_url,
                 token_mode="stable",
                 retry=RetryPolicy(base_delay=0.05, max_delay=0.2),
-            ) as client:
+            )
+            with Engine(config, lambda: WechatMpProvider(client, cache=cache), cache=cache,
+                        now=now) as engine:
                 click.echo(bold("$ kfsync plan"))
-                prepared = read_and_plan(declared, client, cache=cache, now=now)
+                prepared = engine.plan(declared=declared)
                 click.echo(render_plan(prepared.plan, "text", color=color), nl=False)
                 click.echo("\n" + bold("$ kfsync apply --auto-approve"))
-                applied = apply_plan(
+                applied = engine.apply(
                     prepared,
-                    client,
-                    allow_delete=frozenset(),
                     parallelism=DEFAULT_PARALLELISM,
                     progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
-                    cache=cache,
                 )
                 click.echo(apply_summary(applied.result))
                 click.echo("\n" + bold("$ kfsync plan"))

@@ -24,7 +24,8 @@ import click
 
 from kfsync.client.config import is_loopback
 from kfsync.commands._globals import note, settings
-from kfsync.emulator.config import (
+from kfsync.errors import ExitCode, UsageError
+from kfsync.providers.wechat_mp.emulator.config import (
     DEFAULT_APPID,
     DEFAULT_INVITE_LIFETIME,
     DEFAULT_MAX_ACCOUNTS,
@@ -32,7 +33,6 @@ from kfsync.emulator.config import (
     DEFAULT_WECHAT_ID,
     MSGID_MODES,
 )
-from kfsync.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from kfsync.emulator.server import Served

@@ -1,7 +1,7 @@
 """`kfsync import`: write a kfsync.yaml (and its avatars) describing the live accounts.
 
 The contract: `kfsync plan` on the written file reports no changes (see
-`kfsync.importer` for how each live field is written so that it holds).
+`kfsync.providers.wechat_mp.importer` for how each live field is written so that it holds).
 Nothing is written until every account checked out, and then each file is
 written atomically: avatars first, the config last, so the config never names
 a picture that is not there.
@@ -21,7 +21,7 @@ from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import visible
 
 if TYPE_CHECKING:
-    from kfsync.importer import Imported
+    from kfsync.providers.wechat_mp.importer import Imported
 
 
 @click.command("import")
@@ -59,9 +59,16 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     kfsync.schema.json, for editors.  Existing files are never overwritten
     without --force.  Credentials come from KFSYNC_* as for `kfsync plan`.
     """
-    from kfsync.client import KfClient
     from kfsync.config.resources import schema_bytes
-    from kfsync.importer import SCHEMA_FILE, build_import, check_import, render_config, select_accounts
+    from kfsync.providers.wechat_mp.client import KfClient
+    from kfsync.providers.wechat_mp.importer import (
+        SCHEMA_FILE,
+        build_import,
+        check_import,
+        render_config,
+        select_accounts,
+    )
+    from kfsync.providers.wechat_mp.provider import live_account
 
     folder = output.parent  # as given, so that messages name files the way the user does
     schema_path = folder / SCHEMA_FILE
@@ -71,7 +78,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     _refuse_overwrite([output], force)
 
     with KfClient() as client:
-        live = client.list_accounts()
+        live = tuple(live_account(a) for a in client.list_accounts())
         appid = client.appid
         picture_deadline = client.config.picture_deadline
     now = int(time.time())
@@ -150,8 +157,8 @@ def _download_avatars(urls: Mapping[str, str],
                       deadline: float) -> tuple[dict[str, bytes], dict[str, str]]:
     """The picture to save by prefix, and why the others were not saved."""
     from kfsync.commands._progress import shown
-    from kfsync.importer import prepare_avatar
-    from kfsync.live import download_pictures
+    from kfsync.downloads import download_pictures
+    from kfsync.providers.wechat_mp.importer import prepare_avatar
 
     with shown("Downloading avatars", "pictures") as advance:
         downloads = download_pictures(urls.values(), deadline=deadline, prepare=prepare_avatar,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from kfsync.client.results import OnlineKf
 from kfsync.commands._ops import format_option, show
 from kfsync.errors import ExitCode
+from kfsync.providers.wechat_mp.client.results import OnlineKf
 from kfsync.render.table import Table, cells
 
 HEADERS = ("ACCOUNT", "KF_ID", "STATUS", "ACCEPTED")
@@ -39,7 +39,7 @@ def online_table(agents: tuple[OnlineKf, ...]) -> Table:
 @format_option
 def command(fmt: str) -> ExitCode:
     """List the agents online now, their status and how many sessions each serves."""
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:
         agents = tuple(sorted(client.list_online(), key=lambda a: a.kf_account))

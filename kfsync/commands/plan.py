@@ -79,38 +79,29 @@ def _plan(
     cache_dir: Path | None,
     commenting: Commenting | None,
 ) -> ExitCode:
-    from kfsync.config import Config, load_config
-    from kfsync.live import PictureCache, default_cache_dir
-    from kfsync.reconcile import declare, loading_and_reading, planned
+    from kfsync.cache import Cache, default_cache_dir
+    from kfsync.config import load_config
+    from kfsync.engine import Engine
+    from kfsync.providers import open_provider
 
     if out is not None:
         from kfsync.planfile import check_target
 
         check_target(out)
-    cache = PictureCache(cache_dir or default_cache_dir())
-
-    def load() -> Config:
-        with shown("Checking avatars", "files") as advance:
-            return load_config(config_path, cache=cache, progress=advance)
-
+    cache = Cache(cache_dir or default_cache_dir())
+    with shown("Checking avatars", "files") as advance:
+        config = load_config(config_path, cache=cache, progress=advance)
+    if commenting is not None:
+        commenting.wechat_id = config.official_account.wechat_id
     pictures = shown("Comparing live pictures", "pictures")
-    # The client connects while the config is checked; WeChat's round trips overlap what follows.
-    with pictures as advance, loading_and_reading(load, cache, parallelism=parallelism,
-                                                  progress=advance) as (config, reading):
-        if commenting is not None:
-            commenting.wechat_id = config.official_account.wechat_id
-        declared = declare(config, cache)
+    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
+                    cache=cache)
+    with pictures as advance, engine.start(progress=advance):  # round trips overlap what follows
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read
-        from kfsync.safety import SafetyError, check_safety
 
-        _, live = reading.result()
-    prepared = planned(declared, live)
-    refused: SafetyError | None = None
-    try:
-        check_safety(prepared.plan, config.policy, allowed(allow_delete))
-    except SafetyError as exc:
-        refused = exc
+        prepared = engine.plan(allowed(allow_delete))
+    refused = prepared.refused
     click.echo(_with_refusal(prepared.plan, fmt, refused, use_color()), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -29,11 +29,11 @@ from typing import TextIO
 
 import click
 
-from kfsync.client.paging import EARLIEST, WINDOWS_AT_ONCE
-from kfsync.client.results import MsgRecord
 from kfsync.commands._globals import note
 from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
+from kfsync.providers.wechat_mp.client.paging import EARLIEST, WINDOWS_AT_ONCE
+from kfsync.providers.wechat_mp.client.results import MsgRecord
 from kfsync.textsafe import json_escapes
 from kfsync.timefmt import display_zone, human, machine, zone_name
 
@@ -279,7 +279,7 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
     Dates, and datetimes without an offset, are in the zone of --tz; so are the
     times written (with their offset).
     """
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     zone, tz_name = display_zone(), zone_name()
     now = math.ceil(time.time())

@@ -21,7 +21,7 @@ from kfsync.errors import ApiError, ExitCode, KfsyncError, WeChatError
 from kfsync.render.table import Table, cells, render_json
 
 if TYPE_CHECKING:
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
 #: errcode -> what went wrong and what to do, with {account} and {openid} filled in.
 EXPLAINED = {
@@ -73,7 +73,7 @@ def command() -> None:
 
 
 def _client() -> KfClient:
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     return KfClient()
 

@@ -13,15 +13,17 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from kfsync.avatars import FingerprintCache
 from kfsync.config.model import Config, DesiredAccount, OfficialAccount, Policy, State
 from kfsync.config.positions import Positions
 from kfsync.config.schema import apply_defaults, load_schema, schema_problems_memo
 from kfsync.config.semantic import Avatars, semantic_problems
 from kfsync.config.yamlsafe import read_document
 from kfsync.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from kfsync.cache import Cache
 from kfsync.progress import Advance, ignore
 
 __all__ = [
@@ -37,7 +39,7 @@ def load_config(
     path: str | os.PathLike[str],
     *,
     check_avatars: bool = True,
-    cache: FingerprintCache | None = None,
+    cache: Cache | None = None,
     progress: Advance = ignore,
 ) -> Config:
     """Read and validate a kfsync.yaml.
@@ -56,12 +58,13 @@ def load_config(
     document = read_document(path, display)
     schema = load_schema()
     problems = list(document.problems)
-    problems += schema_problems_memo(document.data, document.positions, schema, display, cache)
+    problems += schema_problems_memo(document.data, document.positions, schema, display,
+                                     cache.verdicts if cache else None)
     data = apply_defaults(schema, document.data)
     avatars = Avatars()
     problems += semantic_problems(
         data, document.positions, display, base, check_avatars=check_avatars,
-        avatar_cache=cache, avatars=avatars, progress=progress,
+        avatar_cache=cache.avatars if cache else None, avatars=avatars, progress=progress,
     )
     if problems:
         raise ConfigError(_in_file_order(problems))

@@ -1,25 +1,26 @@
 """The loaded desired state: frozen values built once from a validated kfsync.yaml.
 
 Nothing below the config loader touches YAML dicts: plan and apply see
-`Config`, `Policy` and `DesiredAccount`.  Defaults are already applied (from
-the schema), avatars are resolved absolute paths, accounts are sorted by prefix.
-The constructors' own defaults, for building values in tests, mirror the
-schema's (a test keeps them equal); the loader never relies on them.
+`Config`, and the account values of `kfsync.model` (`Policy`, `DesiredAccount`).
+Defaults are already applied (from the schema), avatars are resolved absolute
+paths, accounts are sorted by prefix.  The constructors' own defaults, for
+building values in tests, mirror the schema's (a test keeps them equal); the
+loader never relies on them.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
+
+from kfsync.model import DesiredAccount, Policy, State, Unmanaged
 
 if TYPE_CHECKING:
     from kfsync.avatars import AvatarPrint
 
-Unmanaged = Literal["report", "ignore", "delete"]
-State = Literal["present", "absent"]
+__all__ = ["Config", "DesiredAccount", "OfficialAccount", "Policy", "State", "Unmanaged"]
 
 
 @dataclass(frozen=True)
@@ -35,77 +36,6 @@ class OfficialAccount:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OfficialAccount:
         return cls(wechat_id=data["wechat_id"], appid=data.get("appid"))
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Safety rules for plan and apply."""
-
-    unmanaged: Unmanaged = "report"
-    max_deletes: int = 1
-    protected: tuple[str, ...] = ()  #: globs on the prefix: never deleted or rebound
-    ignore: tuple[str, ...] = ()  #: globs on the prefix: invisible to kfsync
-
-    def is_ignored(self, prefix: str) -> bool:
-        return any(fnmatch.fnmatchcase(prefix, glob) for glob in self.ignore)
-
-    def is_protected(self, prefix: str) -> bool:
-        return any(fnmatch.fnmatchcase(prefix, glob) for glob in self.protected)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "unmanaged": self.unmanaged,
-            "max_deletes": self.max_deletes,
-            "protected": list(self.protected),
-            "ignore": list(self.ignore),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
-        return cls(
-            unmanaged=cast(Unmanaged, data["unmanaged"]),
-            max_deletes=int(data["max_deletes"]),
-            protected=tuple(data["protected"]),
-            ignore=tuple(data["ignore"]),
-        )
-
-
-@dataclass(frozen=True)
-class DesiredAccount:
-    """One declared kf account (or a tombstone, `state == "absent"`)."""
-
-    prefix: str
-    state: State = "present"
-    nickname: str | None = None  #: None only for absent accounts
-    avatar: Path | None = None  #: absolute path; defaults.avatar already applied
-    wechat: str | None = None  #: WeChat ID to invite to work this account
-    line: int = 0  #: where the account is declared in the file, 0 if unknown
-
-    @property
-    def present(self) -> bool:
-        return self.state == "present"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "prefix": self.prefix,
-            "state": self.state,
-            "nickname": self.nickname,
-            "avatar": str(self.avatar) if self.avatar else None,
-            "wechat": self.wechat,
-            "line": self.line,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DesiredAccount:
-        avatar = data.get("avatar")
-        return cls(
-            prefix=data["prefix"],
-            state=cast(State, data.get("state", "present")),
-            nickname=data.get("nickname"),
-            avatar=Path(avatar) if avatar else None,
-            wechat=data.get("wechat"),
-            line=int(data.get("line", 0)),
-        )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from kfsync.textsafe import visible
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from kfsync.avatars import FingerprintCache
+    from kfsync.cache import SchemaVerdicts
 
 Schema = Mapping[str, Any]
 
@@ -207,7 +207,7 @@ def schema_problems(
 
 def schema_problems_memo(
     data: object, positions: Positions, schema: Schema, display: str,
-    memo: FingerprintCache | None,
+    memo: SchemaVerdicts | None,
 ) -> list[Problem]:
     """`schema_problems`, remembering in `memo` the data found to have none.
 
@@ -218,15 +218,12 @@ def schema_problems_memo(
     key = _memo_key(data, schema) if memo is not None else None
     if memo is None or key is None:
         return schema_problems(data, positions, schema, display)
-    if memo.get(key) == _VALID:
+    if memo.known_valid(key):
         return []
     problems = schema_problems(data, positions, schema, display)
     if not problems:
-        memo.put(key, _VALID)
+        memo.remember_valid(key)
     return problems
-
-
-_VALID = "valid"
 
 
 def _memo_key(data: object, schema: Schema) -> str | None:

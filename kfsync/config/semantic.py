@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from kfsync.avatars import AvatarPrint, FingerprintCache, fingerprint_avatar, fingerprint_avatars
+from kfsync.avatars import AvatarPrint, fingerprint_avatar, fingerprint_avatars
+from kfsync.cache import AvatarPrints
 from kfsync.config.positions import FieldPath, Positions, printable
 from kfsync.config.schema import show
 from kfsync.errors import AvatarError, Problem
@@ -104,7 +105,7 @@ class Avatars:
 
 class _Checker:
     def __init__(self, positions: Positions, display: str, base: Path,
-                 avatar_cache: FingerprintCache | None, avatars: Avatars,
+                 avatar_cache: AvatarPrints | None, avatars: Avatars,
                  progress: Advance = ignore) -> None:
         self.progress = progress
         self.positions = positions
@@ -246,7 +247,7 @@ def semantic_problems(
     base: str | os.PathLike[str],
     *,
     check_avatars: bool = True,
-    avatar_cache: FingerprintCache | None = None,
+    avatar_cache: AvatarPrints | None = None,
     avatars: Avatars | None = None,
     progress: Advance = ignore,
 ) -> list[Problem]:

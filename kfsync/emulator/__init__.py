@@ -1,30 +1,33 @@
-"""A local emulator of the WeChat Official Account customer-service (kf) HTTP API.
+"""The generic machinery of kfsync's API emulators, in the style of moto.
 
-Structured like a moto service: `urls` (routing), `responses` (request parsing per
-endpoint), `models` (state and domain rules), `exceptions` (errors), with `server`
-serving it over HTTP and `control` the admin API that `admin.EmulatorAdmin` calls.
+`server` (HTTP/1.1 with keep-alive), `app` (lock, latency, faults, request log,
+persistence), `control` and `admin` (the admin API under /_emulator/ and its
+client), `faults`, `clock`, `requestlog`, `statefile`, `wire` (one request and
+its answer) and `exceptions`.  Each provider's emulator builds on them, e.g.
+`kfsync.providers.wechat_mp.emulator`; nothing here imports a provider.
 
-Where the API reference is uncertain the emulator chooses, and tests pin, this:
-- kf_id is a JSON number (a string with strict=True); errmsg carries no rid suffix;
-- the token endpoint checks grant_type (40002), then appid (41002/40013), then the
-  secret (41004/40125); a superseded token past its grace answers 40001, an expired
-  one 42001; a force-refreshed stable token loses its predecessor at once;
-- invitations: see `models.KfBackend.invite_worker` for the rule order;
-  accepting removes the invite_* fields; a rejected or expired one can be renewed;
-- a session needs a bound account whose status is not 0; accepting an invitation
-  does not bring an account online (seed "status" does);
-- a new avatar replaces the old picture, whose URL then answers 404;
-- getmsglist: seconds up to 10**10, start <= end, number 1..10000, msgid required
-  (65416), window <= 86400 s (65417);
-- legacy getrecord: start and end on one China Standard Time day (61500),
-  pageindex >= 1 and pagesize 1..50 (61451); its answer has no errcode;
-- malformed multipart or no `media` part answers 40097; an empty body 44002.
+`Emulator`, `EmulatorAdmin` and the `DEFAULT_*` settings of the Official
+Account's emulator are re-exported here, loaded on first use.
 """
 
 from __future__ import annotations
 
-from kfsync.emulator.admin import EmulatorAdmin
-from kfsync.emulator.config import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID
-from kfsync.emulator.server import Emulator
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kfsync.providers.wechat_mp.emulator import (
+        DEFAULT_APPID,
+        DEFAULT_SECRET,
+        DEFAULT_WECHAT_ID,
+        Emulator,
+        EmulatorAdmin,
+    )
 
 __all__ = ["DEFAULT_APPID", "DEFAULT_SECRET", "DEFAULT_WECHAT_ID", "Emulator", "EmulatorAdmin"]
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        return getattr(importlib.import_module("kfsync.providers.wechat_mp.emulator"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

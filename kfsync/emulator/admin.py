@@ -1,4 +1,6 @@
-"""`EmulatorAdmin`: a thin HTTP client of the emulator's admin API (tests, demo, scripts).
+"""`EmulatorAdmin`: a thin HTTP client of an emulator's generic admin API (tests, demo, scripts).
+
+A provider's emulator adds its own calls (seeding, invitations) in a subclass.
 
 Each call is one short `requests` exchange on its own connection, so an
 `EmulatorAdmin` holds no resources and needs no closing.
@@ -19,7 +21,7 @@ class EmulatorAdmin:
         self.timeout = timeout
 
     def __repr__(self) -> str:
-        return f"EmulatorAdmin({self.base_url!r})"
+        return f"{type(self).__name__}({self.base_url!r})"
 
     def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         import requests
@@ -39,26 +41,8 @@ class EmulatorAdmin:
         return body
 
     def reset(self) -> None:
-        """Empty the state (accounts, sessions, records, tokens, faults, log); the clock stays."""
+        """Empty the state (the API's, the faults and the log); the clock stays."""
         self._call("POST", "reset")
-
-    def seed(self, accounts: list[dict[str, Any]] | None = None,
-             records: list[dict[str, Any]] | None = None,
-             waitcase: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Add accounts, records and waiting customers to the current state."""
-        payload = {"accounts": accounts or [], "records": records or [],
-                   "waitcase": waitcase or []}
-        result: dict[str, Any] = self._call("POST", "seed", payload)
-        return result
-
-    def accept_invite(self, kf_account: str) -> None:
-        self._call("POST", "invites/accept", {"kf_account": kf_account})
-
-    def reject_invite(self, kf_account: str) -> None:
-        self._call("POST", "invites/reject", {"kf_account": kf_account})
-
-    def expire_invite(self, kf_account: str) -> None:
-        self._call("POST", "invites/expire", {"kf_account": kf_account})
 
     def advance_clock(self, seconds: int) -> int:
         """Move the emulator clock forward; returns the new emulator time."""
@@ -73,7 +57,7 @@ class EmulatorAdmin:
     def fault(self, path: str, count: int = 1, *, errcode: int | None = None,
               http_status: int | None = None, drop: str | None = None,
               latency_ms: int | None = None) -> None:
-        """Queue a fault for the next `count` requests to `path` ("*" = any WeChat route)."""
+        """Queue a fault for the next `count` requests to `path` ("*" = any API route)."""
         kinds = {"errcode": errcode, "http_status": http_status, "drop": drop,
                  "latency_ms": latency_ms}
         payload: dict[str, Any] = {"path": path, "count": count}
@@ -93,7 +77,7 @@ class EmulatorAdmin:
         self._call("POST", "faults", payload)
 
     def requests(self) -> list[dict[str, Any]]:
-        """The WeChat-side request log, oldest first, with the token and secret masked."""
+        """The API-side request log, oldest first, with the token and secret masked."""
         entries: list[dict[str, Any]] = self._call("GET", "requests")["requests"]
         return entries
 

@@ -3,7 +3,8 @@
 `ServiceApp.handle` turns one `Call` into one `Answer`; the server only moves bytes.
 One lock guards all state; latency is slept without holding it.  `ServiceApp` is
 the part every provider's emulator shares; a provider says what its backend,
-routes and admin routes are (`EmulatorApp`: the Official Account's).
+routes, errcode table and admin routes are (e.g.
+`kfsync.providers.wechat_mp.emulator.app.EmulatorApp`).
 """
 
 from __future__ import annotations
@@ -18,22 +19,15 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from kfsync.emulator.clock import Clock
-from kfsync.emulator.config import EmulatorConfig
-from kfsync.emulator.control import ADMIN_PREFIX, MP_ADMIN_ROUTES, AdminRoutes, handle_admin
+from kfsync.emulator.control import ADMIN_PREFIX, AdminRoutes, handle_admin
 from kfsync.emulator.exceptions import StateFileError
 from kfsync.emulator.faults import Fault, FaultQueue
-from kfsync.emulator.models import KfBackend
 from kfsync.emulator.requestlog import RequestLog
-from kfsync.emulator.responses import Route, cdn_picture, dispatch, error_body
 from kfsync.emulator.statefile import read_state, write_state
-from kfsync.emulator.urls import ROUTES
 from kfsync.emulator.wire import Answer, Call
-from kfsync.errcodes import MP, ErrcodeTable
+from kfsync.errcodes import ErrcodeTable
 
 log = logging.getLogger(__name__)
-
-MEDIA_PREFIX = "/mmbiz_jpg/"
-
 
 class Backend(Protocol):
     """What the framework needs of a provider's state."""
@@ -60,7 +54,7 @@ class ServiceApp:
 
     routes: Mapping[str, Any] = MappingProxyType({})  #: path -> the provider's route
     admin_routes: AdminRoutes = MappingProxyType({})
-    errcodes: ErrcodeTable = MP  #: how faults word an errcode
+    errcodes: ErrcodeTable = ErrcodeTable({}, frozenset(), frozenset(), frozenset())  #: how faults word one
 
     def __init__(self, config: LatencyConfig, backend: Callable[[Any, Clock], Backend],
                  state_file: Path | None = None) -> None:
@@ -155,32 +149,3 @@ class ServiceApp:
                     return
                 self._saved_revision = revision
                 log.debug("state saved to %s (revision %d)", self.state_file, revision)
-
-
-class EmulatorApp(ServiceApp):
-    """The Official Account's emulator."""
-
-    routes: Mapping[str, Route] = ROUTES
-    admin_routes = MP_ADMIN_ROUTES
-    backend: KfBackend
-    config: EmulatorConfig
-
-    def __init__(self, config: EmulatorConfig, state_file: Path | None = None) -> None:
-        super().__init__(config, KfBackend, state_file)
-
-    def prepare(self, call: Call, route: Route) -> bytes | None:
-        return cdn_picture(call) if route.body == "multipart" else None
-
-    def answer(self, call: Call, route: Route | None, prepared: bytes | None) -> Answer:
-        if call.path.startswith(MEDIA_PREFIX):
-            return self._media(call.path)
-        if route is None:
-            return Answer.json(error_body(40066))
-        return Answer.json(dispatch(route, self.backend, call, picture=prepared))
-
-    def _media(self, path: str) -> Answer:
-        media_id, _, rest = path.removeprefix(MEDIA_PREFIX).partition("/")
-        picture = self.backend.pictures.get(media_id)
-        if picture is None or rest != "0":
-            return Answer.html(404)
-        return Answer(200, picture, "image/jpeg")

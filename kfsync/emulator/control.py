@@ -1,4 +1,7 @@
-"""The admin API under /_emulator/: reset, seed, invitation outcomes, clock, faults, logs, state.
+"""The admin API under /_emulator/: reset, clock, faults and the request log, for every provider.
+
+Each provider's app adds its own routes (seed, state, and e.g. invitation
+outcomes) to `COMMON_ADMIN_ROUTES`.
 
 Kept apart from the WeChat routes: no token, no latency, no faults, not logged.
 Refusals are HTTP 4xx with `{"error": message}`.
@@ -12,15 +15,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kfsync.emulator.exceptions import AdminError
 from kfsync.emulator.faults import Fault, RandomFaults
-from kfsync.emulator.seed import parse_seed
 from kfsync.emulator.wire import Answer, Call
 
 if TYPE_CHECKING:
-    from kfsync.emulator.app import EmulatorApp, ServiceApp
+    from kfsync.emulator.app import ServiceApp
 
 ADMIN_PREFIX = "/_emulator/"
 Json = dict[str, Any]
-AdminHandler = Callable[["EmulatorApp", Json], Json]
 #: (method, path under /_emulator/) -> handler; a provider's app lists its own
 AdminRoutes = Mapping[tuple[str, str], Callable[[Any, Json], Json]]
 _A = TypeVar("_A", bound="ServiceApp")
@@ -59,30 +60,6 @@ def _reset(app: ServiceApp, payload: Json) -> Json:
     return {"ok": True}
 
 
-def seed_state(app: EmulatorApp, payload: Json) -> Json:
-    """Add a seed body to the state, all or nothing (the caller holds `app.lock`)."""
-    batch = parse_seed(payload, app.backend)
-    app.backend.seed(batch.accounts, batch.pictures, batch.records, batch.waitcases)
-    return {"ok": True, "accounts": len(batch.accounts), "records": len(batch.records),
-            "waitcase": len(batch.waitcases)}
-
-
-def _invitation(outcome: str) -> AdminHandler:
-    def resolve(app: EmulatorApp, payload: Json) -> Json:
-        kf_account = payload.get("kf_account")
-        if not isinstance(kf_account, str):
-            raise AdminError("kf_account must be a string")
-        try:
-            account = app.backend.resolve_invitation(kf_account, outcome)
-        except LookupError as exc:
-            raise AdminError(str(exc.args[0]), 404) from exc
-        except ValueError as exc:
-            raise AdminError(str(exc), 409) from exc
-        return {"ok": True, "account": account.to_dict()}
-
-    return resolve
-
-
 def _clock(app: ServiceApp, payload: Json) -> Json:
     seconds = payload.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
@@ -113,40 +90,10 @@ def _requests(app: ServiceApp, payload: Json) -> Json:
     return {"requests": app.log.entries()}
 
 
-def _state(app: EmulatorApp, payload: Json) -> Json:
-    backend = app.backend
-    now = app.clock.now()
-    return {
-        "now": now,
-        "config": app.config.to_dict(),
-        "accounts": [a.to_dict() for a in backend.listed()],
-        "sessions": [{"kf_account": s.kf_account, "openid": s.openid,
-                      "createtime": s.createtime} for s in backend.sessions.values()],
-        "waitcase": [{"openid": w.openid, "latest_time": w.latest_time}
-                     for w in backend.waiting()],
-        "records": len(backend.records),
-        "pictures": len(backend.pictures),
-        "connections": app.connections,
-        "tokens": backend.tokens.summary(now),
-        "faults": app.faults.pending(),
-        "random_faults": app.faults.random(),
-        "requests": len(app.log),
-    }
-
-
 #: What every provider's admin API has; each adds its seed and state (and more).
 COMMON_ADMIN_ROUTES: dict[tuple[str, str], Callable[[ServiceApp, Json], Json]] = {
     ("POST", "reset"): _reset,
     ("POST", "clock"): _clock,
     ("POST", "faults"): _fault,
     ("GET", "requests"): _requests,
-}
-
-MP_ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
-    **COMMON_ADMIN_ROUTES,
-    ("POST", "seed"): seed_state,
-    ("POST", "invites/accept"): _invitation("accept"),
-    ("POST", "invites/reject"): _invitation("reject"),
-    ("POST", "invites/expire"): _invitation("expire"),
-    ("GET", "state"): _state,
 }

@@ -1,35 +1,24 @@
 """The HTTP side: a threading HTTP/1.1 server with keep-alive, and `Served`, which runs it.
 
-`Served` runs any provider's app (`ServiceApp`); `Emulator` is the Official
-Account's.  It serves on a free loopback port in a background thread, usable as
-`with Emulator() as emu:`; closing it stops the server, ends open keep-alive
-connections and joins every thread, so nothing is left behind.
+`Served` runs any provider's app (`ServiceApp`) on a free loopback port in a
+background thread, usable as `with served:`; closing it stops the server, ends
+open keep-alive connections and joins every thread, so nothing is left behind.
+Each provider's emulator subclasses it with its settings and admin client.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import socket
 import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from kfsync.emulator.admin import EmulatorAdmin
-from kfsync.emulator.app import EmulatorApp, ServiceApp
-from kfsync.emulator.config import (
-    DEFAULT_APPID,
-    DEFAULT_INVITE_LIFETIME,
-    DEFAULT_MAX_ACCOUNTS,
-    DEFAULT_SECRET,
-    DEFAULT_WECHAT_ID,
-    EmulatorConfig,
-)
+from kfsync.emulator.app import ServiceApp
 from kfsync.emulator.control import ADMIN_PREFIX
 from kfsync.emulator.wire import Answer, Call
 from kfsync.redact import redact
@@ -203,34 +192,3 @@ class Served:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-class Emulator(Served):
-    """The WeChat Official Account kf API emulator, served over HTTP on `base_url`."""
-
-    app: EmulatorApp
-
-    def __init__(
-        self,
-        appid: str = DEFAULT_APPID,
-        secret: str = DEFAULT_SECRET,
-        wechat_id: str = DEFAULT_WECHAT_ID,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        latency_ms: int = 0,
-        strict: bool = False,
-        state_file: str | os.PathLike[str] | None = None,
-        invite_lifetime: int = DEFAULT_INVITE_LIFETIME,
-        msgid_mode: str = "next",
-        max_accounts: int = DEFAULT_MAX_ACCOUNTS,
-        connection_latency_ms: int = 0,
-    ) -> None:
-        self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
-                                     invite_lifetime, msgid_mode, max_accounts,
-                                     connection_latency_ms)
-        super().__init__(EmulatorApp(self.config, Path(state_file) if state_file else None),
-                         host, port)
-
-    @property
-    def admin(self) -> EmulatorAdmin:
-        return EmulatorAdmin(self.base_url)

@@ -1,0 +1,30 @@
+"""The products kfsync manages, one package each, behind the `base.Provider` seam.
+
+`open_provider` picks the provider for the product a config declares; the
+core (model, plan, apply, engine, renderers) imports nothing else from here
+but `base`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfsync.providers.base import DEFAULT_PARALLELISM
+
+if TYPE_CHECKING:
+    from kfsync.cache import Cache
+    from kfsync.config import Config
+    from kfsync.providers.base import Provider
+
+
+def open_provider(config: Config, *, cache: Cache | None = None,
+                  parallelism: int = DEFAULT_PARALLELISM) -> Provider:
+    """The provider of the config's product, with credentials from the environment.
+
+    A config declares its product by its section: `official_account:` is the
+    WeChat Official Account (`wechat_mp`), the only one so far.  `parallelism`:
+    the live pictures it downloads at once, and the connections it opens ahead.
+    """
+    from kfsync.providers.wechat_mp.provider import WechatMpProvider
+
+    return WechatMpProvider.from_environment(cache=cache, parallelism=parallelism)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from client_helpers import NO_WAIT, ClientFactory
-from factories import closing_factory
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.client import NO_WAIT, ClientFactory
+from tests.helpers.factories import closing_factory
 
 
 @pytest.fixture

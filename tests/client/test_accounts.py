@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from client_helpers import NO_WAIT, calls_to, jpeg, kf
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.errors import UsageError, WeChatError
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.client import NO_WAIT, calls_to, jpeg, kf
 
 
 def test_add_update_delete(emulator: Emulator, client: KfClient) -> None:

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 import requests
-from client_helpers import kf
 
 from kfsync.cli import main
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.client import config as client_config
 from kfsync.client.config import ClientConfig, checked_api_base
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.errors import OutcomeUnknownError, TransportError, UsageError
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from tests.helpers.client import kf
 
 APP = {"KFSYNC_APPID": "wxenv", "KFSYNC_APPSECRET": "env-secret-value"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

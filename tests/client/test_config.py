@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kfsync.client import KfClient
 from kfsync.client.config import DEFAULT_API_BASE, ClientConfig
 from kfsync.errors import CredentialsError, UsageError
+from kfsync.providers.wechat_mp.client import KfClient
 
 APP = {"KFSYNC_APPID": "wxenv", "KFSYNC_APPSECRET": "env-secret-value"}
 

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from client_helpers import jpeg, kf
 
-from kfsync.client import KfClient
+from kfsync.cache import Cache
+from kfsync.downloads import fetch_pictures
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
-from kfsync.live import PictureCache, read_live
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.client import jpeg, kf
 
 HANDSHAKE = 0.5  #: seconds the emulator charges a new connection
 
@@ -71,15 +72,14 @@ def test_picture_downloads_reuse_the_clients_connections(slow_to_connect: Emulat
     slow_to_connect.admin.seed(accounts=[{"kf_account": kf(f"p{i}"), "kf_nick": "n",
                                           "headimg_base64": picture} for i in range(3)])
     with _client(slow_to_connect) as client:
-        client.list_accounts()
+        urls = [a.headimgurl or "" for a in client.list_accounts()]
         client.preconnect(2)
         time.sleep(HANDSHAKE + 0.1)
         started = time.monotonic()
-        live = read_live(client, now=0, cache=PictureCache(None), workers=3,
-                         picture_urls=lambda accounts: [a.headimgurl or "" for a in accounts])
+        pictures = fetch_pictures(urls, Cache(None).live, workers=3, adapter=client.adapter)
         elapsed = time.monotonic() - started
-    assert len(live.pictures) == 3
-    assert all(p.phash for p in live.pictures.values())
+    assert len(pictures) == 3
+    assert all(p.phash for p in pictures.values())
     assert elapsed < HANDSHAKE
 
 

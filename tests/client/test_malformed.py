@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kfsync import __version__
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.errors import TransportError
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 
 LIST = "/cgi-bin/customservice/getkflist"
 #: (HTTP status, Content-Type, body, repeat) -- body repeated `repeat` times

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kfsync.client.paging import (
+from kfsync.errors import TransportError, UsageError
+from kfsync.providers.wechat_mp.client.paging import (
     CHINA_OFFSET,
     DAY,
     iter_legacy,
@@ -18,8 +19,7 @@ from kfsync.client.paging import (
     unix_time,
     windows,
 )
-from kfsync.client.results import MsgPage, MsgRecord
-from kfsync.errors import TransportError, UsageError
+from kfsync.providers.wechat_mp.client.results import MsgPage, MsgRecord
 
 T0 = 1_700_000_000 - (1_700_000_000 + CHINA_OFFSET) % DAY  # a CST midnight
 

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kfsync.client import KfClient, RetryPolicy
+from kfsync.downloads import download_pictures
 from kfsync.errors import TransportError
-from kfsync.live import download_pictures
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 
 PICTURE = b"\x89PNG\r\n\x1a\n" + b"a picture, as far as a download goes"
 

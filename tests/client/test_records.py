@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from client_helpers import NO_WAIT, calls_to, kf
 
-from kfsync.client import KfClient
-from kfsync.client.paging import CHINA_OFFSET, DAY
-from kfsync.client.results import MsgRecord
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
 from kfsync.errors import WeChatError
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.client.paging import CHINA_OFFSET, DAY
+from kfsync.providers.wechat_mp.client.results import MsgRecord
+from tests.helpers.client import NO_WAIT, calls_to, kf
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2024, 3, 1, tzinfo=CST)

@@ -6,11 +6,11 @@ import logging
 import socket
 
 import pytest
-from client_helpers import ClientFactory
 
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.emulator import DEFAULT_SECRET, Emulator
 from kfsync.errors import ApiError, TransportError, WeChatError
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from tests.helpers.client import ClientFactory
 
 LIST = "/cgi-bin/customservice/getkflist"
 

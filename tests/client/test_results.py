@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from kfsync.client.results import (
+from kfsync.client.wire import WireFormatError
+from kfsync.providers.wechat_mp.client.results import (
     CustomerSession,
     KfAccount,
     KfSession,
@@ -20,7 +21,6 @@ from kfsync.client.results import (
     online_list,
     session_list,
 )
-from kfsync.client.wire import WireFormatError
 
 FULL_ACCOUNT = {
     "kf_account": "anna@shop_cs", "kf_nick": "Anna", "kf_id": "1001",

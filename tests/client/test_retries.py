@@ -7,9 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from client_helpers import ClientFactory, calls_to, kf
 
-from kfsync.client import KfClient, RetryPolicy
 from kfsync.client.transport import Call, wechat_error
 from kfsync.emulator import Emulator
 from kfsync.errors import (
@@ -19,6 +17,9 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from kfsync.providers.wechat_mp.errcodes import MP
+from tests.helpers.client import ClientFactory, calls_to, kf
 
 LIST = "/cgi-bin/customservice/getkflist"
 ADD = "/customservice/kfaccount/add"
@@ -131,7 +132,7 @@ def test_retry_policy_is_checked() -> None:
 
 def test_ip_whitelist_hint_shows_the_ip() -> None:
     errmsg = "invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist rid: 1-2-3"
-    error = wechat_error(Call("GET", "/cgi-bin/token"), 40164, errmsg)
+    error = wechat_error(Call("GET", "/cgi-bin/token"), 40164, errmsg, MP)
     assert error.hint is not None
     assert "the IP WeChat saw is 203.0.113.9" in error.hint
     assert "IP whitelist" in str(error)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from client_helpers import calls_to, kf, seed_serving
 
-from kfsync.client import KfClient
-from kfsync.client.results import CustomerSession, KfSession, WaitCase
 from kfsync.emulator import Emulator
 from kfsync.errors import WeChatError
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.client.results import CustomerSession, KfSession, WaitCase
+from tests.helpers.client import calls_to, kf, seed_serving
 
 
 def test_session_lifecycle(emulator: Emulator, client: KfClient) -> None:

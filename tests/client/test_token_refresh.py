@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from client_helpers import ClientFactory, calls_to
 
-from kfsync.client import KfClient
 from kfsync.emulator import Emulator
 from kfsync.errors import CredentialsError, QuotaError, WeChatError
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.client import ClientFactory, calls_to
 
 LIST = "/cgi-bin/customservice/getkflist"
 

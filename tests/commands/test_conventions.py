@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kfsync.client import KfClient
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
+from kfsync.providers.wechat_mp.client import KfClient
 
 Run = Callable[..., tuple[int, str, str]]
 Fails = Callable[..., str]

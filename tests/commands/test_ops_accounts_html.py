@@ -17,10 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browser import chromium, dump_dom, screenshot
 from PIL import Image
 
 from kfsync.emulator import Emulator
+from tests.helpers.browser import chromium, dump_dom, screenshot
 
 Run = Callable[..., tuple[int, str, str]]
 Fails = Callable[..., str]

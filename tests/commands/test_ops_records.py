@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kfsync.client.results import MsgRecord
 from kfsync.commands import records as records_command
 from kfsync.commands.records import CSV_COLUMNS, WRITERS, Writer, parse_moment
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
+from kfsync.providers.wechat_mp.client.results import MsgRecord
 from kfsync.textsafe import json_escapes
 
 Run = Callable[..., tuple[int, str, str]]

@@ -12,12 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from terminal_run import TerminalRun, run_on_terminal
 
 from kfsync.commands.demo import drifted_live
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
-from kfsync.reconcile import declare
+from kfsync.engine import declare
+from tests.helpers.terminal_run import TerminalRun, run_on_terminal
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ESCAPE = "\x1b["

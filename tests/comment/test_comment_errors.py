@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from comment_fixtures import Ci
-from comment_stand_ins import GitHubStandIn, GitLabStandIn
+
+from tests.helpers.comment import Ci
+from tests.helpers.comment_stand_ins import GitHubStandIn, GitLabStandIn
 
 
 def failed(ci: Ci) -> str:

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from comment_fixtures import GITHUB_TOKEN, HEAD, NUMBER, REPOSITORY, SERVER, Ci
-from comment_stand_ins import DROP, WORKFLOW_BOT, GitHubStandIn
-from gfm import images, text
 
 from kfsync.emulator import DEFAULT_WECHAT_ID
+from tests.helpers.comment import GITHUB_TOKEN, HEAD, NUMBER, REPOSITORY, SERVER, Ci
+from tests.helpers.comment_stand_ins import DROP, WORKFLOW_BOT, GitHubStandIn
+from tests.helpers.gfm import images, text
 
 MARKER = f"<!-- kfsync:{DEFAULT_WECHAT_ID} -->"
 
@@ -405,7 +405,7 @@ def test_an_internal_error_is_said_in_the_comment_and_keeps_its_exit_code(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kfsync.reconcile.planned", broken)
+    monkeypatch.setattr("kfsync.engine.plan", broken)
     github.write_config({"alice": {"nickname": "Alice"}})
     run = github.plan()
     assert run.code == 70

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from comment_fixtures import GITLAB_TOKEN, GITLAB_USER, HEAD, IID, PROJECT, Ci
-from comment_stand_ins import GitLabStandIn
-from gfm import images, text
 
 from kfsync.avatars import load_avatar
 from kfsync.emulator import DEFAULT_WECHAT_ID
+from tests.helpers.comment import GITLAB_TOKEN, GITLAB_USER, HEAD, IID, PROJECT, Ci
+from tests.helpers.comment_stand_ins import GitLabStandIn
+from tests.helpers.gfm import images, text
 
 MARKER = f"<!-- kfsync:{DEFAULT_WECHAT_ID} -->"
 NOTES = rf"/projects/{PROJECT}/merge_requests/{IID}/notes"

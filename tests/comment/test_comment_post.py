@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gfm import read, text
 
 from kfsync.comment import wechat_id_in
 from kfsync.comment.platform import Comment
 from kfsync.comment.post import CUT_NOTE, UNKNOWN_MARKER, choose, cut_to_fit, failure_body, marker_of
 from kfsync.render.common import visible
+from tests.helpers.gfm import read, text
 
 SHOP = "<!-- kfsync:shop_cs -->"
 OTHER = "<!-- kfsync:other -->"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from yaml_edits import spliced
 
 from kfsync.config import Config, load_config
 from kfsync.errors import ConfigError, Problem
+from tests.helpers.yaml_edits import spliced
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 EXAMPLE = (EXAMPLES / "kfsync.yaml").read_text("utf-8")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kfsync.cache import Cache
 from kfsync.config import load_config, schema
 from kfsync.errors import ConfigError
-from kfsync.live import PictureCache
 
 GOOD = """\
 version: 1
@@ -44,7 +44,7 @@ def test_unchanged_data_is_validated_once_however_it_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = count_validations(monkeypatch)
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     config = write(tmp_path, GOOD)
     first = load_config(config, cache=cache)
     assert len(seen) == 1
@@ -63,7 +63,7 @@ def test_invalid_data_is_never_remembered_as_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = count_validations(monkeypatch)
-    cache = PictureCache(tmp_path / "cache")
+    cache = Cache(tmp_path / "cache")
     config = write(tmp_path, GOOD.replace("nickname: Alice", "nickname: 7"))
     for _ in range(2):
         with pytest.raises(ConfigError, match=r"accounts\.alice\.nickname"):
@@ -81,11 +81,11 @@ def test_without_a_cache_every_load_validates(tmp_path: Path, monkeypatch: pytes
 
 def test_a_remembered_config_loads_without_importing_jsonschema(tmp_path: Path) -> None:
     config = write(tmp_path, GOOD)
-    load_config(config, cache=PictureCache(tmp_path / "cache"))
+    load_config(config, cache=Cache(tmp_path / "cache"))
     code = (
         "import sys; from pathlib import Path; from kfsync.config import load_config; "
-        "from kfsync.live import PictureCache; "
-        f"load_config({str(config)!r}, cache=PictureCache(Path({str(tmp_path / 'cache')!r}))); "
+        "from kfsync.cache import Cache; "
+        f"load_config({str(config)!r}, cache=Cache(Path({str(tmp_path / 'cache')!r}))); "
         "print('jsonschema' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

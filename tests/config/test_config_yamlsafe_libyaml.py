@@ -8,10 +8,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from yaml_edits import spliced
 
 from kfsync.config import yamlsafe
 from kfsync.errors import ConfigError
+from tests.helpers.yaml_edits import spliced
 
 ROOT = Path(__file__).parents[2]
 FILES = sorted((ROOT / "examples").glob("*.yaml")) + sorted(

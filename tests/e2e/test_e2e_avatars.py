@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 
 import pytest
-from e2e_helpers import AVATAR_PATH, Shop, kf, picture, reencode, seeded
 
 from kfsync.avatars import load_avatar
-from kfsync.client import KfClient
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.e2e import AVATAR_PATH, Shop, kf, picture, reencode, seeded
 
 
 def in_sync(shop: Shop) -> None:

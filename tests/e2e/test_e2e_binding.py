@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from e2e_helpers import (
+
+from kfsync.avatars import load_avatar
+from tests.helpers.e2e import (
     ADD_PATH,
     AVATAR_PATH,
     DELETE_PATH,
@@ -19,8 +21,6 @@ from e2e_helpers import (
     names,
     seeded,
 )
-
-from kfsync.avatars import load_avatar
 
 
 def declare_alice(shop: Shop, *, wechat: str | None = "alice_wx", **policy: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from e2e_helpers import AVATAR_PATH, Shop, kf, seeded
+from tests.helpers.e2e import AVATAR_PATH, Shop, kf, seeded
 
 
 def drifted(shop: Shop) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import signal
 import threading
+from collections.abc import Mapping
 
 import pytest
-from e2e_helpers import LIST_PATH, Shop, json_out, kf, seeded
 
 from kfsync.apply import Applier
 from kfsync.plan import Change
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.e2e import LIST_PATH, Shop, json_out, kf, seeded
 
 
 def one_rename(shop: Shop) -> None:
@@ -147,7 +149,7 @@ def test_interrupt_while_reading_is_exit_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kfsync.reconcile.read_live", interrupted)
+    monkeypatch.setattr("kfsync.providers.wechat_mp.provider.fetch_pictures", interrupted)
     result = shop.run(command, "-c", shop.config, "--auto-approve") if command == "apply" \
         else shop.run(command, "-c", shop.config)
     assert result.code == 130, result.text
@@ -158,10 +160,10 @@ def test_interrupt_while_reading_is_exit_130(
 def test_interrupt_during_apply_is_exit_130(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     one_rename(shop)
 
-    def interrupted(self: Applier, change: Change) -> None:
+    def interrupted(self: WechatMpProvider, change: Change, uploads: Mapping[str, bytes]) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Applier, "_call", interrupted)
+    monkeypatch.setattr(WechatMpProvider, "execute", interrupted)
     result = shop.apply("--auto-approve")
     assert result.code == 130, result.text
     assert "kfsync: interrupted" in result.err
@@ -171,7 +173,7 @@ def test_interrupt_during_apply_is_exit_130(shop: Shop, monkeypatch: pytest.Monk
 def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     shop.write_config({f"agent{i}": {"nickname": f"Agent {i}"} for i in range(6)})
-    real = Applier._call
+    real = WechatMpProvider.execute
     started: list[str] = []
     waiting_for_calls_sent = threading.Event()  # the applier has taken the interruption
     real_stop = Applier._stop
@@ -180,15 +182,15 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
         real_stop(self)
         waiting_for_calls_sent.set()
 
-    def interrupting(self: Applier, change: Change) -> None:
+    def interrupting(self: WechatMpProvider, change: Change, uploads: Mapping[str, bytes]) -> None:
         started.append(change.account)
         if len(started) == 3:  # Ctrl-C reaches the main thread while this call is under way
             signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
             assert waiting_for_calls_sent.wait(30)
-        real(self, change)
+        real(self, change, uploads)
 
     monkeypatch.setattr(Applier, "_stop", stop)
-    monkeypatch.setattr(Applier, "_call", interrupting)
+    monkeypatch.setattr(WechatMpProvider, "execute", interrupting)
     result = shop.apply("--auto-approve", "--parallelism", "2", "--format", "json")
     assert result.code == 130, result.text
     assert result.err.endswith("kfsync: interrupted; run `kfsync plan` to see what is left\n")
@@ -203,7 +205,7 @@ def test_ctrl_c_during_apply_waits_for_the_calls_sent_and_reports_every_change(
     assert len(done) + len(skipped) == 6
     assert skipped
     assert all(o["message"] == "interrupted by Ctrl-C" for o in skipped)
-    monkeypatch.setattr(Applier, "_call", real)
+    monkeypatch.setattr(WechatMpProvider, "execute", real)
     assert shop.apply("--auto-approve").code == 0
     shop.assert_converged()
 
@@ -215,7 +217,7 @@ def test_ctrl_c_during_the_verification_still_reports_what_was_applied(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kfsync.reconcile.read_and_plan", interrupted)
+    monkeypatch.setattr("kfsync.engine.Engine.verify", interrupted)
     result = shop.apply("--auto-approve", "--format", "json")
     assert result.code == 130, result.text
     document = json_out(result)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pytest
-from e2e_helpers import (
+
+from kfsync.apply import Applier
+from kfsync.plan import Action, Change
+from kfsync.providers.wechat_mp.client import KfClient
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.e2e import (
     ADD_PATH,
     AVATAR_PATH,
     DELETE_PATH,
@@ -20,10 +26,6 @@ from e2e_helpers import (
     seeded,
     statuses,
 )
-
-from kfsync.apply import Applier
-from kfsync.client import KfClient
-from kfsync.plan import Action, Change
 
 
 def one_of_each(shop: Shop) -> None:
@@ -145,13 +147,13 @@ def test_a_failed_change_skips_only_its_dependents(shop: Shop) -> None:
 @pytest.fixture
 def lazy_updates(monkeypatch: pytest.MonkeyPatch) -> None:
     """An Applier that says it updated a nickname but never sent the call."""
-    make = Applier._call
+    make = WechatMpProvider.execute
 
-    def call(self: Applier, change: Change) -> None:
+    def call(self: WechatMpProvider, change: Change, uploads: Mapping[str, bytes]) -> None:
         if change.action is not Action.UPDATE:
-            make(self, change)
+            make(self, change, uploads)
 
-    monkeypatch.setattr(Applier, "_call", call)
+    monkeypatch.setattr(WechatMpProvider, "execute", call)
 
 
 @pytest.mark.usefixtures("lazy_updates")

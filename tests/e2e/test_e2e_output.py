@@ -9,7 +9,11 @@ import sys
 from typing import Any
 
 import pytest
-from e2e_helpers import (
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from kfsync.config.resources import data_path
+from tests.helpers.e2e import (
     ANSI,
     LIST_PATH,
     PICTURE_PREFIX,
@@ -21,10 +25,6 @@ from e2e_helpers import (
     progress_lines,
     seeded,
 )
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-
-from kfsync.config.resources import data_path
 
 PROGRESS = re.compile(r"\[(\d+)/(\d+)\] (add|update|delete|set_avatar|invite) \w+@shop_cs … ok \(\d+ ms\)")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_helpers import ADD_PATH, DELETE_PATH, Shop, json_out, kf, seeded
+
+from tests.helpers.e2e import ADD_PATH, DELETE_PATH, Shop, json_out, kf, seeded
 
 
 def live_trio(shop: Shop) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_helpers import Shop, kf, picture, seeded
 
-from kfsync.client import KfClient
 from kfsync.emulator import DEFAULT_SECRET
+from kfsync.providers.wechat_mp.client import KfClient
+from tests.helpers.e2e import Shop, kf, picture, seeded
 
 
 def reviewed(shop: Shop) -> Path:
@@ -275,3 +275,51 @@ def test_saved_plan_refused_by_safety_is_not_written(shop: Shop) -> None:
     applied = shop.run("apply", saved, "-c", shop.config)  # the consent was recorded and sealed
     assert applied.code == 0, applied.text
     assert kf("zed") not in shop.live()
+
+
+def test_a_stale_plan_says_what_changed_in_the_console(shop: Shop, console: KfClient) -> None:
+    saved = reviewed(shop)
+    _nickname_in_console(shop, console)
+    _extra_account(shop, console)
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 3, result.text
+    assert ("the live accounts changed: bob@shop_cs: nickname Bobby → Robert; "
+            "1 account added in the console (zed@shop_cs) since ") in result.err
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("recorded", [None, "not a list", [{"kf_account": 1}], [{"kf_account": "x"}],
+                                      [{"kf_account": "a", "nickname": "A", "extra": 2}]])
+def test_a_plan_whose_recorded_accounts_are_missing_or_malformed_is_stale_all_the_same(
+        shop: Shop, console: KfClient, recorded: object) -> None:
+    saved = reviewed(shop)
+
+    def edit(document: dict[str, Any]) -> None:  # as an older kfsync wrote it, or a hostile hand
+        for key in ("seal", "seal_key"):
+            document["saved"].pop(key, None)
+        if recorded is None:
+            document["saved"].pop("live_accounts")
+        else:
+            document["saved"]["live_accounts"] = recorded
+
+    _edit(saved, edit)
+    _nickname_in_console(shop, console)
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 3, result.text
+    assert "(the live accounts changed since " in result.err
+
+
+def test_an_account_made_again_in_the_console_makes_the_plan_stale_and_says_so(
+        shop: Shop, console: KfClient) -> None:
+    saved = reviewed(shop)
+    recorded = json.loads(saved.read_text(encoding="utf-8"))["saved"]["live_accounts"]
+    [bob] = recorded
+    assert bob["kf_account"] == kf("bob")
+    before = bob["kf_id"]
+    console.delete_account(kf("bob"))
+    console.add_account(kf("bob"), "Bobby")  # the same name and nickname: only WeChat's id differs
+    after = shop.live()[kf("bob")]["kf_id"]
+    assert str(after) != before
+    result = shop.run("apply", saved, "-c", shop.config)
+    assert result.code == 3, result.text
+    assert f"(the live accounts changed: bob@shop_cs: kf_id {before} → {after} since " in result.err

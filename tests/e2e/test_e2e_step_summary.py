@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_helpers import Shop, seeded
-from gfm import assert_inert_comment
+
+from tests.helpers.e2e import Shop, seeded
+from tests.helpers.gfm import assert_inert_comment
 
 
 def test_plan_appends_markdown_to_the_step_summary(

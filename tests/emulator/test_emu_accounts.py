@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from emu_wire import OK, Wx, bound, kf
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import OK, Wx, bound, kf
 
 ADD = "/customservice/kfaccount/add"
 UPDATE = "/customservice/kfaccount/update"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import requests
-from emu_wire import Wx, bound, jpeg, kf, png
 
 from kfsync.emulator import DEFAULT_SECRET, Emulator, EmulatorAdmin
 from kfsync.emulator.exceptions import EmulatorAdminError
+from tests.helpers.emu_wire import Wx, bound, jpeg, kf, png
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import os
 
 import pytest
 import requests
-from emu_wire import OK, Wx, jpeg, kf, png
 from PIL import Image
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import OK, Wx, jpeg, kf, png
 
 ALICE = kf("alice")
 UPLOAD = "/customservice/kfaccount/uploadheadimg"

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from emu_wire import OK, Wx
 
 from kfsync.client.config import is_loopback
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import OK, Wx
 
 
 @contextmanager

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 import requests
-from emu_wire import OK, Wx, kf
 
 from kfsync.emulator import Emulator
 from kfsync.emulator.exceptions import EmulatorAdminError
+from tests.helpers.emu_wire import OK, Wx, kf
 
 ADD = "/customservice/kfaccount/add"
 LIST = "/cgi-bin/customservice/getkflist"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from emu_wire import OK, Wx, bound, kf
 
 from kfsync.emulator import Emulator
 from kfsync.emulator.exceptions import EmulatorAdminError
+from tests.helpers.emu_wire import OK, Wx, bound, kf
 
 ALICE = kf("alice")
 

@@ -6,11 +6,11 @@ import random
 from typing import Any
 
 import pytest
-from emu_wire import Wx, kf
 
 from kfsync.emulator import Emulator
-from kfsync.emulator.models import Record, TimeOrderedRecords
-from kfsync.emulator.records import _in_time_order, msg_page
+from kfsync.providers.wechat_mp.emulator.models import Record, TimeOrderedRecords
+from kfsync.providers.wechat_mp.emulator.records import _in_time_order, msg_page
+from tests.helpers.emu_wire import Wx, kf
 
 MSGLIST = "/customservice/msgrecord/getmsglist"
 RECORD = "/customservice/msgrecord/getrecord"

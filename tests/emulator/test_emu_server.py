@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from emu_wire import OK, Wx, jpeg, kf
 
 from kfsync.emulator import Emulator
 from kfsync.emulator.exceptions import StateFileError
+from tests.helpers.emu_wire import OK, Wx, jpeg, kf
 
 LIST = "/cgi-bin/customservice/getkflist"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emu_wire import OK, Wx, bound, kf
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import OK, Wx, bound, kf
 
 ALICE, BOB = kf("alice"), kf("bob")
 GETSESSION = "/customservice/kfsession/getsession"

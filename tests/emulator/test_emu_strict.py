@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from emu_wire import OK, Wx, bound, kf
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import OK, Wx, bound, kf
 
 ALICE = kf("alice")
 DEL = "/customservice/kfaccount/del"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emu_wire import Wx
 
 from kfsync.emulator import Emulator
+from tests.helpers.emu_wire import Wx
 
 LIST = "/cgi-bin/customservice/getkflist"
 

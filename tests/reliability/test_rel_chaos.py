@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from cli_run import run_main
-from rel_fixtures import Workspace
-from rel_helpers import (
+
+from tests.helpers.cli_run import run_main
+from tests.helpers.reliability import (
     CHAOS_KINDS,
+    Workspace,
     assert_live_matches,
     assert_no_duplicates,
     wanted_accounts,

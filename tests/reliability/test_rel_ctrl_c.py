@@ -20,10 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import ADD_PATH, LIST_PATH, TOKEN_PATH, Proc, cli_env, kf, kfsync_argv, write_shop
-from rel_helpers import wanted_accounts as accounts
 
 from kfsync.errors import ExitCode
+from tests.helpers.reliability import (
+    ADD_PATH,
+    LIST_PATH,
+    TOKEN_PATH,
+    Proc,
+    cli_env,
+    kf,
+    kfsync_argv,
+    write_shop,
+)
+from tests.helpers.reliability import wanted_accounts as accounts
 
 #: How the held add ends once released: how its answer is lost, or what WeChat refuses with.
 ENDINGS = {

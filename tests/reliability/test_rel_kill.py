@@ -21,7 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rel_helpers import (
+
+from kfsync.emulator import Emulator
+from kfsync.errors import ExitCode
+from kfsync.planfile import load_plan
+from tests.helpers.reliability import (
     Proc,
     Wanted,
     assert_live_matches,
@@ -32,10 +36,6 @@ from rel_helpers import (
     wanted_accounts,
     write_shop,
 )
-
-from kfsync.emulator import Emulator
-from kfsync.errors import ExitCode
-from kfsync.planfile import load_plan
 
 ACCOUNTS = 24
 #: What an interrupted `write_atomic` may leave: `.NAME.RANDOM.tmp`, never a name kfsync reads.

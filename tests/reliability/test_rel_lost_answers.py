@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rel_fixtures import Workspace
-from rel_helpers import ADD_PATH, INVITE_PATH, LIST_PATH, effective_adds, kf
 
 from kfsync.apply import Applier, ApplyResult
-from kfsync.client import KfClient, RetryPolicy
-from kfsync.client.results import KfAccount
+from kfsync.cache import Cache
 from kfsync.config import load_config
-from kfsync.live import PictureCache
-from kfsync.reconcile import declare, read_and_plan
+from kfsync.engine import declare, judged
+from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
+from kfsync.providers.wechat_mp.client.results import KfAccount
+from kfsync.providers.wechat_mp.provider import WechatMpProvider
+from tests.helpers.reliability import ADD_PATH, INVITE_PATH, LIST_PATH, Workspace, effective_adds, kf
 
 
 @pytest.fixture
@@ -28,8 +28,9 @@ def apply_config(folder: Path, client: KfClient, text: str) -> ApplyResult:
     config_path.write_text("version: 1\nofficial_account: {wechat_id: shop_cs}\n" + text,
                            encoding="utf-8")
     declared = declare(load_config(config_path))
-    prepared = read_and_plan(declared, client, cache=PictureCache(None))
-    return Applier(client, declared.uploads, parallelism=1).run(prepared.plan)
+    provider = WechatMpProvider(client, cache=Cache(None))
+    prepared = judged(declared, provider.read(declared.config))
+    return Applier(provider, declared.uploads, parallelism=1).run(prepared.plan)
 
 
 ALICE = "accounts:\n  alice: {nickname: Alice, wechat: alice_wx}\n"

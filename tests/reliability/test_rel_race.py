@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rel_helpers import (
+
+from kfsync.emulator import Emulator
+from kfsync.errors import ExitCode
+from tests.helpers.reliability import (
     Proc,
     assert_live_matches,
     assert_no_duplicates,
@@ -23,9 +26,6 @@ from rel_helpers import (
     wanted_accounts,
     write_shop,
 )
-
-from kfsync.emulator import Emulator
-from kfsync.errors import ExitCode
 
 ACCOUNTS = 20
 

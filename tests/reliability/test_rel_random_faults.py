@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import requests
-from rel_helpers import CHAOS_KINDS, CLASSIC_TOKEN_PATH, TOKEN_PATH
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator, EmulatorAdmin
 from kfsync.emulator.exceptions import EmulatorAdminError
+from tests.helpers.reliability import CHAOS_KINDS, CLASSIC_TOKEN_PATH, TOKEN_PATH
 
 
 def fetch_tokens(emulator: Emulator, count: int, path: str = TOKEN_PATH) -> None:

@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from cli_run import Run, run_main
-from rel_helpers import (
+
+from kfsync.emulator import DEFAULT_APPID
+from tests.helpers.cli_run import Run, run_main
+from tests.helpers.reliability import (
     ADD_PATH,
     LIST_PATH,
     TOKEN_PATH,
@@ -29,8 +31,6 @@ from rel_helpers import (
     kf,
     picture,
 )
-
-from kfsync.emulator import DEFAULT_APPID
 
 SECRET = "5ec7e7c0ffee0000c0ffee0000c0ffee"
 WRONG_SECRET = "0badc0de0badc0de0badc0de0badc0de"

@@ -9,7 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rel_helpers import (
+
+from kfsync.errors import ExitCode
+from tests.helpers.reliability import (
     EmulatorProcess,
     Proc,
     assert_live_matches,
@@ -21,8 +23,6 @@ from rel_helpers import (
     write_shop,
     write_target,
 )
-
-from kfsync.errors import ExitCode
 
 ACCOUNTS = 20
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 import requests
-from cli_run import run_main
-from rel_fixtures import Workspace
-from rel_helpers import CLASSIC_TOKEN_PATH, TOKEN_PATH, wanted_accounts, write_shop
 
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from tests.helpers.cli_run import run_main
+from tests.helpers.reliability import CLASSIC_TOKEN_PATH, TOKEN_PATH, Workspace, wanted_accounts, write_shop
 
 ACCOUNTS = 20
 TOKEN_ERRORS = (40001, 40014, 42001)

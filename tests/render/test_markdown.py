@@ -1,6 +1,6 @@
 """The Markdown renderer: layout, hostile strings inert and copyable, the size cap.
 
-Checked on GitHub's own renderer (cmark-gfm, see tests/shared/gfm.py): what
+Checked on GitHub's own renderer (cmark-gfm, see tests/helpers/gfm.py): what
 the HTML holds, not only what the Markdown looks like.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from gfm import Rendered, assert_inert_comment
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from kfsync.render.markdown import (
     marker,
 )
 from kfsync.render.mdescape import MAX_FIELD, md_code, md_text
+from tests.helpers.gfm import Rendered, assert_inert_comment
 
 HOSTILE = [
     "@everyone",

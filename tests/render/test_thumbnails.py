@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from gfm import images, read, text
 
 from kfsync.plan import Action, Change, Plan
 from kfsync.render.markdown import render_plan_markdown
 from kfsync.render.thumbnails import safe_src, thumbnails
+from tests.helpers.gfm import images, read, text
 
 LIVE = "https://mmbiz.qpic.cn/mmbiz_jpg/abc/0?wx_fmt=jpeg&tp=webp"
 RAW = "https://github.example/octo/shop/raw/0123456789abcdef0123456789abcdef01234567/"

@@ -9,7 +9,8 @@ a local stand-in for WeChat.
 from __future__ import annotations
 
 import pytest
-from sec_helpers import (
+
+from tests.helpers.security import (
     LIST_PATH,
     MIB,
     TOKEN_PATH,

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sec_helpers import MIB, OpenLog, Shop, assert_one_line_error, picture
 
 from kfsync import avatars
 from kfsync.config import yamlsafe
+from tests.helpers.security import MIB, OpenLog, Shop, assert_one_line_error, picture
 
 OUTSIDE = "leads outside the folder of the config file through a symbolic link; refused"
 LEAK = "leaked-value-4f1c"

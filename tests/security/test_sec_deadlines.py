@@ -15,7 +15,10 @@ import json
 import time
 
 import pytest
-from sec_helpers import (
+
+from kfsync.client.config import ClientConfig
+from tests.helpers.hostile import trickled
+from tests.helpers.security import (
     LIST_PATH,
     TOKEN_ANSWER,
     TOKEN_PATH,
@@ -28,9 +31,6 @@ from sec_helpers import (
     picture,
     redirect,
 )
-from sec_hostile import trickled
-
-from kfsync.client.config import ClientConfig
 
 DEADLINE = 0.6  #: seconds, for both settings in these tests
 MARGIN = 3.0  #: seconds the machine may add (thread start-up, a busy CI runner)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFile
-from sec_helpers import Shop, StandIn, assert_one_line_error, body, seeded
-from sec_hostile import BOMB_KINDS, animated, bomb
 
 from kfsync import pictures
 from kfsync.avatars import fingerprint_avatars, picture_hash
 from kfsync.errors import AvatarError
+from tests.helpers.hostile import BOMB_KINDS, animated, bomb
+from tests.helpers.security import Shop, StandIn, assert_one_line_error, body, seeded
 
 MIB = 1024 * 1024
 #: A baseline JPEG is decoded at 1/2 to 1/8 scale (its DCT allows it): never over the budget.

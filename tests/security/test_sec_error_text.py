@@ -17,7 +17,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sec_helpers import LIST_PATH, TOKEN_PATH, Shop, StandIn, assert_one_line_error, body
+
+from tests.helpers.security import LIST_PATH, TOKEN_PATH, Shop, StandIn, assert_one_line_error, body
 
 #: Text an errmsg, a server or a pull request may hold.
 HOSTILE = {

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 from PIL import EpsImagePlugin, Image
-from sec_helpers import AVATAR_PATH, Shop, StandIn, assert_one_line_error, body, picture, seeded
-from sec_hostile import DISGUISED, PILLOW_READS
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET
 from kfsync.pictures import SUPPORTED_FORMATS
+from tests.helpers.hostile import DISGUISED, PILLOW_READS
+from tests.helpers.security import AVATAR_PATH, Shop, StandIn, assert_one_line_error, body, picture, seeded
 
 REFUSAL = "not a JPEG, PNG, GIF, WebP or BMP picture; kfsync reads no other format"
 NAMES = ("a.png", "a.jpg")

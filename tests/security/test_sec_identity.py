@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sec_helpers import LIST_PATH, Route, Shop, StandIn, assert_one_line_error, body, kf, seeded
 
 from kfsync.emulator import DEFAULT_APPID
+from tests.helpers.security import LIST_PATH, Route, Shop, StandIn, assert_one_line_error, body, kf, seeded
 
 OTHER_APPID = "wx0123456789abcdef"
 
@@ -23,7 +23,7 @@ OTHER_APPID = "wx0123456789abcdef"
 @pytest.fixture
 def static_shop(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Shop:
     """The shop with a static token of the emulator's account (and no KFSYNC_APPID yet)."""
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:  # a token from the emulator, as a central token service would give
         token = client.tokens.current()

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sec_helpers import (
+
+from tests.helpers.security import (
     DECLARED_NICKNAMES,
     LIST_PATH,
     LIVE_NICKNAMES,

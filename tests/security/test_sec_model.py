@@ -24,8 +24,15 @@ from typing import Any
 
 import pytest
 import requests
-from comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
-from sec_helpers import (
+
+from kfsync import pictures
+from kfsync.client import tokens
+from kfsync.client.config import ClientConfig
+from kfsync.config.schema import load_schema
+from kfsync.emulator import DEFAULT_SECRET
+from tests.helpers.comment_stand_ins import WORKFLOW_BOT, GitHubStandIn
+from tests.helpers.hostile import DISGUISED, bomb, trickled
+from tests.helpers.security import (
     AVATAR_PATH,
     DECLARED_NICKNAMES,
     DELETE_PATH,
@@ -46,13 +53,6 @@ from sec_helpers import (
     redirect,
     seeded,
 )
-from sec_hostile import DISGUISED, bomb, trickled
-
-from kfsync import pictures
-from kfsync.client import tokens
-from kfsync.client.config import ClientConfig
-from kfsync.config.schema import load_schema
-from kfsync.emulator import DEFAULT_SECRET
 
 
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[requests.PreparedRequest]:
@@ -548,7 +548,7 @@ def test_claim_20_kfsync_never_works_on_another_official_account_in_silence(
     appid = {"wechat_id": "shop_cs", "appid": "wx0123456789abcdef"}
     shop.write_config({"alice": {"nickname": "Alice"}}, official_account=appid)
     assert "the credentials are for" in assert_one_line_error(shop.plan())
-    from kfsync.client import KfClient
+    from kfsync.providers.wechat_mp.client import KfClient
 
     with KfClient() as client:
         token = client.tokens.current()

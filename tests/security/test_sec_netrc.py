@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from sec_helpers import LIST_PATH, Route, Shop, StandIn, body, picture, redirect, seeded
+
+from tests.helpers.security import LIST_PATH, Route, Shop, StandIn, body, picture, redirect, seeded
 
 NETRC = ("machine 127.0.0.1 login netrc-user password NETRC-PASSWORD-LOOPBACK\n"
          "machine localhost login netrc-user password NETRC-PASSWORD-LOCALHOST\n"

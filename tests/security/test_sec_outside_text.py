@@ -14,7 +14,8 @@ import json
 import re
 
 import pytest
-from sec_helpers import LIST_PATH, Shop, StandIn, assert_one_line_error, body, kf, seeded
+
+from tests.helpers.security import LIST_PATH, Shop, StandIn, assert_one_line_error, body, kf, seeded
 
 #: Half characters as a YAML double-quoted string spells them, and what the problem names.
 LONE = {

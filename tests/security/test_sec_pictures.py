@@ -13,7 +13,10 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from sec_helpers import (
+
+import kfsync
+from kfsync import downloads as live
+from tests.helpers.security import (
     AVATAR_PATH,
     MIB,
     OpenLog,
@@ -29,9 +32,6 @@ from sec_helpers import (
     seeded,
     trickle,
 )
-
-import kfsync
-from kfsync import live
 
 PASSWD = "file:///etc/passwd"
 

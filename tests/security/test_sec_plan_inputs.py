@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sec_helpers import Shop, assert_one_line_error, seeded
 
 from kfsync.planfile import MAX_PLAN_BYTES, MAX_PLAN_DEPTH
+from tests.helpers.security import Shop, assert_one_line_error, seeded
 
 # --------------------------------------------------------------------------- --allow-delete names
 

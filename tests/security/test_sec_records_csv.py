@@ -12,7 +12,8 @@ import csv
 import json
 
 import pytest
-from sec_helpers import Shop, kf
+
+from tests.helpers.security import Shop, kf
 
 #: Cells a spreadsheet would run, and cells it would not.
 FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)",

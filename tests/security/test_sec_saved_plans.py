@@ -16,11 +16,11 @@ from typing import Any
 import jsonschema
 import pytest
 import requests
-from sec_helpers import POLICY, TOKEN_PATH, Shop, assert_one_line_error, kf
 
 from kfsync import __version__
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET
 from kfsync.seal import seal, seal_key
+from tests.helpers.security import POLICY, TOKEN_PATH, Shop, assert_one_line_error, kf
 
 Edit = Callable[[dict[str, Any]], None]
 PLAN_SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text("utf-8"))

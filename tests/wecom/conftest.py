@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from factories import closing_factory
-from wecom_helpers import NO_WAIT, WeComFactory
 
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
+from tests.helpers.factories import closing_factory
+from tests.helpers.wecom import NO_WAIT, WeComFactory
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from wecom_helpers import LIST, bootstrap, calls_to, picture
 
 from kfsync.errors import UsageError, WeChatError
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import WeComEmulator
+from tests.helpers.wecom import LIST, bootstrap, calls_to, picture
 
 
 def add(client: WeComClient, name: str) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from wecom_helpers import LIST, NO_WAIT, bootstrap, people, picture
 
 from kfsync.emulator.exceptions import EmulatorAdminError, StateFileError
 from kfsync.providers.wecom.client import WeComClient
@@ -23,6 +22,7 @@ from kfsync.providers.wecom.emulator import (
     Switches,
     WeComEmulator,
 )
+from tests.helpers.wecom import LIST, NO_WAIT, bootstrap, people, picture
 
 
 def test_default_identity() -> None:

@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from wecom_helpers import NO_WAIT
 
 from kfsync.errors import TransportError
 from kfsync.providers.wecom.client import WeComClient
+from tests.helpers.wecom import NO_WAIT
 
 TOKEN = {"errcode": 0, "access_token": "hostile-stand-in-token", "expires_in": 7200}
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import requests
 from PIL import Image, ImageChops, ImageStat
-from wecom_helpers import bootstrap, calls_to, picture
 
 from kfsync.errors import UsageError, WeChatError
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import WeComEmulator
+from tests.helpers.wecom import bootstrap, calls_to, picture
 
 UPLOAD = "/cgi-bin/media/upload"
 

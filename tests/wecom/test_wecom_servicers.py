@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from wecom_helpers import bootstrap, calls_to, people
 
 from kfsync.errors import WeChatError
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import WeComEmulator
 from kfsync.providers.wecom.results import Servicer
+from tests.helpers.wecom import bootstrap, calls_to, people
 
 ADD = "/cgi-bin/kf/servicer/add"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wecom_helpers import bootstrap, calls_to, people
 
 from kfsync.errors import TransportError, UsageError, WeChatError
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import WeComEmulator
+from tests.helpers.wecom import bootstrap, calls_to, people
 
 SYNC = "/cgi-bin/kf/sync_msg"
 DAY = 86400

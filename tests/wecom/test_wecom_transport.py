@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from wecom_helpers import GETTOKEN, LIST, WeComFactory, calls_to
 
 from kfsync.errors import CredentialsError, QuotaError, WeChatError
 from kfsync.providers.wecom.client import WeComClient
 from kfsync.providers.wecom.emulator import DEFAULT_SECRET, WeComEmulator
 from kfsync.providers.wecom.ratelimit import MinuteLimit
+from tests.helpers.wecom import GETTOKEN, LIST, WeComFactory, calls_to
 
 
 def test_the_token_is_fetched_once_and_cached(wecom: WeComEmulator, client: WeComClient) -> None:

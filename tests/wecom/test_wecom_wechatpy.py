@@ -16,9 +16,9 @@ import pytest
 import requests
 from wechatpy import exceptions
 from wechatpy.work import WeChatClient as Client
-from wecom_helpers import LIST, calls_to, people, picture
 
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
+from tests.helpers.wecom import LIST, calls_to, people, picture
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from typing import TypeVar
 
 import requests
 
-from kfsync.client.api import _media
 from kfsync.client.tokens import FetchedToken, StaticToken, parse_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
+from kfsync.client.wire import media_part
 from kfsync.errors import TransportError, UsageError
 from kfsync.providers.wecom import results as r
 from kfsync.providers.wecom.config import WeComConfig
@@ -165,7 +165,7 @@ class WeComClient:
     def upload_image(self, image: str | os.PathLike[str] | bytes) -> r.MediaUpload:
         """POST multipart /cgi-bin/media/upload?type=image: a media_id valid for 3 days."""
         return self._call(Call("POST", "/cgi-bin/media/upload", query=(("type", "image"),),
-                               media=_media(image), idempotent=True),
+                               media=media_part(image), idempotent=True),
                           r.MediaUpload.from_dict)
 
     # ------------------------------------------------------------------ servicers

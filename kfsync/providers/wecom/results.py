@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from kfsync.client.results import _Wire
-from kfsync.client.wire import Fields, WireFormatError
+from kfsync.client.wire import Fields, WireFormatError, _Wire
 from kfsync.providers.wecom.errcodes import IGNORED, hint
 
 #: Lengths past which an answer is taken as malformed, not shown (WeCom documents far less).

@@ -93,7 +93,7 @@ WECOM_ADMIN_ROUTES = {
 class WeComAdmin(EmulatorAdmin):
     """The admin API of a WeCom emulator: the common calls, and WeCom's seed and switches."""
 
-    def seed(self, **fields: Any) -> dict[str, Any]:  # type: ignore[override]
+    def seed(self, **fields: Any) -> dict[str, Any]:
         """Add to the state; keywords as in `kfsync.providers.wecom.emulator.seed`."""
         result: dict[str, Any] = self._call("POST", "seed", fields)
         return result

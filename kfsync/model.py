@@ -1,0 +1,280 @@
+"""What an account is: its fields, the desired and the live state, the policy, its identity.
+
+The rest of kfsync speaks these values.  The config loader builds the desired
+side (`DesiredAccount`, `Desired`), a provider reads the live side
+(`LiveAccount`, `LiveState`), and `kfsync.plan` compares them, field by field,
+through `changed_fields`.  Nothing here knows the wire of any API: a provider
+turns what its API answers into these values at its boundary.
+
+An account's identity is its `kf_account` (`prefix@suffix`); the prefix is
+what the config declares and what the policy's globs match.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from kfsync.config.model import Config
+
+Unmanaged = Literal["report", "ignore", "delete"]
+State = Literal["present", "absent"]
+InviteStatus = Literal["waiting", "rejected", "expired"]
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Safety rules for plan and apply."""
+
+    unmanaged: Unmanaged = "report"
+    max_deletes: int = 1
+    protected: tuple[str, ...] = ()  #: globs on the prefix: never deleted or rebound
+    ignore: tuple[str, ...] = ()  #: globs on the prefix: invisible to kfsync
+
+    def is_ignored(self, prefix: str) -> bool:
+        return any(fnmatch.fnmatchcase(prefix, glob) for glob in self.ignore)
+
+    def is_protected(self, prefix: str) -> bool:
+        return any(fnmatch.fnmatchcase(prefix, glob) for glob in self.protected)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "unmanaged": self.unmanaged,
+            "max_deletes": self.max_deletes,
+            "protected": list(self.protected),
+            "ignore": list(self.ignore),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        return cls(
+            unmanaged=cast(Unmanaged, data["unmanaged"]),
+            max_deletes=int(data["max_deletes"]),
+            protected=tuple(data["protected"]),
+            ignore=tuple(data["ignore"]),
+        )
+
+
+# --------------------------------------------------------------------------- desired
+
+
+@dataclass(frozen=True)
+class DesiredAccount:
+    """One declared account (or a tombstone, `state == "absent"`)."""
+
+    prefix: str
+    state: State = "present"
+    nickname: str | None = None  #: None only for absent accounts
+    avatar: Path | None = None  #: absolute path; defaults.avatar already applied
+    wechat: str | None = None  #: WeChat ID to invite to work this account
+    line: int = 0  #: where the account is declared in the file, 0 if unknown
+
+    @property
+    def present(self) -> bool:
+        return self.state == "present"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "prefix": self.prefix,
+            "state": self.state,
+            "nickname": self.nickname,
+            "avatar": str(self.avatar) if self.avatar else None,
+            "wechat": self.wechat,
+            "line": self.line,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DesiredAccount:
+        avatar = data.get("avatar")
+        return cls(
+            prefix=data["prefix"],
+            state=cast(State, data.get("state", "present")),
+            nickname=data.get("nickname"),
+            avatar=Path(avatar) if avatar else None,
+            wechat=data.get("wechat"),
+            line=int(data.get("line", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class DesiredAvatar:
+    """A declared avatar, fingerprinted as it will be uploaded."""
+
+    path: str  #: as written in the config, for display
+    phash: str  #: perceptual hash of the normalised JPEG
+    digest: str  #: sha256 of the source file, for saved-plan staleness
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The declared side: the loaded config and the fingerprints of its avatar files."""
+
+    config: Config
+    avatars: Mapping[str, DesiredAvatar] = field(default_factory=dict)  #: by prefix
+
+    @property
+    def policy(self) -> Policy:
+        return self.config.policy
+
+
+# --------------------------------------------------------------------------- live
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    """One account as the provider has it now."""
+
+    kf_account: str
+    nickname: str
+    headimgurl: str | None = None
+    kf_wx: str | None = None  #: the WeChat user bound to it
+    invite_wx: str | None = None  #: the WeChat user invited to it, while invited
+    invite_expire_time: int | None = None  #: unix seconds; None when unknown
+    invite_status: InviteStatus | None = None
+    kf_openid: str | None = None
+    kf_id: str | None = None  #: WeChat's own id of the account: a new one if it is made again
+
+    @property
+    def prefix(self) -> str:
+        """The part before `@`."""
+        return self.kf_account.partition("@")[0]
+
+    @property
+    def suffix(self) -> str:
+        """The part after `@`."""
+        return self.kf_account.partition("@")[2]
+
+    def to_dict(self) -> dict[str, object]:
+        """Every field that is set, by its name here."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_dict(cls, data: object) -> LiveAccount:
+        """The account `to_dict` wrote; TypeError for anything else (the file may be hostile)."""
+        if not isinstance(data, dict):
+            raise TypeError("a live account must be an object")
+        known = {f.name: f for f in fields(cls)}
+        for name, value in data.items():
+            if name not in known:
+                raise TypeError(f"a live account has no field {str(name)[:40]!r}")
+            wanted = int if name == "invite_expire_time" else str
+            if type(value) is not wanted:
+                raise TypeError(f"a live account's {name} must be a {wanted.__name__}")
+        if data.get("invite_status") not in (None, "waiting", "rejected", "expired"):
+            raise TypeError("a live account's invite_status is not a known status")
+        for name in ("kf_account", "nickname"):
+            if name not in data:
+                raise TypeError(f"a live account has no {name}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class LivePicture:
+    """The fingerprint of one live picture, or why it could not be read."""
+
+    phash: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the provider has now, as of `now` (unix seconds, passed in, never read here)."""
+
+    accounts: tuple[LiveAccount, ...]
+    now: int
+    pictures: Mapping[str, LivePicture] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A digest of the account list, for saved-plan staleness checks."""
+        rows = sorted((a.to_dict() for a in self.accounts), key=lambda r: str(r["kf_account"]))
+        blob = json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+    def by_account(self) -> dict[str, LiveAccount]:
+        return {a.kf_account: a for a in self.accounts}
+
+
+# --------------------------------------------------------------------------- fields
+
+
+@dataclass(frozen=True)
+class Field:
+    """An account field that a plan compares and an update sets."""
+
+    name: str  #: the name in a change's before/after and in the plan document
+    label: str  #: how people call it, in rendered plans
+
+
+#: The fields an update changes, compared between the desired and the live account.
+UPDATABLE = (Field("nickname", "nickname"),)
+
+
+def changed_fields(
+    live: Mapping[str, Mapping[str, object]], wanted: Mapping[str, Mapping[str, object]]
+) -> dict[str, set[str]]:
+    """The fields that differ, by key, for the rows on both sides, as deepdiff finds them.
+
+    Only rows on both sides are compared, so both trees have the same keys:
+    deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
+    whole root (`threshold_to_diff_deeper`), which would hide every row.  Rows
+    that are equal are left out first: deepdiff is slow to import and to run,
+    and a plan in sync (the usual case) then needs neither.
+    """
+    differing = [key for key in sorted(live.keys() & wanted.keys()) if live[key] != wanted[key]]
+    if not differing:
+        return {}
+    from deepdiff import DeepDiff
+
+    before = {key: dict(live[key]) for key in differing}
+    after = {key: dict(wanted[key]) for key in differing}
+    changed: dict[str, set[str]] = {}
+    for item in DeepDiff(before, after, view="tree").get("values_changed", []):
+        key, name = item.path(output_format="list")[:2]
+        changed.setdefault(str(key), set()).add(str(name))
+    return changed
+
+
+def describe_drift(before: Iterable[LiveAccount], after: Iterable[LiveAccount]) -> list[str]:
+    """What changed between two readings of the live accounts, for people, most telling first.
+
+    e.g. `alice@shop_cs: nickname 小美 → 小丽`, `1 account added in the console (bob@shop_cs)`.
+    """
+    old = {a.kf_account: a.to_dict() for a in before}
+    new = {a.kf_account: a.to_dict() for a in after}
+    lines = []
+    both = sorted(key for key in old.keys() & new.keys() if old[key] != new[key])
+    if both:
+        from deepdiff import DeepDiff
+
+        for name in both:
+            diff = DeepDiff(old[name], new[name], view="tree")
+            parts = []
+            for kind in ("values_changed", "type_changes", "dictionary_item_added",
+                         "dictionary_item_removed"):
+                for item in diff.get(kind, []):
+                    key = str(item.path(output_format="list")[0])
+                    was = old[name].get(key)
+                    now = new[name].get(key)
+                    parts.append(f"{key} {_shown(was)} → {_shown(now)}")
+            lines.append(f"{name}: " + ", ".join(sorted(parts)))
+    for names, what in ((sorted(new.keys() - old.keys()), "added"),
+                        (sorted(old.keys() - new.keys()), "deleted")):
+        if names:
+            noun = "account" if len(names) == 1 else "accounts"
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            lines.append(f"{len(names)} {noun} {what} in the console ({shown})")
+    return lines
+
+
+def _shown(value: object) -> str:
+    return "(none)" if value is None else str(value)

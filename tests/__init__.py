@@ -1,0 +1,1 @@
+"""kfsync's tests: one folder per area, shared helpers in `tests.helpers`."""
