@@ -102,8 +102,8 @@ def command(
     with shown("Checking avatars", "files") as advance:
         config = load_config(config_path, cache=cache, progress=advance)
     pictures = shown("Comparing live pictures", "pictures")
-    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
-                    cache=cache)
+    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism,
+                                                  connections=parallelism), cache=cache)
     with pictures as advance, engine.start(progress=advance):  # round trips overlap the declaring
         # A saved file is applied only if it is exactly the plan made now.
         prepared = engine.plan(allowed(allow_delete), saved=saved)

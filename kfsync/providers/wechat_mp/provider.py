@@ -72,17 +72,18 @@ class WechatMpProvider:
         self.parallelism = parallelism  #: live pictures downloaded at once
 
     @classmethod
-    def from_environment(cls, *, cache: Cache | None = None,
-                         parallelism: int = DEFAULT_PARALLELISM) -> WechatMpProvider:
+    def from_environment(cls, *, cache: Cache | None = None, parallelism: int = DEFAULT_PARALLELISM,
+                         connections: int = 1) -> WechatMpProvider:
         """A provider whose client takes its credentials from KFSYNC_* variables.
 
-        The client opens `parallelism` connections at once before its first call (the
+        The client opens `connections` connections at once before its first call (the
         token), which takes one of them: the parallel calls to come find the others open.
         """
         from kfsync.providers.wechat_mp.client import KfClient
 
         client = KfClient()
-        client.preconnect(parallelism, wait=True)
+        if connections > 1:
+            client.preconnect(connections, wait=True)
         return cls(client, cache=cache, parallelism=parallelism)
 
     # ------------------------------------------------------------------ reading
