@@ -2,19 +2,19 @@
 
 The emulator and every measured kfsync command run as their own processes, so
 what is timed is what a user's shell would see: interpreter start-up, imports,
-the work, and the exit.  The CPU time of one command is read from
-`resource.getrusage(RUSAGE_CHILDREN)` deltas around it (the emulator, still
-running, is not counted until it is reaped at the very end).
+the work, and the exit.  The CPU time and peak memory of one command are those
+`os.wait4` reports for that child.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,8 +48,10 @@ class Settings:
     """What every scenario is run with."""
 
     work: Path  #: scratch folder, removed afterwards
-    latency_ms: int = 50
+    latency_ms: int = 150  #: the network's round trip, for apply, the cold plan and records
+    short_latency_ms: int = 50  #: where CPU counts: apply against the minimal client, warm plan
     quick: bool = False
+    picture: Path = Path(__file__).resolve().parent / "apply-parallelism.png"
 
     def reps(self, full: int, quick: int) -> int:
         return quick if self.quick else full
@@ -57,6 +59,10 @@ class Settings:
     @property
     def latency(self) -> float:
         return self.latency_ms / 1000
+
+    @property
+    def short_latency(self) -> float:
+        return self.short_latency_ms / 1000
 
 
 def say(message: str) -> None:
@@ -66,18 +72,14 @@ def say(message: str) -> None:
 
 @dataclass(frozen=True)
 class Timed:
-    """One finished command: exit status, wall and CPU seconds, and what it printed."""
+    """One finished command: exit status, wall and CPU seconds, peak memory, what it printed."""
 
     code: int
     wall: float
     cpu: float  #: user + system time of the child process
     out: str
     err: str
-
-
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    peak_rss: int = 0  #: bytes: the most resident memory the child had at once
 
 
 def base_env() -> dict[str, str]:
@@ -93,14 +95,52 @@ def base_env() -> dict[str, str]:
 
 def run_timed(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
               cwd: Path | None = None, timeout: float = 600.0) -> Timed:
-    """Run a command to the end; its wall time and the CPU time of the child."""
-    cpu_before = _child_cpu()
-    started = time.perf_counter()
-    done = subprocess.run(list(argv), env=dict(env) if env is not None else base_env(), cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          stdin=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    return Timed(done.returncode, wall, _child_cpu() - cpu_before, done.stdout, done.stderr)
+    """Run a command to the end; its wall time, and the CPU time and peak memory of the child.
+
+    The child is reaped with `os.wait4`, whose CPU times are that child's alone.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(argv), env=dict(env) if env is not None else base_env(),
+                                   cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        ended = threading.Event()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_memory, args=(process.pid, ended, peak))
+        watcher.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            ended.set()
+            killer.cancel()
+        wall = time.perf_counter() - started
+        watcher.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Timed(process.returncode, wall, usage.ru_utime + usage.ru_stime,
+                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                     peak[0])
+
+
+def _watch_memory(pid: int, ended: threading.Event, peak: list[int]) -> None:
+    """The child's peak resident memory (VmHWM), read every few milliseconds until it ends.
+
+    Not wait4's ru_maxrss: Linux carries the high-water mark of the process that forked
+    the child across its exec, so ru_maxrss reports at least this harness's own memory.
+    """
+    path = f"/proc/{pid}/status"
+    while not ended.is_set():
+        try:
+            with open(path, encoding="ascii", errors="replace") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+                        break
+        except (OSError, ValueError):
+            pass
+        ended.wait(0.005)
 
 
 def kfsync_env(api_base: str, cache_dir: Path) -> dict[str, str]:
@@ -124,14 +164,17 @@ def median(values: Sequence[float]) -> float:
 class EmulatorProcess:
     """`kfsync emulator` in its own process, on a free loopback port."""
 
-    def __init__(self, *, latency_ms: int = 0, max_accounts: int = 100) -> None:
+    def __init__(self, *, latency_ms: int = 0, max_accounts: int = 100,
+                 connection_latency_ms: int = 0) -> None:
         self.latency_ms = latency_ms
+        self.connection_latency_ms = connection_latency_ms
         self.max_accounts = max_accounts
         self._process: subprocess.Popen[str] | None = None
         self.base_url = ""
 
     def start(self) -> EmulatorProcess:
         argv = [*launcher(), "emulator", "--port", "0", "--latency-ms", str(self.latency_ms),
+                "--connection-latency-ms", str(self.connection_latency_ms),
                 "--max-accounts", str(self.max_accounts)]
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    stdin=subprocess.DEVNULL, text=True, env=base_env())
@@ -226,3 +269,31 @@ def scratch(root: Path, name: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+REFERENCE = Path(__file__).resolve().parent / "reference.py"
+
+
+def reference(job: str, api_base: str, *args: str) -> list[str]:
+    """The command line of `bench/reference.py`: the script users write instead of kfsync."""
+    return [sys.executable, str(REFERENCE), job, "--api-base", api_base, *args]
+
+
+def connections(emulator: EmulatorProcess) -> int:
+    """Connections the emulator has accepted so far (each admin call opens one of its own)."""
+    return int(emulator.admin.state()["connections"])
+
+
+def live_accounts(api_base: str) -> dict[str, tuple[str | None, ...]]:
+    """What an apply leaves: each account's nickname, binding, invitation and picture hash."""
+    from kfsync.cache import Cache
+    from kfsync.downloads import fetch_pictures
+    from kfsync.providers.wechat_mp.client import KfClient
+
+    with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=api_base) as client:
+        accounts = client.list_accounts()
+        urls = [a.headimgurl for a in accounts if a.headimgurl]
+        pictures = fetch_pictures(urls, Cache(None).live, adapter=client.adapter)
+    return {a.kf_account: (a.nickname, a.kf_wx, a.invite_wx,
+                           pictures[a.headimgurl].phash if a.headimgurl else None)
+            for a in accounts}

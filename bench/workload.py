@@ -140,3 +140,45 @@ def in_sync_shop(folder: Path, admin: EmulatorAdmin, count: int) -> Path:
     config = write_shop(folder, declared)
     seed(admin, in_sync_seed(folder, declared))
     return config
+
+
+def manifest(folder: Path, declared: Sequence[Account]) -> Path:
+    """The accounts as `bench/reference.py` reads them: JSON, avatars as absolute paths."""
+    import json
+
+    items = [{"kf_account": a.kf_account, "nickname": a.nickname, "wechat": a.wechat,
+              "avatar": str((folder / a.avatar).resolve()) if a.avatar else None}
+             for a in declared]
+    path = folder / "accounts.json"
+    path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+#: What chat records say: short and long, Chinese and Latin, escapes that JSON must write.
+RECORD_TEXTS = ("你好，请问有什么可以帮您？", "ok", "[image]", "订单 #20261101 已发货，预计 3 天内送达。",
+                'He said "thanks" \\ see you', "line one\nline two", "👍", "")
+
+
+def records(start: int, days: int, per_day: int, *, workers: int = 20) -> Iterator[dict[str, Any]]:
+    """`per_day` chat records a day for `days` days from `start`, in time order, evenly spread."""
+    rng = random.Random(start ^ days ^ per_day)
+    step = 86400 / per_day
+    for index in range(days * per_day):
+        yield {"openid": f"oCustomer{rng.randrange(5000):05d}_{'x' * 14}",
+               "opercode": 2002 + index % 2, "text": rng.choice(RECORD_TEXTS),
+               "time": start + int(index * step), "worker": f"{prefix(index % workers)}@{DEFAULT_WECHAT_ID}"}
+
+
+def seed_records(admin: EmulatorAdmin, items: Iterable[dict[str, Any]], batch: int = 20000) -> int:
+    """Seed records in batches, in the order given; how many."""
+    count = 0
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == batch:
+            admin.seed(records=chunk)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        admin.seed(records=chunk)
+        count += len(chunk)
+    return count

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kfsync.errors import KfsyncError, WeChatError
 from kfsync.plan import Action, Change, Plan
-from kfsync.providers.base import ErrorKind
+from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 
 if TYPE_CHECKING:
     from kfsync.providers.base import Provider
@@ -112,7 +112,7 @@ class Applier:
         provider: Provider,
         uploads: Mapping[str, bytes],
         *,
-        parallelism: int = 4,
+        parallelism: int = DEFAULT_PARALLELISM,
         progress: Progress | None = None,
     ) -> None:
         self.provider = provider

@@ -24,6 +24,7 @@ from kfsync.progress import Advance, ignore
 
 if TYPE_CHECKING:
     import requests
+    from requests.adapters import BaseAdapter
     from requests.sessions import _Settings
 
     from kfsync.cache import LivePictures
@@ -50,8 +51,14 @@ class PictureBytes:
 def fetch_pictures(
     urls: Iterable[str], cache: LivePictures, *, workers: int = 8,
     deadline: float = PICTURE_DEADLINE, progress: Advance = ignore,
+    adapter: BaseAdapter | None = None,
 ) -> dict[str, LivePicture]:
-    """Fingerprint each picture, from the cache or by a bounded download; `progress` hears of each."""
+    """Fingerprint each picture, from the cache or by a bounded download; `progress` hears of each.
+
+    `workers` downloads at once; with `adapter` (a client's), over its connection pools:
+    a picture host that is the API's host (the emulator's) reuses the connections the
+    calls opened.
+    """
     result: dict[str, LivePicture] = {}
     missing: list[str] = []
     for url in urls:
@@ -69,7 +76,7 @@ def fetch_pictures(
 
     total = len(result) + len(missing)
     progress(len(result), total)
-    for url, picture in _each_download(missing, remembered, workers, deadline):
+    for url, picture in _each_download(missing, remembered, workers, deadline, adapter):
         result[url] = picture
         progress(len(result), total)
     return result
@@ -121,15 +128,31 @@ def process_pictures(
 
 
 def _each_download(
-    urls: list[str], then: Callable[[str, PictureBytes], _T], workers: int, deadline: float
+    urls: list[str], then: Callable[[str, PictureBytes], _T], workers: int, deadline: float,
+    adapter: BaseAdapter | None = None,
 ) -> Iterator[tuple[str, _T]]:
-    """The one download path: a shared session, bounded parallelism, `then` run in the worker."""
+    """The one download path: a shared session, bounded parallelism, `then` run in the worker.
+
+    With `adapter` (a client's, which cuts requests at their deadlines as the session's own
+    does), the session borrows those connection pools and leaves them open.
+    """
     if not urls:
         return
-    with _download_session() as session, \
-            ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
-        results = pool.map(lambda u: then(u, _download(session, u, deadline)), urls)
-        yield from zip(urls, results, strict=True)
+    from kfsync.client.deadline import DeadlineAdapter
+
+    if not isinstance(adapter, DeadlineAdapter):  # e.g. a session handed to the client
+        adapter = None
+    with _download_session() as session:
+        if adapter is not None:
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls)))) as pool:
+                results = pool.map(lambda u: then(u, _download(session, u, deadline)), urls)
+                yield from zip(urls, results, strict=True)
+        finally:
+            if adapter is not None:  # its owner closes it, not this session
+                session.adapters.clear()
 
 
 def _download_session() -> requests.Session:

@@ -28,6 +28,7 @@ from kfsync.errors import KfsyncError
 from kfsync.model import Desired, DesiredAvatar, LiveState
 from kfsync.plan import Action, Plan, plan
 from kfsync.progress import Advance, ignore
+from kfsync.providers.base import DEFAULT_PARALLELISM
 from kfsync.safety import SafetyError, check_safety
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ class Engine:
         declared = declared or declare(self.config, self.cache)
         return judged(declared, self._first_reading(), allow_delete, saved)
 
-    def apply(self, prepared: Prepared, *, parallelism: int = 4,
+    def apply(self, prepared: Prepared, *, parallelism: int = DEFAULT_PARALLELISM,
               progress: Progress | None = None) -> Applied:
         """Apply a plan that passed the safety rules, then plan again to verify that nothing is left.
 

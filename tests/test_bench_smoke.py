@@ -11,15 +11,31 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # bench/ is not installed; it sits beside kfsync/ in the checkout
     sys.path.append(str(ROOT))
 
-from bench import bootstrap, growth, harness, hostile, report, soak, startup, steady, workload  # noqa: E402
+from bench import (  # noqa: E402
+    bootstrap,
+    growth,
+    harness,
+    hostile,
+    records,
+    report,
+    soak,
+    startup,
+    steady,
+    workload,
+)
 from bench.harness import Settings  # noqa: E402
 
 
-def test_the_ideal_is_computed_term_by_term() -> None:
-    ideal = bootstrap.Ideal(operations=300, depth=2, pictures=100, parallelism=8, latency_ms=50)
-    assert ideal.terms == (2, 2, 38, 14)
-    assert ideal.seconds == pytest.approx(2.8)
-    assert "50 ms × (2 + 2 + 38 + 14) = 2800 ms" in ideal.formula()
+def test_the_limit_is_computed_term_by_term() -> None:
+    limit = bootstrap.Limit(writes=300, depth=2, pictures=100, parallelism=8, latency_ms=50)
+    assert limit.terms == (2, 38, 14)
+    assert limit.seconds == pytest.approx(2.7)
+    assert "50 ms × (2 + 38 + 14) = 2700 ms" in limit.formula()
+    # The writes at P at a time, or the dependency chain when it is longer: never both.
+    wide = bootstrap.Limit(writes=300, depth=2, pictures=100, parallelism=32, latency_ms=150)
+    assert wide.terms == (2, 10, 5)
+    chained = bootstrap.Limit(writes=6, depth=3, pictures=2, parallelism=32, latency_ms=150)
+    assert chained.terms == (2, 3, 2)
 
 
 def test_the_critical_path_is_the_longest_depends_on_chain() -> None:
@@ -42,6 +58,24 @@ def test_importtime_reports_are_parsed_into_heavy_modules() -> None:
     assert found == {"requests": 300, "PIL.Image": 80, "kfsync.cli": 10}
     assert startup.heavy(found) == ["requests", "PIL.Image"]
     assert startup.show([]) == "none"
+
+
+def test_imports_made_in_a_thread_are_found_despite_negative_times() -> None:
+    # An import in another thread is subtracted from what the main thread was timing.
+    text = ("import time:      -412 |       1830 |   kfsync.reconcile\n"
+            "import time:      2105 |      -7520 |     requests\n"
+            "import time:        -3 |         -3 | jsonschema\n")
+    assert startup.heavy(startup.imported(text)) == ["requests", "jsonschema"]
+
+
+def test_a_heavy_library_imported_in_a_thread_is_caught(tmp_path: Path) -> None:
+    script = tmp_path / "threaded.py"
+    script.write_text("import threading\n"
+                      "t = threading.Thread(target=lambda: __import__('requests'))\n"
+                      "t.start()\nimport json, csv, decimal\nt.join()\n", encoding="utf-8")
+    done = harness.run_timed([sys.executable, "-X", "importtime", str(script)])
+    assert done.code == 0
+    assert "requests" in startup.heavy(startup.imported(done.err))
 
 
 def test_the_cli_imports_no_heavy_library() -> None:
@@ -100,6 +134,25 @@ def test_results_are_written_as_markdown_tables(tmp_path: Path) -> None:
     assert "| cpu model |" in text
     assert "- a note" in text
     assert steady.ACCOUNTS == 100
+    assert table.works is False
+    timed = report.Table("2. Timed")
+    timed.add(report.Row("wall", "9 s", "≤ 1 s", verdict=report.verdict(False), timed=True))
+    assert (timed.passed, timed.works) == (False, True)
+
+
+def test_the_reference_script_exports_what_kfsync_exports(tmp_path: Path) -> None:
+    with harness.EmulatorProcess() as emulator:
+        start = records.midnight(records.FIRST_DAY)
+        workload.seed_records(emulator.admin, workload.records(start, 2, 50))
+        env = harness.kfsync_env(emulator.base_url, tmp_path / "cache")
+        ours = harness.run_timed([*harness.launcher(), "records", "--since", "2026-11-01",
+                                  "--until", "2026-11-02", "-o", str(tmp_path / "a")], env=env)
+        theirs = harness.run_timed(harness.reference(
+            "records", emulator.base_url, "--since", str(start), "--until", str(start + 2 * 86400),
+            "--out", str(tmp_path / "b")))
+    assert (ours.code, theirs.code) == (0, 0), ours.err + theirs.err
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+    assert len((tmp_path / "a").read_text(encoding="utf-8").splitlines()) == 100
 
 
 def test_hostile_pictures_are_made_and_a_peak_rss_is_read(tmp_path: Path) -> None:

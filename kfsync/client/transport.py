@@ -42,6 +42,7 @@ URL, and with it the access token or the app secret.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -120,6 +121,10 @@ class Call:
     idempotent: bool = False
     account: str | None = None  #: the kf account the call is about, for error messages
     authenticated: bool = True  #: send the access token (everything but token fetches)
+    #: Given every JSON object of the answer as it is decoded (json.loads' object_hook): lets a
+    #: large answer become typed values item by item, never all of it as dicts at once.  Not
+    #: used for an answer that may hold lone surrogates: that one is mended as plain JSON first.
+    object_hook: Callable[[dict[str, Any]], Any] | None = field(default=None, repr=False)
 
 
 class TokenSource(Protocol):
@@ -189,6 +194,38 @@ class Transport:
     def close(self) -> None:
         if self._owns_session:
             self.session.close()
+
+    @property
+    def adapter(self) -> requests.adapters.BaseAdapter:
+        """The connection pools this transport's calls use, to share with other downloads."""
+        return self.session.get_adapter(self.api_base + "/")
+
+    def preconnect(self, count: int, *, wait: bool = False) -> None:
+        """Open up to `count` more connections to the API host, for later calls.
+
+        In the background, or with `wait`, in this thread, returning once they are open
+        (from a thread of the caller's own: then no call of it starts a connection of its
+        own while these are being opened).
+
+        A call on a new connection waits for its handshakes (TCP, then TLS: two round
+        trips or more); opened while the first calls are under way, the connections
+        that parallel calls need later are ready when they start.  Best effort: a
+        connection that cannot be opened now is opened by the call that needs it, as
+        always.  Not done through a proxy, nor with a session passed in.
+        """
+        base = self.api_base
+        if count < 1 or not self._owns_session or self._environment.get(base, {}).get("proxies"):
+            return
+        adapter = self.adapter
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            return
+        verify = self._environment.get(base, {}).get("verify", True)
+        args = (adapter, base + "/", verify, count, self.timeout)
+        if wait:
+            _open_connections(*args)
+            return
+        threading.Thread(target=_open_connections, args=args, name="kfsync-preconnect",
+                         daemon=True).start()
 
     def call(self, call: Call, parse: Callable[[dict[str, object]], _T],
              tokens: TokenSource | None = None) -> _T:
@@ -333,6 +370,45 @@ class Transport:
 # ---------------------------------------------------------------------- helpers
 
 
+def _open_connections(adapter: requests.adapters.HTTPAdapter, url: str, verify: Any,
+                      count: int, timeout: float) -> None:
+    """Take `count` connections from the pool of `url`'s host, open them together, put them back.
+
+    The pool is the one requests picks for a call to `url`.  urllib3 has no public way
+    to open a connection ahead of a request; its pool's `_get_conn`/`_put_conn` are
+    what every request uses to borrow and return one.
+    """
+    try:
+        request = requests.Request("GET", url).prepare()
+        pool: Any = adapter.get_connection_with_tls_context(request, verify, None, None)
+        borrowed: list[Any] = []
+        opened_already = 0
+        while len(borrowed) - opened_already < count and len(borrowed) < pool.pool.maxsize:
+            borrowed.append(pool._get_conn())
+            opened_already += getattr(borrowed[-1], "sock", None) is not None
+    except Exception as exc:  # an optimisation only: the calls open what they need
+        log.debug("no connections opened ahead: %s", exc)
+        return
+
+    def connect(connection: Any) -> None:
+        if getattr(connection, "sock", None) is not None:  # one the pool had open already
+            return
+        try:
+            connection.timeout = timeout  # the pool's own default waits for ever
+            connection.connect()
+        except Exception as exc:  # the call that borrows it next connects again
+            log.debug("a connection opened ahead failed: %s", exc)
+            connection.close()
+
+    threads = [threading.Thread(target=connect, args=(c,), daemon=True) for c in borrowed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for connection in borrowed:
+        pool._put_conn(connection)
+
+
 def _payload(call: Call) -> tuple[dict[str, str], bytes | None,
                                   dict[str, tuple[str, bytes, str]] | None]:
     """Headers, body bytes and multipart files for a call."""
@@ -430,9 +506,24 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+#: Answers larger than this are decoded one at a time (see `_decode`).
+_LARGE_ANSWER = 256 * 1024
+_decoding = threading.Lock()
+
+
 def _decode(call: Call, raw: bytes) -> dict[str, object]:
+    # Decoding is work for the interpreter, which threads take turns at anyway; large answers
+    # (pages of chat records, fetched several at once) taking turns whole keep only one copy
+    # of such a text, and of its values half made, in memory at a time.
+    with _decoding if len(raw) > _LARGE_ANSWER else contextlib.nullcontext():
+        return _decoded(call, raw)
+
+
+def _decoded(call: Call, raw: bytes) -> dict[str, object]:
+    # An answer that may hold lone surrogates is decoded as plain JSON, for `mend` to walk.
+    hook = None if _SURROGATE_ESCAPE.search(raw) else call.object_hook
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), object_hook=hook)
     except (UnicodeDecodeError, ValueError):
         start = raw[:60].decode("utf-8", "replace")
         message = f"the answer from {call.path} is not JSON (it starts {start!r})"

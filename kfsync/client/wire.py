@@ -41,12 +41,22 @@ def _shown(value: object) -> str:
 class Fields:
     """One JSON object, read field by field with type checks."""
 
-    def __init__(self, data: object, where: str = "") -> None:
+    def __init__(self, data: object, where: str = "", index: int | None = None) -> None:
+        self._where = where
+        self._index = index  #: the item's place in the array `where`, if it is one
         if not isinstance(data, Mapping):
-            what = where or "the answer"
+            what = self._here() or "the answer"
             raise WireFormatError(f"{what} must be a JSON object, got {_kind(data)}")
         self._data: Mapping[str, object] = data
-        self._where = where
+
+    @property
+    def data(self) -> Mapping[str, object]:
+        """The object itself, for a reader that checks the types on its own."""
+        return self._data
+
+    def _here(self) -> str:
+        """Where this object is (built only for an error: arrays can have many thousand items)."""
+        return self._where if self._index is None else f"{self._where}[{self._index}]"
 
     @property
     def where(self) -> str:
@@ -54,7 +64,8 @@ class Fields:
         return self._where or "the answer"
 
     def _path(self, key: str) -> str:
-        return f"{self._where}.{key}" if self._where else key
+        here = self._here()
+        return f"{here}.{key}" if here else key
 
     def _fail(self, key: str, expected: str) -> WireFormatError:
         got = _kind(self._data[key]) if key in self._data else "nothing"
@@ -179,8 +190,9 @@ class Fields:
             return
         if not isinstance(value, list):
             raise self._fail(key, "an array")
+        path = self._path(key)
         for index, item in enumerate(value):
-            yield Fields(item, f"{self._path(key)}[{index}]")
+            yield Fields(item, path, index)
 
 
 _JPEG = b"\xff\xd8\xff"
@@ -214,6 +226,8 @@ _W = TypeVar("_W", bound="_Wire")
 
 class _Wire:
     """`from_dict` for every result: wrap the object in `Fields`, then read it."""
+
+    __slots__ = ()  # so that a result with slots (MsgRecord, by the hundred thousand) has no dict
 
     @classmethod
     def from_dict(cls: type[_W], data: object) -> _W:

@@ -23,6 +23,19 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def parallelism_option(func: F) -> F:
+    """--parallelism: calls made at once (apply), and live pictures downloaded at once."""
+    from kfsync.providers.base import DEFAULT_PARALLELISM
+
+    return click.option(
+        "--parallelism",
+        type=click.IntRange(1, 32),
+        default=DEFAULT_PARALLELISM,
+        show_default=True,
+        help="How many calls to make, and live pictures to download, at once.",
+    )(func)
+
+
 def reconcile_options(func: F) -> F:
     """--allow-delete and --cache-dir, for plan and apply."""
     func = click.option(

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.commands._globals import use_color
-from kfsync.commands._options import allowed, config_option, format_option, reconcile_options
+from kfsync.commands._options import (
+    allowed,
+    config_option,
+    format_option,
+    parallelism_option,
+    reconcile_options,
+)
 from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode, UsageError
 from kfsync.redact import redact
@@ -61,13 +67,7 @@ def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool) -> 
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="How many calls to make at once.",
-)
+@parallelism_option
 @format_option(("text", "json"), "How to report the result.")
 @reconcile_options
 def command(
@@ -102,7 +102,8 @@ def command(
     with shown("Checking avatars", "files") as advance:
         config = load_config(config_path, cache=cache, progress=advance)
     pictures = shown("Comparing live pictures", "pictures")
-    engine = Engine(config, lambda: open_provider(config, cache=cache), cache=cache)
+    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism,
+                                                  connections=parallelism), cache=cache)
     with pictures as advance, engine.start(progress=advance):  # round trips overlap the declaring
         # A saved file is applied only if it is exactly the plan made now.
         prepared = engine.plan(allowed(allow_delete), saved=saved)

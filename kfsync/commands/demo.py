@@ -57,6 +57,7 @@ def command() -> ExitCode:
     from kfsync.config import load_config
     from kfsync.config.resources import data_path
     from kfsync.engine import Engine, declare
+    from kfsync.providers.base import DEFAULT_PARALLELISM
     from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
     from kfsync.providers.wechat_mp.emulator import Emulator
     from kfsync.providers.wechat_mp.provider import WechatMpProvider
@@ -90,7 +91,7 @@ def command() -> ExitCode:
                 click.echo("\n" + bold("$ kfsync apply --auto-approve"))
                 applied = engine.apply(
                     prepared,
-                    parallelism=4,
+                    parallelism=DEFAULT_PARALLELISM,
                     progress=lambda i, n, o: click.echo(progress_line(i, n, o, color)),
                 )
                 click.echo(apply_summary(applied.result))

@@ -59,6 +59,10 @@ if TYPE_CHECKING:
               help="The Official Account's WeChat ID: the suffix of every kf account.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
               help="Delay added to every WeChat-side request.")
+@click.option("--connection-latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delay added once to the first WeChat-side answer on each new connection, "
+                   "counted from when it was opened: the handshakes of HTTPS (2 × latency is "
+                   "typical).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Keep the state in FILE: loaded at start, rewritten after every change.")
 @click.option("--strict", is_flag=True,
@@ -75,8 +79,9 @@ if TYPE_CHECKING:
                    "YAML or JSON file (the body of POST /_emulator/seed; WeCom: its seed).")
 def command(provider: str, corpid: str | None, switches: tuple[str, ...], host: str, port: int,
             appid: str, secret: str | None, wechat_id: str, latency_ms: int,
-            state_file: Path | None, strict: bool, invite_lifetime: int, msgid_mode: str,
-            max_accounts: int, seed_file: Path | None) -> ExitCode:
+            connection_latency_ms: int, state_file: Path | None, strict: bool,
+            invite_lifetime: int, msgid_mode: str, max_accounts: int,
+            seed_file: Path | None) -> ExitCode:
     """Serve a local emulator of the WeChat kf API (or WeCom's) until interrupted."""
     from kfsync.emulator import Emulator
     from kfsync.emulator.seedfile import read_seed, seed_from_file
@@ -91,13 +96,15 @@ def command(provider: str, corpid: str | None, switches: tuple[str, ...], host: 
                    "it can use the emulator", err=True)
     emulator: Served
     if provider == "wecom":
-        emulator, who = _wecom(corpid, secret, switches, host, port, latency_ms, state_file)
+        emulator, who = _wecom(corpid, secret, switches, host, port, latency_ms,
+                               connection_latency_ms, state_file)
     else:
         secret = secret or DEFAULT_SECRET
         emulator = Emulator(appid=appid, secret=secret, wechat_id=wechat_id,
                             host=host, port=port, latency_ms=latency_ms, strict=strict,
                             state_file=state_file, invite_lifetime=invite_lifetime,
-                            msgid_mode=msgid_mode, max_accounts=max_accounts)
+                            msgid_mode=msgid_mode, max_accounts=max_accounts,
+                            connection_latency_ms=connection_latency_ms)
         who = Identity(appid, secret)
     stop = threading.Event()
 
@@ -136,7 +143,8 @@ class Identity(NamedTuple):
 
 
 def _wecom(corpid: str | None, secret: str | None, switches: tuple[str, ...], host: str,
-           port: int, latency_ms: int, state_file: Path | None) -> tuple[Served, Identity]:
+           port: int, latency_ms: int, connection_latency_ms: int,
+           state_file: Path | None) -> tuple[Served, Identity]:
     from kfsync.providers.wecom.emulator import DEFAULT_CORPID, Switches, WeComEmulator
     from kfsync.providers.wecom.emulator.config import DEFAULT_SECRET as WECOM_SECRET
 
@@ -146,7 +154,8 @@ def _wecom(corpid: str | None, secret: str | None, switches: tuple[str, ...], ho
         raise UsageError(f"--switch: {exc}") from exc
     corpid, secret = corpid or DEFAULT_CORPID, secret or WECOM_SECRET
     emulator = WeComEmulator(corpid=corpid, secret=secret, host=host, port=port,
-                             latency_ms=latency_ms, state_file=state_file, switches=chosen)
+                             latency_ms=latency_ms, state_file=state_file, switches=chosen,
+                             connection_latency_ms=connection_latency_ms)
     return emulator, Identity(corpid, secret, "KFSYNC_CORPID", "KFSYNC_CORPSECRET", WECOM_SECRET)
 
 

@@ -11,7 +11,13 @@ import click
 
 from kfsync.commands._comment import comment_plan, failures_commented, start_commenting
 from kfsync.commands._globals import note, use_color
-from kfsync.commands._options import allowed, config_option, format_option, reconcile_options
+from kfsync.commands._options import (
+    allowed,
+    config_option,
+    format_option,
+    parallelism_option,
+    reconcile_options,
+)
 from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode
 
@@ -44,6 +50,7 @@ log = logging.getLogger(__name__)
     help="Also post the Markdown plan as the pull or merge request's comment, or update it "
     "(GitHub Actions, GitLab CI).",
 )
+@parallelism_option
 @reconcile_options
 def command(
     config_path: Path,
@@ -51,13 +58,15 @@ def command(
     out: Path | None,
     detailed_exitcode: bool,
     comment: bool,
+    parallelism: int,
     allow_delete: str,
     cache_dir: Path | None,
 ) -> ExitCode:
     """Compare kfsync.yaml with the live accounts and show the calls apply would make."""
     commenting = start_commenting(config_path) if comment else None
     with failures_commented(commenting):
-        return _plan(config_path, fmt, out, detailed_exitcode, allow_delete, cache_dir, commenting)
+        return _plan(config_path, fmt, out, detailed_exitcode, parallelism, allow_delete, cache_dir,
+                     commenting)
 
 
 def _plan(
@@ -65,6 +74,7 @@ def _plan(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    parallelism: int,
     allow_delete: str,
     cache_dir: Path | None,
     commenting: Commenting | None,
@@ -84,7 +94,8 @@ def _plan(
     if commenting is not None:
         commenting.wechat_id = config.official_account.wechat_id
     pictures = shown("Comparing live pictures", "pictures")
-    engine = Engine(config, lambda: open_provider(config, cache=cache), cache=cache)
+    engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
+                    cache=cache)
     with pictures as advance, engine.start(progress=advance):  # round trips overlap what follows
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read

@@ -45,6 +45,9 @@ class LatencyConfig(Protocol):
     @property
     def latency_ms(self) -> int: ...
 
+    @property
+    def connection_latency_ms(self) -> int: ...  #: once per connection (see the server)
+
 
 class ServiceApp:
     """Faults, latency, the request log, the admin API and the state file, for any provider."""
@@ -62,6 +65,7 @@ class ServiceApp:
         self.backend = backend(config, self.clock)
         self.faults = FaultQueue()
         self.log = RequestLog()
+        self.connections = 0  #: connections accepted so far (the server counts them)
         self.state_file = state_file
         self._save_lock = threading.Lock()
         self._saved_revision = self.backend.revision

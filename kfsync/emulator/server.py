@@ -13,11 +13,13 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
 
 from kfsync.emulator.app import ServiceApp
+from kfsync.emulator.control import ADMIN_PREFIX
 from kfsync.emulator.wire import Answer, Call
 from kfsync.redact import redact
 
@@ -36,7 +38,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         threading.current_thread().name = f"{self.server.thread_name}-connection"
+        # A real HTTPS connection is usable only after its handshakes: the first WeChat-side
+        # answer on this one waits until then, counted from when it was opened.
+        handshake = self.server.app.config.connection_latency_ms / 1000
+        self._usable_at = time.monotonic() + handshake if handshake else 0.0
         super().setup()
+
+    def _handshake(self, path: str) -> None:
+        if self._usable_at and not path.startswith(ADMIN_PREFIX):
+            wait, self._usable_at = self._usable_at - time.monotonic(), 0.0
+            if wait > 0:
+                time.sleep(wait)
 
     def do_GET(self) -> None:
         self._serve()
@@ -50,6 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         base_url = f"http://{host}" if host else self.server.base_url
         call = Call.build(self.command, self.path, self.headers.get("Content-Type", ""), body,
                           base_url, str(self.client_address[0]))
+        self._handshake(call.path)
         try:
             answer = self.server.app.handle(call)
         except Exception:
@@ -82,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True  # server_close joins the request threads
+    # socketserver's backlog is 5: 32 clients connecting at once would see SYNs dropped and
+    # retried a second later, which no real API server makes them pay.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: ServiceApp) -> None:
         self.app = app
@@ -110,6 +126,7 @@ class _Server(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.app.connections += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

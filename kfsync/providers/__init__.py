@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kfsync.providers.base import DEFAULT_PARALLELISM
+
 if TYPE_CHECKING:
     from kfsync.cache import Cache
     from kfsync.config import Config
     from kfsync.providers.base import Provider
 
 
-def open_provider(config: Config, *, cache: Cache | None = None) -> Provider:
+def open_provider(config: Config, *, cache: Cache | None = None,
+                  parallelism: int = DEFAULT_PARALLELISM, connections: int = 1) -> Provider:
     """The provider of the config's product, with credentials from the environment.
 
     A config declares its product by its section: `official_account:` is the
-    WeChat Official Account (`wechat_mp`), the only one so far.
+    WeChat Official Account (`wechat_mp`), the only one so far.  `parallelism`:
+    the live pictures it downloads at once; `connections`: how many it opens before
+    its first call (apply: its parallelism).
     """
     from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
-    return WechatMpProvider.from_environment(cache=cache)
+    return WechatMpProvider.from_environment(cache=cache, parallelism=parallelism,
+                                             connections=connections)

@@ -33,6 +33,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from kfsync.progress import Advance, ignore
 
+#: Calls made at once, and pictures downloaded at once, unless --parallelism says otherwise.
+DEFAULT_PARALLELISM = 8
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -67,19 +70,63 @@ EDGE_TIMES = [T0, T0 + 1, T0 + 1, T0 + DAY - 1, T0 + DAY, T0 + DAY, T0 + DAY + 1
               T0 + 2 * DAY - 1, T0 + 2 * DAY, T0 + 3 * DAY - 1]
 
 
+@pytest.mark.parametrize("at_once", [1, 2, 4])
 @pytest.mark.parametrize("mode", ["next", "last"])
 @pytest.mark.parametrize("number", [2, 3, 4, 10000])
-def test_every_record_exactly_once(mode: str, number: int) -> None:
+def test_every_record_exactly_once(mode: str, number: int, at_once: int) -> None:
     records = [record(t, f"m{i}") for i, t in enumerate(EDGE_TIMES)]
     pages = Pages(records, mode)
-    assert list(iter_msglist(pages, T0, T0 + 3 * DAY, number)) == records
+    assert list(iter_msglist(pages, T0, T0 + 3 * DAY, number, windows_at_once=at_once)) == records
 
 
+@pytest.mark.parametrize("at_once", [1, 3])
 @pytest.mark.parametrize("mode", ["next", "last"])
-def test_range_is_half_open(mode: str) -> None:
+def test_range_is_half_open(mode: str, at_once: int) -> None:
     records = [record(t, f"m{i}") for i, t in enumerate(EDGE_TIMES)]
-    got = list(iter_msglist(Pages(records, mode), T0 + 1, T0 + 2 * DAY, 2))
+    got = list(iter_msglist(Pages(records, mode), T0 + 1, T0 + 2 * DAY, 2, windows_at_once=at_once))
     assert got == [r for r in records if T0 + 1 <= r.time < T0 + 2 * DAY]
+
+
+class SlowPages(Pages):
+    """Pages that take a random while, so that windows fetched at once finish out of order."""
+
+    def __init__(self, records: Sequence[MsgRecord], mode: str, seed: int) -> None:
+        super().__init__(records, mode)
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+
+    def __call__(self, start: int, end: int, msgid: int, number: int) -> MsgPage:
+        with self.lock:
+            pause = self.random.random() / 500
+        time.sleep(pause)
+        return super().__call__(start, end, msgid, number)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("mode", ["next", "last"])
+def test_windows_fetched_at_once_give_what_one_at_a_time_gives(mode: str, seed: int) -> None:
+    """In time order, and with the same repeats dropped, whatever order the windows end in."""
+    rng = random.Random(seed)
+    times = sorted(T0 + rng.randrange(7 * DAY) for _ in range(300))
+    same = record(T0 + 3 * DAY + 7, "[image]")  # identical neighbours, on page boundaries or not
+    records = [record(t, rng.choice(["hi", "ok", "[image]"])) for t in times] + [same] * 5
+    records.sort(key=lambda r: r.time)
+    for number in (2, 7, 50):
+        alone = list(iter_msglist(Pages(records, mode), T0, T0 + 7 * DAY, number))
+        together = list(iter_msglist(SlowPages(records, mode, seed), T0, T0 + 7 * DAY, number,
+                                     windows_at_once=4))
+        assert together == alone
+
+
+def test_windows_fetched_at_once_read_a_bounded_way_ahead() -> None:
+    pages = Pages([record(T0 + d * DAY + i) for d in range(10) for i in range(40)], "next")
+    iterator = iter_msglist(pages, T0, T0 + 10 * DAY, 10, windows_at_once=2)
+    next(iterator)
+    time.sleep(0.2)
+    # Two windows at once, each at most a page ahead of what was taken and one being made.
+    assert {start for start, *_ in pages.calls} <= {T0, T0 + DAY}
+    assert len(pages.calls) <= 5
+    iterator.close()
 
 
 def test_last_mode_keeps_identical_neighbours() -> None:

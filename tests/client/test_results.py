@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -66,6 +67,9 @@ def test_an_invite_expire_time_that_is_no_time_is_an_unknown_expiry_and_a_warnin
     assert "expiry is taken as unknown" in record.getMessage()
 
 
+RECORD = {"openid": "o1", "opercode": 2002, "text": "你好", "time": 1400563710, "worker": "a@shop_cs"}
+
+
 @pytest.mark.parametrize("value", [
     KfAccount.from_dict(FULL_ACCOUNT),
     KfAccount("bo@shop_cs", "Bo", "7", kf_wx="bo_wx"),
@@ -109,6 +113,19 @@ def test_no_session_is_none() -> None:
     assert CustomerSession.from_dict({"createtime": 0, "kf_account": ""}).kf_account is None
 
 
+def test_a_page_decoded_with_the_record_hook_is_the_same_page() -> None:
+    """Records made while decoding, and the odd ones read field by field, as without the hook."""
+    odd = {**RECORD, "time": "1400563711", "worker": " anna@shop_cs ", "text": None}
+    text = json.dumps({"recordlist": [RECORD, odd, RECORD], "number": 3, "msgid": 4})
+    hooked = MsgPage.from_dict(json.loads(text, object_hook=MsgPage.record_hook))
+    assert hooked == MsgPage.from_dict(json.loads(text))
+    assert hooked.records[1] == MsgRecord("o1", 2002, "", 1400563711, "anna@shop_cs")
+    with pytest.raises(WireFormatError, match=re.escape("recordlist[1].opercode")):
+        MsgPage.from_dict(json.loads(json.dumps({"recordlist": [RECORD, {**RECORD, "opercode": []}],
+                                                 "number": 2, "msgid": 3}),
+                                     object_hook=MsgPage.record_hook))
+
+
 @pytest.mark.parametrize(("parse", "body", "message"), [
     (account_list, {"kf_list": "x"}, "field kf_list must be an array, got string"),
     (account_list, {}, "field kf_list must be an array, got nothing"),
@@ -132,6 +149,16 @@ def test_no_session_is_none() -> None:
     (MsgPage.from_dict, {"recordlist": [], "number": 0, "msgid": None},
      "field msgid must be a number, got null"),
     (MsgPage.from_dict, [], "the answer must be a JSON object, got array"),
+    (MsgPage.from_dict, {"recordlist": {"a": 1}, "number": 0, "msgid": 1},
+     "field recordlist must be an array, got object"),
+    (MsgPage.from_dict, {"recordlist": [RECORD, 7], "number": 2, "msgid": 3},
+     "recordlist[1] must be a JSON object, got number"),
+    (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "time": "soon"}], "number": 2,
+                         "msgid": 3}, "field recordlist[1].time must be a unix time"),
+    (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "time": -5}], "number": 2,
+                         "msgid": 3}, "field recordlist[1].time must be a unix time"),
+    (MsgPage.from_dict, {"recordlist": [RECORD, {**RECORD, "openid": None}], "number": 2,
+                         "msgid": 3}, "field recordlist[1].openid must be a string, got null"),
 ])
 def test_wrong_types_name_the_field(parse: object, body: object, message: str) -> None:
     assert callable(parse)

@@ -8,17 +8,20 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from kfsync.commands import records as records_command
 from kfsync.commands.records import CSV_COLUMNS, WRITERS, Writer, parse_moment
 from kfsync.emulator import Emulator
 from kfsync.errors import UsageError
 from kfsync.providers.wechat_mp.client.results import MsgRecord
+from kfsync.textsafe import json_escapes
 
 Run = Callable[..., tuple[int, str, str]]
 Fails = Callable[..., str]
@@ -275,13 +278,13 @@ def test_a_write_error_midway_removes_the_temporary_file(
     small_set(ops_env, count=100, days=3)
 
     def full_disk(stream: TextIO, zone: Any) -> Writer:
-        written: list[MsgRecord] = []
+        written: list[Sequence[MsgRecord]] = []
 
-        def write(record: MsgRecord) -> None:
-            if len(written) == 3:
+        def write(records: Sequence[MsgRecord]) -> None:
+            if len(written) == 1:  # the second page
                 raise OSError(28, "No space left on device")
             stream.write("x\n")
-            written.append(record)
+            written.append(records)
 
         return write
 
@@ -313,3 +316,38 @@ def test_a_closed_pipe_is_one_line(ops_env: Emulator, ops_run: Run,
     code, _, err = ops_run("records", "--since", "2026-11-01", "--until", "2026-11-01")
     assert code == 1
     assert err == "kfsync: error: the output was closed (broken pipe) before the export ended\n"
+
+
+# --------------------------------------------------------------------------- the JSON lines
+
+
+@pytest.mark.parametrize("text", [
+    "", "plain", "客服你好", 'quote " and backslash \\', "new\nline\rtab\t", "\x00\x01\x1f\x7f",
+    "emoji 😀 and U+2028 \u2028 U+2029 \u2029", "</script>", "\ufeffbom", "a" * 5000,
+    "lone \ud800 surrogate \udfff",
+])
+def test_a_json_line_is_what_json_dumps_writes(text: str) -> None:
+    record = MsgRecord(f"o{text[:3]}", 2003, text, 1_790_000_000, f"w{text[-2:]}@shop_cs")
+    for zone in (timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))):
+        iso = datetime.fromtimestamp(record.time, zone).isoformat()
+        expected = json.dumps({**record.to_dict(), "time_iso": iso}, ensure_ascii=False) + "\n"
+        assert records_command.jsonl_line(record, iso) == expected
+        stream = io.StringIO()
+        records_command.jsonl_writer(stream, zone)([record, record])
+        assert stream.getvalue() == json_escapes(expected) * 2
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe",
+                                       "Asia/Kathmandu", "Europe/Amsterdam", "UTC"])
+def test_times_are_written_as_isoformat_writes_them(zone_name: str) -> None:
+    zone = ZoneInfo(zone_name)
+    # Around daylight saving changes, and long ago, when offsets had seconds (local mean time).
+    moments = [0, 59, 60, -2_000_000_000 + 7, 1_710_054_000, 1_730_613_600, 1_743_868_800,
+               1_790_000_000]
+    for base in moments:
+        for step in range(-3700, 3700, 37):
+            timestamp = base + step
+            if timestamp < 0 and zone_name == "UTC":
+                continue
+            expected = datetime.fromtimestamp(timestamp, zone).isoformat()
+            assert records_command._iso(timestamp, zone) == expected

@@ -53,7 +53,8 @@ def test_options_reach_the_emulator(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     with running("--appid", "wxabc", "--secret", "s" * 32, "--wechat-id", "other_cs",
                  "--strict", "--max-accounts", "1", "--msgid-mode", "last",
-                 "--invite-lifetime", "60", "--latency-ms", "1", "--state", str(state),
+                 "--invite-lifetime", "60", "--latency-ms", "1", "--connection-latency-ms", "2",
+                 "--state", str(state),
                  "--port", "0", "--host", "127.0.0.1") as (proc, url):
         wx = Wx(url)
         assert wx.fetch_token()["errcode"] == 40013
@@ -65,8 +66,8 @@ def test_options_reach_the_emulator(tmp_path: Path) -> None:
         item = wx.get("/cgi-bin/customservice/getkflist", token=token)["kf_list"][0]
         assert item["kf_id"] == "1001"  # strict
         config = Wx(url).response("GET", "/_emulator/state", token=None).json()["config"]
-        assert (config["msgid_mode"], config["invite_lifetime"], config["latency_ms"]) == (
-            "last", 60, 1)
+        assert (config["msgid_mode"], config["invite_lifetime"], config["latency_ms"],
+                config["connection_latency_ms"]) == ("last", 60, 1, 2)
         assert stop(proc, signal.SIGTERM)[0] == 0
     assert "a@other_cs" in json.loads(state.read_text())["state"]["accounts"][0]["kf_account"]
 

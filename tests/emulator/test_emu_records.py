@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from kfsync.emulator import Emulator
+from kfsync.providers.wechat_mp.emulator.models import Record, TimeOrderedRecords
+from kfsync.providers.wechat_mp.emulator.records import _in_time_order, msg_page
 from tests.helpers.emu_wire import Wx, kf
 
 MSGLIST = "/customservice/msgrecord/getmsglist"
@@ -117,3 +120,24 @@ def test_legacy_getrecord_errors(wx: Wx) -> None:
     assert wx.post(RECORD, two_days) == {"errcode": 61500, "errmsg": "date format error"}
     assert wx.post(RECORD, {**two_days, "endtime": DAY - 1})["errcode"] == 61500
     assert wx.post(RECORD, {**two_days, "starttime": "today"})["errcode"] == 61500
+
+
+@pytest.mark.parametrize("mode", ["next", "last"])
+def test_records_in_time_order_are_paged_by_bisection_as_by_a_scan(mode: str) -> None:
+    """The bisection kept for records seeded in time order answers what the full scan does."""
+    rng = random.Random(7)
+    times = sorted(rng.randrange(1000, 5000) for _ in range(400))
+    ordered = TimeOrderedRecords()
+    for msgid, moment in enumerate(times, start=1):
+        ordered.append(Record(msgid, "o", 2002, "t", moment, "w@shop_cs"))
+    assert _in_time_order(ordered)
+    scanned = list(ordered)
+    for _ in range(300):
+        start = rng.randrange(900, 5100)
+        end = start + rng.randrange(0, 800)
+        msgid, number = rng.randrange(1, 420), rng.randrange(1, 60)
+        assert msg_page(ordered, start, end, msgid, number, mode) == msg_page(
+            scanned, start, end, msgid, number, mode)
+    ordered.append(Record(401, "o", 2002, "t", 10, "w@shop_cs"))  # back in time: scanned again
+    assert not _in_time_order(ordered)
+    assert msg_page(ordered, 0, 20, 1, 5, mode) == ([ordered[-1]], 402 if mode == "next" else 401)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,45 @@ def test_close_ends_idle_keep_alive_connections() -> None:
 def test_latency_option_still_answers() -> None:
     with Emulator(latency_ms=5) as emu:
         assert Wx(emu.base_url).add("alice") == OK
+
+
+def _timed_get(connection: http.client.HTTPConnection, path: str) -> float:
+    started = time.monotonic()
+    connection.request("GET", path)
+    connection.getresponse().read()
+    return time.monotonic() - started
+
+
+def test_connection_latency_is_charged_once_per_connection_from_when_it_opened() -> None:
+    handshake = 0.4
+    with Emulator(connection_latency_ms=int(handshake * 1000)) as emu:
+        path = f"{LIST}?access_token={Wx(emu.base_url).token}"
+        host, port = emu.base_url.removeprefix("http://").split(":")
+        fresh = http.client.HTTPConnection(host, int(port), timeout=10)
+        warm = http.client.HTTPConnection(host, int(port), timeout=10)
+        admin = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            warm.connect()  # opened now, used only after its handshake would be over
+            admin_time = _timed_get(admin, "/_emulator/state")  # the admin API is not charged
+            time.sleep(handshake)
+            assert _timed_get(fresh, path) >= handshake  # the first answer waits for it
+            again = _timed_get(fresh, path)  # the same connection again: no handshake
+            opened_earlier = _timed_get(warm, path)
+        finally:
+            for connection in (fresh, warm, admin):
+                connection.close()
+    assert again < handshake
+    assert opened_earlier < handshake
+    assert admin_time < handshake
+
+
+def test_the_state_counts_the_connections_opened(emulator: Emulator) -> None:
+    before = emulator.admin.state()["connections"]  # each admin call opens one of its own
+    with requests.Session() as session:
+        for _ in range(3):  # keep-alive: one connection
+            session.get(emulator.base_url + LIST, timeout=10)
+    requests.get(emulator.base_url + LIST, timeout=10)
+    assert emulator.admin.state()["connections"] == before + 3
 
 
 def test_unparsable_requests_get_http_errors(emulator: Emulator) -> None:

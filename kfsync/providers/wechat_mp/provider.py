@@ -26,7 +26,7 @@ from kfsync.errors import (
 from kfsync.model import LiveAccount, LiveState
 from kfsync.plan import Action, Change
 from kfsync.progress import Advance, ignore
-from kfsync.providers.base import ErrorKind
+from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 
 if TYPE_CHECKING:
     from kfsync.config import Config
@@ -65,16 +65,26 @@ class WechatMpProvider:
 
     service = "WeChat"
 
-    def __init__(self, client: KfClient, *, cache: Cache | None = None) -> None:
+    def __init__(self, client: KfClient, *, cache: Cache | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM) -> None:
         self.client = client
         self.cache = cache or Cache(None)
+        self.parallelism = parallelism  #: live pictures downloaded at once
 
     @classmethod
-    def from_environment(cls, *, cache: Cache | None = None) -> WechatMpProvider:
-        """A provider whose client takes its credentials from KFSYNC_* variables."""
+    def from_environment(cls, *, cache: Cache | None = None, parallelism: int = DEFAULT_PARALLELISM,
+                         connections: int = 1) -> WechatMpProvider:
+        """A provider whose client takes its credentials from KFSYNC_* variables.
+
+        The client opens `connections` connections at once before its first call (the
+        token), which takes one of them: the parallel calls to come find the others open.
+        """
         from kfsync.providers.wechat_mp.client import KfClient
 
-        return cls(KfClient(), cache=cache)
+        client = KfClient()
+        if connections > 1:
+            client.preconnect(connections, wait=True)
+        return cls(client, cache=cache, parallelism=parallelism)
 
     # ------------------------------------------------------------------ reading
 
@@ -87,7 +97,8 @@ class WechatMpProvider:
             accounts=accounts,
             now=int(time.time()) if now is None else now,
             pictures=fetch_pictures(urls, self.cache.live, progress=progress,
-                                    deadline=self.client.config.picture_deadline),
+                                    deadline=self.client.config.picture_deadline,
+                                    workers=self.parallelism, adapter=self.client.adapter),
         )
         check_suffix(config, live)
         return live

@@ -13,6 +13,7 @@ decides what the transport may repeat after an answer was lost:
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -96,6 +97,18 @@ class KfClient:
 
     def close(self) -> None:
         self._transport.close()
+
+    @property
+    def adapter(self) -> requests.adapters.BaseAdapter:
+        """The connection pools of this client, which picture downloads may share."""
+        return self._transport.adapter
+
+    def preconnect(self, count: int, *, wait: bool = False) -> None:
+        """Open up to `count` more connections, for parallel calls to come.
+
+        In the background, or with `wait` before returning.
+        """
+        self._transport.preconnect(count, wait=wait)
 
     def stop(self) -> None:
         """Send nothing more: a call under way ends with its current attempt, never retried."""
@@ -192,18 +205,31 @@ class KfClient:
         body: dict[str, object] = {"starttime": starttime, "endtime": endtime, "msgid": msgid,
                                    "number": number}
         return self._call(Call("POST", "/customservice/msgrecord/getmsglist", json=body,
-                               idempotent=True), MsgPage.from_dict)
+                               idempotent=True, object_hook=MsgPage.record_hook),
+                          MsgPage.from_dict)
 
-    def iter_records(self, start: datetime | int, end: datetime | int, *,
-                     number: int = 10000, progress: Advance = ignore) -> Iterator[MsgRecord]:
-        """Every record in `[start, end)`, any length of time, one page in memory at a time.
+    def iter_records(self, start: datetime | int, end: datetime | int, *, number: int = 10000,
+                     progress: Advance = ignore,
+                     windows_at_once: int = paging.WINDOWS_AT_ONCE) -> Iterator[MsgRecord]:
+        """Every record in `[start, end)` in time order, any length of time.
 
         A range WeChat cannot answer is refused here, before any call; `progress`
-        hears of each window (day) done.
+        hears of each window (day) done.  Up to `windows_at_once` 24-hour windows
+        are fetched at once, each one page ahead: memory holds at most about twice
+        that many pages, whatever the range.
         """
+        return itertools.chain.from_iterable(self.iter_record_pages(
+            start, end, number=number, progress=progress, windows_at_once=windows_at_once))
+
+    def iter_record_pages(self, start: datetime | int, end: datetime | int, *,
+                          number: int = 10000, progress: Advance = ignore,
+                          windows_at_once: int = paging.WINDOWS_AT_ONCE,
+                          ) -> Iterator[tuple[MsgRecord, ...]]:
+        """The records of `iter_records`, a page at a time."""
         low, high = paging.unix_time(start, "start"), paging.unix_time(end, "end")
         paging.check_range(low, high)
-        return paging.iter_msglist(self.get_msg_page, low, high, number, progress)
+        return paging.iter_msglist_pages(self.get_msg_page, low, high, number, progress,
+                                         windows_at_once=windows_at_once)
 
     def get_legacy_records(self, starttime: int, endtime: int, *, page_index: int = 1,
                            page_size: int = 50,

@@ -23,9 +23,10 @@ been proven, is taken for the repeat and lost.  "last" mode is always exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 
+from kfsync.client import prefetch
 from kfsync.errors import TransportError, UsageError
 from kfsync.progress import Advance, ignore
 from kfsync.providers.wechat_mp.client.results import MsgPage, MsgRecord
@@ -34,6 +35,9 @@ DAY = 86400
 #: getrecord wants start and end on the same day, in China Standard Time (UTC+8).
 CHINA_OFFSET = 8 * 3600
 MAX_NUMBER = 10000
+#: Windows of getmsglist fetched at once by default: each is one call in flight, so an export
+#: makes at most this many calls at a time, fewer than `apply --parallelism` by default.
+WINDOWS_AT_ONCE = 4
 #: WeChat takes unix seconds: none before 1970, and a "seconds" value from here on
 #: (the year 2286) is a time in milliseconds, which it refuses (65416).
 EARLIEST = 0
@@ -92,39 +96,81 @@ def windows(start: int, end: int, *, calendar_days: bool = False) -> Iterator[tu
 
 
 def iter_msglist(fetch: PageFetcher, start: int, end: int, number: int,
-                 progress: Advance = ignore) -> Iterator[MsgRecord]:
+                 progress: Advance = ignore, *,
+                 windows_at_once: int = 1) -> Generator[MsgRecord, None, None]:
     """Every record in `[start, end)` exactly once, paging getmsglist by msgid.
 
     `progress` hears of each window (day) done.
     """
+    for page in iter_msglist_pages(fetch, start, end, number, progress,
+                                   windows_at_once=windows_at_once):
+        yield from page
+
+
+def iter_msglist_pages(fetch: PageFetcher, start: int, end: int, number: int,
+                       progress: Advance = ignore, *,
+                       windows_at_once: int = 1) -> Iterator[tuple[MsgRecord, ...]]:
+    """The records of `iter_msglist`, a page at a time (empty pages left out).
+
+    Windows are independent, so up to `windows_at_once` of them are fetched at
+    once, each a page ahead of the caller (see `prefetch.in_order`); the pages
+    still come in time order, and what is kept of them is decided here, in that
+    order, exactly as when the windows are fetched one after the other.  A
+    window is done, for `progress`, when the next one's first page comes.
+    """
     if not 2 <= number <= MAX_NUMBER:
         raise UsageError(f"number must be 2 to {MAX_NUMBER}, got {number}")
     check_range(start, end)
-    proven_next = False
     total = day_count(start, end)
     progress(0, total)
-    for done, (low, high) in enumerate(windows(start, end), 1):
-        msgid = 1
-        previous: MsgRecord | None = None
-        while True:
-            page = fetch(low, high, msgid, number)
-            records = page.records
-            if previous is not None and records and not proven_next:
-                if records[0] == previous:
-                    records = records[1:]
-                else:
-                    proven_next = True
-            yield from (record for record in records if low <= record.time < high)
-            if page.number < number or not page.records:
-                break
-            if page.msgid <= msgid:
-                raise TransportError(
-                    f"getmsglist returned a full page but msgid did not advance ({msgid} -> "
-                    f"{page.msgid}); stopping instead of looping",
-                    endpoint="/customservice/msgrecord/getmsglist")
-            previous = page.records[-1]
-            msgid = page.msgid
-        progress(done, total)
+
+    def window(low: int, high: int) -> Callable[[], Iterator[_WindowPage]]:
+        return lambda: _window_pages(fetch, low, high, number)
+
+    sources = (window(low, high) for low, high in windows(start, end))
+    proven_next = False
+    done = 0
+    current: tuple[int, int] | None = None
+    for low, high, records, repeats in prefetch.in_order(sources, windows_at_once):
+        if current != (low, high):
+            if current is not None:
+                done += 1
+                progress(done, total)
+            current = (low, high)
+        if repeats is not None and not proven_next:
+            if repeats:
+                records = records[1:]
+            else:
+                proven_next = True
+        kept = tuple(record for record in records if low <= record.time < high)
+        if kept:
+            yield kept
+    if current is not None:
+        progress(done + 1, total)
+
+
+#: One page of one window: the window, its records, and (from the window's second page on,
+#: when it has records) whether its first record is the previous page's last one again.
+_WindowPage = tuple[int, int, tuple[MsgRecord, ...], "bool | None"]
+
+
+def _window_pages(fetch: PageFetcher, low: int, high: int, number: int) -> Iterator[_WindowPage]:
+    """The pages of one window `[low, high)`, as they come."""
+    msgid = 1
+    previous: MsgRecord | None = None
+    while True:
+        page = fetch(low, high, msgid, number)
+        records = page.records
+        yield low, high, records, (records[0] == previous if previous is not None and records else None)
+        if page.number < number or not page.records:
+            return
+        if page.msgid <= msgid:
+            raise TransportError(
+                f"getmsglist returned a full page but msgid did not advance ({msgid} -> "
+                f"{page.msgid}); stopping instead of looping",
+                endpoint="/customservice/msgrecord/getmsglist")
+        previous = page.records[-1]
+        msgid = page.msgid
 
 
 def iter_legacy(fetch: LegacyFetcher, start: int, end: int, page_size: int,

@@ -12,10 +12,11 @@ optional fields missing, `""` for "no avatar" (-> None).  A wrong type raises
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from kfsync.client.wire import Fields, WireFormatError, _Wire
+from kfsync.client.wire import MAX_TIME, Fields, WireFormatError, _Wire
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class WaitingCases(_Wire):
         return {"count": self.count, "waitcaselist": [case.to_dict() for case in self.cases]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MsgRecord(_Wire):
     """One chat record (getmsglist, or the legacy getrecord).
 
@@ -194,7 +195,24 @@ class MsgRecord(_Wire):
     worker: str
 
     @classmethod
+    def plain(cls, data: Mapping[str, object]) -> MsgRecord | None:
+        """The record, when every field has its usual type; None for anything else.
+
+        Exports read records by the hundred thousand: the usual shape is taken as it is,
+        and anything else goes through `from_fields`, which names what is wrong.
+        """
+        openid, opercode, text = data.get("openid"), data.get("opercode"), data.get("text")
+        time, worker = data.get("time"), data.get("worker")
+        if (type(openid) is str and type(opercode) is int and type(text) is str
+                and type(time) is int and 0 <= time <= MAX_TIME and type(worker) is str):
+            return cls(openid, opercode, text, time, worker.strip())
+        return None
+
+    @classmethod
     def from_fields(cls, f: Fields) -> MsgRecord:
+        found = cls.plain(f.data)
+        if found is not None:
+            return found
         return cls(
             openid=f.text("openid"),
             opercode=f.number("opercode"),
@@ -218,8 +236,19 @@ class MsgPage(_Wire):
 
     @classmethod
     def from_fields(cls, f: Fields) -> MsgPage:
-        records = tuple(MsgRecord.from_fields(item) for item in f.objects("recordlist"))
+        items = f.data.get("recordlist")
+        if isinstance(items, list):  # the items may be records already (see `record_hook`)
+            records = tuple(item if isinstance(item, MsgRecord)
+                            else MsgRecord.from_fields(Fields(item, "recordlist", index))
+                            for index, item in enumerate(items))
+        else:
+            records = tuple(MsgRecord.from_fields(item) for item in f.objects("recordlist"))
         return cls(records=records, number=f.number("number"), msgid=f.number("msgid"))
+
+    @staticmethod
+    def record_hook(item: dict[str, Any]) -> object:
+        """For decoding a page: each object that is a plain record becomes one at once."""
+        return MsgRecord.plain(item) or item
 
     def to_dict(self) -> dict[str, object]:
         return {"recordlist": [record.to_dict() for record in self.records],

@@ -95,6 +95,7 @@ def _state(app: EmulatorApp, payload: Json) -> Json:
                      for w in backend.waiting()],
         "records": len(backend.records),
         "pictures": len(backend.pictures),
+        "connections": app.connections,
         "tokens": backend.tokens.summary(now),
         "faults": app.faults.pending(),
         "random_faults": app.faults.random(),

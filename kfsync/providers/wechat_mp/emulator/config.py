@@ -24,12 +24,17 @@ class EmulatorConfig:
     invite_lifetime: int = DEFAULT_INVITE_LIFETIME
     msgid_mode: str = "next"
     max_accounts: int = DEFAULT_MAX_ACCOUNTS
+    #: Added once to the first answer on each new connection, from when it was opened: the
+    #: TCP and TLS handshakes that a real HTTPS connection costs (2 round trips or more).
+    connection_latency_ms: int = 0
 
     def __post_init__(self) -> None:
         if self.msgid_mode not in MSGID_MODES:
             raise ValueError(f"msgid_mode must be one of {MSGID_MODES}, not {self.msgid_mode!r}")
-        if self.latency_ms < 0 or self.invite_lifetime <= 0 or self.max_accounts < 0:
-            raise ValueError("latency_ms and max_accounts must be >= 0, invite_lifetime > 0")
+        if (self.latency_ms < 0 or self.connection_latency_ms < 0 or self.invite_lifetime <= 0
+                or self.max_accounts < 0):
+            raise ValueError("latency_ms, connection_latency_ms and max_accounts must be >= 0, "
+                             "invite_lifetime > 0")
 
     def __repr__(self) -> str:
         # The secret never appears in a repr.
@@ -42,6 +47,7 @@ class EmulatorConfig:
             "appid": self.appid,
             "wechat_id": self.wechat_id,
             "latency_ms": self.latency_ms,
+            "connection_latency_ms": self.connection_latency_ms,
             "strict": self.strict,
             "invite_lifetime": self.invite_lifetime,
             "msgid_mode": self.msgid_mode,

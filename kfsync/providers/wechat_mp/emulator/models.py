@@ -83,6 +83,17 @@ class Record:
     worker: str
 
 
+class TimeOrderedRecords(list[Record]):
+    """Records kept in msgid order that also know whether their times never go down."""
+
+    in_time_order = True
+
+    def append(self, record: Record) -> None:
+        if self and record.time < self[-1].time:
+            self.in_time_order = False
+        super().append(record)
+
+
 def valid_wechat_id(value: str) -> bool:
     return _WECHAT_ID.fullmatch(value) is not None
 
@@ -102,7 +113,7 @@ class KfBackend:
         self.pictures: dict[str, bytes] = {}
         self.sessions: dict[str, Session] = {}  # by openid
         self.waitcases: dict[str, WaitCase] = {}  # by openid
-        self.records: list[Record] = []
+        self.records: list[Record] = TimeOrderedRecords()
         self.next_kf_id = FIRST_KF_ID
         self.next_msgid = 1
         self.changed()
@@ -325,7 +336,9 @@ class KfBackend:
         self.pictures = dict(data["pictures"])
         self.sessions = {s.openid: s for s in (Session(**d) for d in data["sessions"])}
         self.waitcases = {w.openid: w for w in (WaitCase(**d) for d in data["waitcases"])}
-        self.records = [Record(**d) for d in data["records"]]
+        self.records = TimeOrderedRecords()
+        for item in data["records"]:
+            self.records.append(Record(**item))
         self.next_kf_id = int(data["next_kf_id"])
         self.next_msgid = int(data["next_msgid"])
         self.changed()

@@ -5,10 +5,11 @@ Pure functions over the record store; the request's values arrive already typed.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 from kfsync.emulator.exceptions import EmulatorError
-from kfsync.providers.wechat_mp.emulator.models import Record
+from kfsync.providers.wechat_mp.emulator.models import Record, TimeOrderedRecords
 
 MAX_WINDOW = 86400
 MAX_NUMBER = 10000
@@ -31,12 +32,22 @@ def msg_page(records: Sequence[Record], starttime: int, endtime: int, msgid: int
         raise EmulatorError(65416)
     if endtime - starttime > MAX_WINDOW:
         raise EmulatorError(65417)
-    found = sorted((r for r in records if starttime <= r.time <= endtime and r.msgid >= msgid),
-                   key=lambda r: r.msgid)[:number]
+    if _in_time_order(records):  # then msgids rise with time too: a slice, found by bisection
+        low = bisect.bisect_left(records, starttime, key=lambda r: r.time)
+        high = bisect.bisect_right(records, endtime, lo=low, key=lambda r: r.time)
+        first = bisect.bisect_left(records, msgid, lo=low, hi=high, key=lambda r: r.msgid)
+        found = list(records[first:min(high, first + number)])
+    else:
+        found = sorted((r for r in records if starttime <= r.time <= endtime and r.msgid >= msgid),
+                       key=lambda r: r.msgid)[:number]
     if not found:
         return [], 0
     last = found[-1].msgid
     return found, last + 1 if mode == "next" else last
+
+
+def _in_time_order(records: Sequence[Record]) -> bool:
+    return isinstance(records, TimeOrderedRecords) and records.in_time_order
 
 
 def legacy_page(records: Sequence[Record], starttime: int, endtime: int, pageindex: int,

@@ -40,9 +40,11 @@ class Emulator(Served):
         invite_lifetime: int = DEFAULT_INVITE_LIFETIME,
         msgid_mode: str = "next",
         max_accounts: int = DEFAULT_MAX_ACCOUNTS,
+        connection_latency_ms: int = 0,
     ) -> None:
         self.config = EmulatorConfig(appid, secret, wechat_id, latency_ms, strict,
-                                     invite_lifetime, msgid_mode, max_accounts)
+                                     invite_lifetime, msgid_mode, max_accounts,
+                                     connection_latency_ms)
         super().__init__(EmulatorApp(self.config, Path(state_file) if state_file else None),
                          host, port)
 

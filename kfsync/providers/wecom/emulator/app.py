@@ -113,9 +113,9 @@ class WeComEmulator(Served):
                  host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0,
                  state_file: str | os.PathLike[str] | None = None,
                  switches: Switches | None = None,
-                 rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+                 rate_limit: int = DEFAULT_RATE_LIMIT, connection_latency_ms: int = 0) -> None:
         self.config = WeComEmulatorConfig(corpid, secret, latency_ms, switches or Switches(),
-                                          rate_limit)
+                                          rate_limit, connection_latency_ms)
         super().__init__(WeComApp(self.config, Path(state_file) if state_file else None),
                          host, port)
 

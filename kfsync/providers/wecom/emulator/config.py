@@ -80,12 +80,16 @@ class WeComEmulatorConfig:
     latency_ms: int = 0
     switches: Switches = Switches()
     rate_limit: int = DEFAULT_RATE_LIMIT
+    #: Added once to the first answer on each new connection (the handshakes of HTTPS).
+    connection_latency_ms: int = 0
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0 or self.rate_limit < 1:
-            raise ValueError("latency_ms must be >= 0 and rate_limit >= 1")
+        if self.latency_ms < 0 or self.connection_latency_ms < 0 or self.rate_limit < 1:
+            raise ValueError("latency_ms and connection_latency_ms must be >= 0 and "
+                             "rate_limit >= 1")
 
     def to_dict(self) -> dict[str, Any]:
         """The public settings (no secret), as the admin state shows them."""
         return {"corpid": self.corpid, "latency_ms": self.latency_ms,
+                "connection_latency_ms": self.connection_latency_ms,
                 "rate_limit": self.rate_limit, "switches": self.switches.to_dict()}
