@@ -209,14 +209,51 @@ class LiveState:
 
 @dataclass(frozen=True)
 class Field:
-    """An account field that a plan compares and an update sets."""
+    """An account field: declared once here, compared by the planner, shown by the renderers.
 
-    name: str  #: the name in a change's before/after and in the plan document
+    `name` keys the field in a change's before/after and in the plan document;
+    `declared` and `live` name the attributes of `DesiredAccount` and
+    `LiveAccount` it is compared between (None: the field only describes a
+    change, e.g. an invitation's status); `updatable` says an update call sets
+    it in place; a `picture` is compared by its fingerprint, not by equality.
+    """
+
+    name: str
     label: str  #: how people call it, in rendered plans
+    type: type = str
+    updatable: bool = False
+    declared: str | None = None
+    live: str | None = None
+    picture: bool = False
+
+    def wanted(self, entry: DesiredAccount) -> object:
+        return getattr(entry, self.declared) if self.declared else None
+
+    def current(self, account: LiveAccount) -> object:
+        return getattr(account, self.live) if self.live else None
 
 
+NICKNAME = Field("nickname", "nickname", updatable=True, declared="nickname", live="nickname")
+AVATAR = Field("avatar", "avatar", declared="avatar", live="headimgurl", picture=True)
+KF_WX = Field("kf_wx", "bound WeChat ID", declared="wechat", live="kf_wx")  #: the binding
+INVITE_WX = Field("invite_wx", "invited WeChat ID")
+INVITE_STATUS = Field("invite_status", "invitation status")
+
+#: Every field, by name: what a change's before/after may hold.
+FIELDS: Mapping[str, Field] = {f.name: f for f in (NICKNAME, AVATAR, KF_WX, INVITE_WX, INVITE_STATUS)}
 #: The fields an update changes, compared between the desired and the live account.
-UPDATABLE = (Field("nickname", "nickname"),)
+UPDATABLE = tuple(f for f in FIELDS.values() if f.updatable)
+#: The fields compared between a declared and a live account, in the order a plan lists them.
+COMPARED = tuple(f for f in FIELDS.values() if f.declared and f.live)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One compared field that differs: the live value and the declared one."""
+
+    field: Field
+    before: object
+    after: object
 
 
 def changed_fields(
@@ -238,9 +275,11 @@ def changed_fields(
     before = {key: dict(live[key]) for key in differing}
     after = {key: dict(wanted[key]) for key in differing}
     changed: dict[str, set[str]] = {}
-    for item in DeepDiff(before, after, view="tree").get("values_changed", []):
-        key, name = item.path(output_format="list")[:2]
-        changed.setdefault(str(key), set()).add(str(name))
+    diff = DeepDiff(before, after, view="tree")
+    for kind in ("values_changed", "type_changes"):  # e.g. an unbound field (None) now declared
+        for item in diff.get(kind, []):
+            key, name = item.path(output_format="list")[:2]
+            changed.setdefault(str(key), set()).add(str(name))
     return changed
 
 

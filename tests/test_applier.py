@@ -15,7 +15,7 @@ from kfsync.errors import KfsyncError
 from kfsync.model import LiveState
 from kfsync.plan import Action, Change, Plan
 from kfsync.progress import Advance, ignore
-from kfsync.providers.base import ErrorKind, Provider
+from kfsync.providers.base import ErrorKind, Provider, Rules
 
 
 class FakeError(KfsyncError):
@@ -69,6 +69,9 @@ class FakeProvider:
 
     def classify(self, error: KfsyncError) -> ErrorKind | None:
         return error.kind if isinstance(error, FakeError) else None
+
+    def rules(self, config: Config) -> Rules:
+        raise AssertionError("the applier never plans")
 
     def stop(self) -> None:
         self.stopped = True

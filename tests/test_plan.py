@@ -25,6 +25,7 @@ from kfsync.plan import (
     hamming,
     plan,
 )
+from kfsync.providers.wechat_mp.rules import WechatMpRules
 from kfsync.safety import SafetyError, check_safety
 from kfsync.timefmt import human
 
@@ -80,7 +81,7 @@ def make_plan(
         digest="c" * 64,
     )
     state = LiveState(accounts=accounts, now=NOW, pictures=dict(pictures or {}))
-    return plan(Desired(config, dict(avatars or {})), state, policy)
+    return plan(Desired(config, dict(avatars or {})), state, policy, WechatMpRules(WECHAT_ID))
 
 
 def ids(result: Plan) -> list[str]:
@@ -571,7 +572,8 @@ def test_plan_is_the_same_whatever_the_input_order(seed: int) -> None:
     config = Config(Path("kfsync.yaml"), OfficialAccount(WECHAT_ID), Policy(max_deletes=5),
                     tuple(declared), "c" * 64)  # deliberately not sorted by prefix
     state = LiveState(tuple(accounts), NOW, {})
-    shuffled = plan(Desired(config, dict(avatars)), state, Policy(max_deletes=5))
+    shuffled = plan(Desired(config, dict(avatars)), state, Policy(max_deletes=5),
+                    WechatMpRules(WECHAT_ID))
     assert shuffled == mixed_plan(MIXED_DECLARED, MIXED_LIVE)
 
 

@@ -27,6 +27,7 @@ from kfsync.model import LiveAccount, LiveState
 from kfsync.plan import Action, Change
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind
+from kfsync.providers.wechat_mp.rules import WechatMpRules
 
 if TYPE_CHECKING:
     from kfsync.config import Config
@@ -141,6 +142,9 @@ class WechatMpProvider:
         if isinstance(error, WeChatError):
             return _KINDS.get(error.errcode)
         return None
+
+    def rules(self, config: Config) -> WechatMpRules:
+        return WechatMpRules(config.official_account.wechat_id)
 
     def stop(self) -> None:
         self.client.stop()
