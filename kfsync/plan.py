@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from kfsync.model import (
     AVATAR,
     COMPARED,
+    INVITE_WX,
     Desired,
     DesiredAccount,
     DesiredAvatar,
@@ -30,6 +31,7 @@ from kfsync.model import (
     LiveAccount,
     LiveState,
     Policy,
+    Values,
     changed_fields,
 )
 
@@ -56,21 +58,42 @@ _ORDER = {action: index for index, action in enumerate(Action)}
 SAME_PICTURE_BITS = 24
 
 
-def _copy(fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return dict(fields) if fields is not None else None
+def _values(given: Mapping[str, object] | None) -> Values | None:
+    return given if given is None or isinstance(given, Values) else Values(given)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Change:
-    """One API operation the plan would make."""
+    """One API operation the plan would make.
+
+    `before` and `after` hold field values by the names `kfsync.model.FIELDS`
+    declares (given as any mapping, kept as `Values`; read one typed with
+    `change.after.of(NICKNAME)`).
+    """
 
     action: Action
     account: str
-    before: Mapping[str, Any] | None
-    after: Mapping[str, Any] | None
+    before: Values | None  #: the live values the change replaces
+    after: Values | None  #: the values it sets
     reason: str
     depends_on: tuple[str, ...] = ()
     rebind: bool = False
+
+    def __init__(
+        self,
+        action: Action,
+        account: str,
+        before: Mapping[str, object] | None,
+        after: Mapping[str, object] | None,
+        reason: str,
+        depends_on: tuple[str, ...] = (),
+        rebind: bool = False,
+    ) -> None:
+        given = {"action": action, "account": account, "before": _values(before),
+                 "after": _values(after), "reason": reason, "depends_on": tuple(depends_on),
+                 "rebind": rebind}
+        for name, value in given.items():
+            object.__setattr__(self, name, value)
 
     @property
     def id(self) -> str:
@@ -89,8 +112,8 @@ class Change:
             "id": self.id,
             "action": self.action.value,
             "account": self.account,
-            "before": _copy(self.before),
-            "after": _copy(self.after),
+            "before": self.before.to_dict() if self.before is not None else None,
+            "after": self.after.to_dict() if self.after is not None else None,
             "reason": self.reason,
             "depends_on": list(self.depends_on),
             "rebind": self.rebind,
@@ -101,8 +124,8 @@ class Change:
         return cls(
             action=Action(data["action"]),
             account=str(data["account"]),
-            before=_copy(data.get("before")),
-            after=_copy(data.get("after")),
+            before=data.get("before"),
+            after=data.get("after"),
             reason=str(data["reason"]),
             depends_on=tuple(str(d) for d in data.get("depends_on", ())),
             rebind=bool(data.get("rebind", False)),
@@ -116,7 +139,7 @@ class PendingInvite:
     expires: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account": self.account, "invite_wx": self.invite_wx, "expires": self.expires}
+        return {"account": self.account, INVITE_WX.name: self.invite_wx, "expires": self.expires}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 
 from kfsync.config import Config, DesiredAccount, OfficialAccount, Policy
 from kfsync.errors import ExitCode
-from kfsync.model import LiveAccount, LivePicture, LiveState
+from kfsync.model import LiveAccount, LivePicture, LiveState, Values
 from kfsync.plan import (
     SAME_PICTURE_BITS,
     Action,
@@ -266,7 +266,7 @@ BINDING_CASES = [
         "bound to another ID, new nickname: the add carries it, no update",
         (declare("alice", "Alice 2", wechat="wx_alice"),),
         (live("alice", kf_wx="wx_old"),),
-        (REBIND_DELETE, replace(REBIND_ADD, after={"nickname": "Alice 2"}), REBIND_INVITE),
+        (REBIND_DELETE, replace(REBIND_ADD, after=Values({"nickname": "Alice 2"})), REBIND_INVITE),
     ),
     Case("wechat not declared, live bound: left alone", (declare("alice"),), (live("alice", kf_wx="wx_x"),)),
     Case(
@@ -399,7 +399,8 @@ POLICY_CASES = [
                  "tombstone (state: absent)"),),
          unmanaged=(kf("zed"),), refusals=(NO_ACCOUNTS,)),
     Case("empty config, unmanaged delete: refused", (), UNDECLARED,
-         (replace(DELETE_ZED, account=ALICE, before={"nickname": "Alice", "kf_wx": None}), DELETE_ZED),
+         (replace(DELETE_ZED, account=ALICE, before=Values({"nickname": "Alice", "kf_wx": None})),
+          DELETE_ZED),
          policy=Policy(unmanaged="delete", max_deletes=10), refusals=(NO_ACCOUNTS,)),
     Case("empty config, unmanaged report: nothing to refuse", (), UNDECLARED,
          unmanaged=(ALICE, kf("zed"))),
