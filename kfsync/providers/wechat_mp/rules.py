@@ -58,14 +58,8 @@ class WechatMpRules:
     def delete(self, account: LiveAccount, reason: str) -> Change:
         return _delete(account, reason)
 
-    def expand(
-        self,
-        entry: DesiredAccount,
-        avatar: DesiredAvatar | None,
-        account: LiveAccount,
-        differences: Sequence[Difference],
-        now: int,
-    ) -> Expansion:
+    def expand(self, entry: DesiredAccount, avatar: DesiredAvatar | None, account: LiveAccount,
+               differences: Sequence[Difference], now: int) -> Expansion:
         by_field = {d.field: d for d in differences}
         kf_account = account.kf_account
         binding = by_field.get(KF_WX)
