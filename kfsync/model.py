@@ -3,7 +3,7 @@
 The rest of kfsync speaks these values.  The config loader builds the desired
 side (`DesiredAccount`, `Desired`), a provider reads the live side
 (`LiveAccount`, `LiveState`), and `kfsync.plan` compares them, field by field,
-through `changed_fields`.  Nothing here knows the wire of any API: a provider
+by the `Field`s declared here.  Nothing here knows the wire of any API: a provider
 turns what its API answers into these values at its boundary.
 
 An account's identity is its `kf_account` (`prefix@suffix`); the prefix is
@@ -306,33 +306,6 @@ def label(name: str) -> str:
     """How people call the field `name` in rendered plans: its declared label, or the name."""
     known = FIELDS.get(name)
     return known.label if known is not None else name
-
-
-def changed_fields(
-    live: Mapping[str, Mapping[str, object]], wanted: Mapping[str, Mapping[str, object]]
-) -> dict[str, set[str]]:
-    """The fields that differ, by key, for the rows on both sides, as deepdiff finds them.
-
-    Only rows on both sides are compared, so both trees have the same keys:
-    deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
-    whole root (`threshold_to_diff_deeper`), which would hide every row.  Rows
-    that are equal are left out first: deepdiff is slow to import and to run,
-    and a plan in sync (the usual case) then needs neither.
-    """
-    differing = [key for key in sorted(live.keys() & wanted.keys()) if live[key] != wanted[key]]
-    if not differing:
-        return {}
-    from deepdiff import DeepDiff
-
-    before = {key: dict(live[key]) for key in differing}
-    after = {key: dict(wanted[key]) for key in differing}
-    changed: dict[str, set[str]] = {}
-    diff = DeepDiff(before, after, view="tree")
-    for kind in ("values_changed", "type_changes"):  # e.g. an unbound field (None) now declared
-        for item in diff.get(kind, []):
-            key, name = item.path(output_format="list")[:2]
-            changed.setdefault(str(key), set()).add(str(name))
-    return changed
 
 
 def describe_drift(before: Iterable[LiveAccount], after: Iterable[LiveAccount]) -> list[str]:

@@ -32,7 +32,6 @@ from kfsync.model import (
     LiveState,
     Policy,
     Values,
-    changed_fields,
 )
 
 if TYPE_CHECKING:
@@ -279,12 +278,11 @@ def _differences(
               for p, (e, _) in both.items()}
     current = {p: {name: fields[name].current(a) for name in wanted[p]}
                for p, (_, a) in both.items()}
-    changed = changed_fields(current, wanted)
-    return {
-        prefix: tuple(Difference(f, current[prefix][name], wanted[prefix][name])
-                      for name, f in fields.items() if name in names)
-        for prefix, names in changed.items()
-    }
+    # Flat text values: `!=` says all there is, and deepdiff per row would cost ten times the plan.
+    found = {p: tuple(Difference(fields[name], current[p][name], value)
+                      for name, value in wanted[p].items() if current[p][name] != value)
+             for p in wanted}
+    return {p: differences for p, differences in found.items() if differences}
 
 
 def _picture_difference(
