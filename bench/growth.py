@@ -37,6 +37,7 @@ from kfsync.plan import Desired, Plan, plan
 from kfsync.providers.wechat_mp.client import KfClient
 from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.providers.wechat_mp.provider import live_account
+from kfsync.providers.wechat_mp.rules import WechatMpRules
 
 SIZES = (100, 1_000, 10_000)
 TARGET_CPU = 2.0  #: seconds of plan() at 10,000 accounts
@@ -122,8 +123,9 @@ def run(settings: Settings, *, sizes: tuple[int, ...] = SIZES) -> Table:
             wanted = declared(n)
             desired = Desired(config_of(wanted))
             policy = desired.config.policy
-            changes[n] = plan(desired, live, policy)  # once untimed: imports (deepdiff) excluded
-            plans[n] = functools.partial(plan, desired, live, policy)
+            rules = WechatMpRules(desired.config.official_account.wechat_id)
+            changes[n] = plan(desired, live, policy, rules)  # once untimed: imports (deepdiff) excluded
+            plans[n] = functools.partial(plan, desired, live, policy, rules)
             path = workload.write_shop(folder / f"shop-{n}", wanted)
             load_cpu[n] = cpu_of(functools.partial(load_any, path), max(1, repeats[n] // 2))
     say(f"growth: plan() at every size, {rounds} interleaved rounds")

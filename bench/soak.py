@@ -33,7 +33,7 @@ import yaml
 from bench import harness, workload
 from bench.harness import Settings, say
 from bench.report import Row, Table, secs, times, verdict
-from kfsync.avatars import load_avatar, picture_hash
+from kfsync.avatars import AvatarPrint, load_avatar, picture_hash
 from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
@@ -174,15 +174,16 @@ class Soak:
         try:
             client = KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
                               api_base=self.emulator.base_url, retry=retry)
-            config = load_config(self.shop.config, cache=self.cache)
+            prints: dict[Path, AvatarPrint] = {}
+            config = load_config(self.shop.config, cache=self.cache, prints=prints)
             with Engine(config, lambda: WechatMpProvider(client, cache=self.cache),
-                        cache=self.cache) as engine:
+                        cache=self.cache, prints=prints) as engine:
                 first = engine.plan()
                 if first.plan.empty:
                     return True, 0
                 # The soak consents to every delete.
                 prepared = judged(first.declared, first.live,
-                                  frozenset(c.account for c in first.plan.deletes))
+                                  frozenset(c.account for c in first.plan.deletes), rules=engine.rules)
                 applied = engine.apply(prepared, parallelism=parallelism)
                 return applied.converged, len(prepared.plan.changes)
         except KfsyncError:

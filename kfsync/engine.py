@@ -32,10 +32,11 @@ from kfsync.providers.base import DEFAULT_PARALLELISM
 from kfsync.safety import SafetyError, check_safety
 
 if TYPE_CHECKING:
+    from kfsync.avatars import AvatarPrint
     from kfsync.cache import AvatarPrints
     from kfsync.config import Config
     from kfsync.planfile import SavedPlan
-    from kfsync.providers.base import Provider
+    from kfsync.providers.base import Provider, Rules
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Prepared:
     plan: Plan
     refused: SafetyError | None = None  #: why the plan may not be applied, if it may not
     consent: frozenset[str] = frozenset()  #: the deletes named, on the command line or in the file
+    rules: Rules | None = None  #: the provider's planning rules it was made by
 
 
 @dataclass(frozen=True)
@@ -126,14 +128,18 @@ class Uploads(Mapping[str, bytes]):
         return len(self._files)
 
 
-def declare(config: Config, cache: Cache | None = None) -> Declared:
+def declare(
+    config: Config, cache: Cache | None = None, prints: Mapping[Path, AvatarPrint] | None = None
+) -> Declared:
     """Fingerprint every declared avatar exactly as it will be uploaded (see `fingerprint_avatar`).
 
-    The loader's fingerprints are used where it made them: the file was read once.
+    `prints` are the fingerprints the loader made (`load_config(prints=...)`):
+    they are used where it made them, so that each file is read once.
     """
     from kfsync.avatars import fingerprint_avatar
 
-    prints = cache.avatars if cache is not None else None
+    cached = cache.avatars if cache is not None else None
+    known = prints or {}
     avatars: dict[str, DesiredAvatar] = {}
     files: dict[str, tuple[Path, str]] = {}
     folder = config.path.resolve().parent
@@ -143,12 +149,12 @@ def declare(config: Config, cache: Cache | None = None) -> Declared:
         if path is None:
             continue
         if path not in by_path:
-            found = config.avatar_prints.get(path) or fingerprint_avatar(path, prints)
+            found = known.get(path) or fingerprint_avatar(path, cached)
             shown = path.relative_to(folder).as_posix()  # the loader keeps avatars inside the folder
             by_path[path] = DesiredAvatar(shown, found.phash, found.digest)
         avatars[account.prefix] = by_path[path]
         files[config.kf_account(account.prefix)] = (path, by_path[path].digest)
-    return Declared(Desired(config, avatars), Uploads(files, prints))
+    return Declared(Desired(config, avatars), Uploads(files, cached))
 
 
 def judged(
@@ -156,13 +162,15 @@ def judged(
     live: LiveState,
     allow_delete: frozenset[str] = frozenset(),
     saved: SavedPlan | None = None,
+    *,
+    rules: Rules,
 ) -> Prepared:
-    """The plan from the declared and the live side, and its safety verdict.
+    """The plan from the declared and the live side by the provider's `rules`, and its verdict.
 
     A saved plan is first checked to be exactly this plan, made from the same
     inputs; the consent it records is added to `allow_delete`.
     """
-    made = plan(declared.desired, live, declared.config.policy)
+    made = plan(declared.desired, live, declared.config.policy, rules)
     consent = allow_delete
     if saved is not None:
         from kfsync.planfile import check_fresh, check_matches
@@ -174,7 +182,7 @@ def judged(
         check_safety(made, declared.config.policy, consent)
     except SafetyError as exc:
         refused = exc
-    return Prepared(declared, live, made, refused, consent)
+    return Prepared(declared, live, made, refused, consent, rules)
 
 
 class Engine:
@@ -193,9 +201,12 @@ class Engine:
         *,
         cache: Cache | None = None,
         now: int | None = None,
+        prints: Mapping[Path, AvatarPrint] | None = None,
     ) -> None:
+        """`prints`: the fingerprints the loader made of the config's avatars, if it made them."""
         self.config = config
         self.cache = cache or Cache(None)
+        self.prints = prints
         self.now = now
         self._open = open_provider
         self._provider: Provider | None = None
@@ -235,6 +246,11 @@ class Engine:
             self._provider = self._open()
         return self._provider
 
+    @property
+    def rules(self) -> Rules:
+        """The provider's planning rules for this config."""
+        return self.provider.rules(self.config)
+
     def read(self) -> LiveState:
         """One reading of the live side, now."""
         return self.provider.read(self.config, now=self.now, progress=self._progress)
@@ -258,8 +274,9 @@ class Engine:
         saved: SavedPlan | None = None,
     ) -> Prepared:
         """Declare (unless given), read (or wait for the reading), plan and judge safety."""
-        declared = declared or declare(self.config, self.cache)
-        return judged(declared, self._first_reading(), allow_delete, saved)
+        declared = declared or declare(self.config, self.cache, self.prints)
+        live = self._first_reading()
+        return judged(declared, live, allow_delete, saved, rules=self.rules)
 
     def apply(self, prepared: Prepared, *, parallelism: int = DEFAULT_PARALLELISM,
               progress: Progress | None = None) -> Applied:
@@ -288,7 +305,7 @@ class Engine:
 
     def verify(self, prepared: Prepared) -> Prepared:
         """Read the live side again and plan again, with the same consent."""
-        return judged(prepared.declared, self.read(), prepared.consent)
+        return judged(prepared.declared, self.read(), prepared.consent, rules=self.rules)
 
     # ------------------------------------------------------------------ closing
 

@@ -3,7 +3,7 @@
 The rest of kfsync speaks these values.  The config loader builds the desired
 side (`DesiredAccount`, `Desired`), a provider reads the live side
 (`LiveAccount`, `LiveState`), and `kfsync.plan` compares them, field by field,
-through `changed_fields`.  Nothing here knows the wire of any API: a provider
+by the `Field`s declared here.  Nothing here knows the wire of any API: a provider
 turns what its API answers into these values at its boundary.
 
 An account's identity is its `kf_account` (`prefix@suffix`); the prefix is
@@ -15,10 +15,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 if TYPE_CHECKING:
     from kfsync.config.model import Config
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Unmanaged = Literal["report", "ignore", "delete"]
 State = Literal["present", "absent"]
 InviteStatus = Literal["waiting", "rejected", "expired"]
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- policy
@@ -208,40 +209,103 @@ class LiveState:
 
 
 @dataclass(frozen=True)
-class Field:
-    """An account field that a plan compares and an update sets."""
+class Field(Generic[T]):
+    """An account field: declared once here, compared by the planner, shown by the renderers.
 
-    name: str  #: the name in a change's before/after and in the plan document
-    label: str  #: how people call it, in rendered plans
-
-
-#: The fields an update changes, compared between the desired and the live account.
-UPDATABLE = (Field("nickname", "nickname"),)
-
-
-def changed_fields(
-    live: Mapping[str, Mapping[str, object]], wanted: Mapping[str, Mapping[str, object]]
-) -> dict[str, set[str]]:
-    """The fields that differ, by key, for the rows on both sides, as deepdiff finds them.
-
-    Only rows on both sides are compared, so both trees have the same keys:
-    deepdiff >= 8 reports a tree whose keys mostly differ as one change of the
-    whole root (`threshold_to_diff_deeper`), which would hide every row.  Rows
-    that are equal are left out first: deepdiff is slow to import and to run,
-    and a plan in sync (the usual case) then needs neither.
+    `name` keys the field in a change's before/after and in the plan document;
+    `declared` and `live` name the attributes of `DesiredAccount` and
+    `LiveAccount` it is compared between (None: the field only describes a
+    change, e.g. an invitation's status); `updatable` says an update call sets
+    it in place; a `picture` is compared by its fingerprint, not by equality.
     """
-    differing = [key for key in sorted(live.keys() & wanted.keys()) if live[key] != wanted[key]]
-    if not differing:
-        return {}
-    from deepdiff import DeepDiff
 
-    before = {key: dict(live[key]) for key in differing}
-    after = {key: dict(wanted[key]) for key in differing}
-    changed: dict[str, set[str]] = {}
-    for item in DeepDiff(before, after, view="tree").get("values_changed", []):
-        key, name = item.path(output_format="list")[:2]
-        changed.setdefault(str(key), set()).add(str(name))
-    return changed
+    name: str
+    label: str  #: how people call it, in rendered plans
+    type: type[T]
+    updatable: bool = False
+    declared: str | None = None
+    live: str | None = None
+    picture: bool = False
+
+    def wanted(self, entry: DesiredAccount) -> object:
+        return getattr(entry, self.declared) if self.declared else None
+
+    def current(self, account: LiveAccount) -> object:
+        return getattr(account, self.live) if self.live else None
+
+
+NICKNAME = Field("nickname", "nickname", str, updatable=True, declared="nickname", live="nickname")
+#: before: the live picture's URL; after: the declared file, as the config names it
+AVATAR = Field("avatar", "avatar", str, declared="avatar", live="headimgurl", picture=True)
+KF_WX = Field("kf_wx", "kf_wx", str, declared="wechat", live="kf_wx")  #: the bound WeChat user
+INVITE_WX = Field("invite_wx", "invite_wx", str)  #: the WeChat user invited
+INVITE_STATUS = Field("invite_status", "invite_status", str)  #: how the last invitation ended
+
+#: Every field, by name: what a change's before/after may hold (schemas/plan.schema.json too).
+FIELDS: Mapping[str, Field[Any]] = {
+    f.name: f for f in (NICKNAME, AVATAR, KF_WX, INVITE_WX, INVITE_STATUS)
+}
+#: The fields an update changes, compared between the desired and the live account.
+UPDATABLE = tuple(f for f in FIELDS.values() if f.updatable)
+#: The fields compared between a declared and a live account, in the order a plan lists them.
+COMPARED = tuple(f for f in FIELDS.values() if f.declared and f.live)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One compared field that differs: the live value and the declared one."""
+
+    field: Field[Any]
+    before: object
+    after: object
+
+
+class Values(Mapping[str, "str | None"]):
+    """A change's before or after: field values by field name, read typed with `of`.
+
+    Immutable.  A value is a string or None (every field is text on the wire);
+    a name no `Field` declares is kept as it was given (a saved plan written by
+    another version still shows), but only declared fields are read with `of`.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, object]) -> None:
+        checked: dict[str, str | None] = {}
+        for name, value in values.items():
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a string or null, not {type(value).__name__}")
+            checked[name] = value
+        self._values = checked
+
+    def of(self, field: Field[T]) -> T | None:
+        """The value of `field`, or None when it is not given."""
+        value = self._values.get(field.name)
+        return value if value is None or isinstance(value, field.type) else None
+
+    def __getitem__(self, name: str) -> str | None:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        return f"Values({self._values!r})"
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dict(self._values)
+
+
+def label(name: str) -> str:
+    """How people call the field `name` in rendered plans: its declared label, or the name."""
+    known = FIELDS.get(name)
+    return known.label if known is not None else name
 
 
 def describe_drift(before: Iterable[LiveAccount], after: Iterable[LiveAccount]) -> list[str]:

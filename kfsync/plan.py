@@ -1,9 +1,16 @@
 """The plan: what it takes to make the live accounts match the declared ones.
 
-`plan(desired, live, policy)` is a pure function: no client, no clock, no
-environment, no printing.  It returns a `Plan`, a value that renderers show,
-safety checks judge (`kfsync.safety`), saved-plan files carry, and `apply`
-executes in the order given here.
+`plan(desired, live, policy, rules)` is a pure function: no client, no clock,
+no environment, no printing.  It returns a `Plan`, a value that renderers
+show, safety checks judge (`kfsync.safety`), saved-plan files carry, and
+`apply` executes in the order given here.
+
+The planner is generic: it keeps what is declared and what is ignored,
+unmanaged, protected or absent, diffs the fields `kfsync.model` declares, and
+orders the changes by one key.  What a product does with a difference comes
+from its `kfsync.providers.base.Rules`, handed in as a value: which live
+account a declared entry is (`match`), and which calls make, delete or change
+one (`create`, `delete`, `expand`).
 """
 
 from __future__ import annotations
@@ -11,21 +18,27 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfsync.model import (
-    UPDATABLE,
+    AVATAR,
+    COMPARED,
+    INVITE_WX,
     Desired,
     DesiredAccount,
     DesiredAvatar,
+    Difference,
     LiveAccount,
     LiveState,
     Policy,
-    changed_fields,
+    Values,
 )
-from kfsync.timefmt import human
 
-__all__ = ["Action", "Change", "Desired", "DesiredAvatar", "PendingInvite", "Plan", "plan"]
+if TYPE_CHECKING:
+    from kfsync.providers.base import Rules
+
+__all__ = ["Action", "Change", "Desired", "DesiredAvatar", "Expansion", "Matching",
+           "PendingInvite", "Plan", "plan"]
 
 
 class Action(str, enum.Enum):
@@ -44,21 +57,42 @@ _ORDER = {action: index for index, action in enumerate(Action)}
 SAME_PICTURE_BITS = 24
 
 
-def _copy(fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return dict(fields) if fields is not None else None
+def _values(given: Mapping[str, object] | None) -> Values | None:
+    return given if given is None or isinstance(given, Values) else Values(given)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Change:
-    """One API operation the plan would make."""
+    """One API operation the plan would make.
+
+    `before` and `after` hold field values by the names `kfsync.model.FIELDS`
+    declares (given as any mapping, kept as `Values`; read one typed with
+    `change.after.of(NICKNAME)`).
+    """
 
     action: Action
     account: str
-    before: Mapping[str, Any] | None
-    after: Mapping[str, Any] | None
+    before: Values | None  #: the live values the change replaces
+    after: Values | None  #: the values it sets
     reason: str
     depends_on: tuple[str, ...] = ()
     rebind: bool = False
+
+    def __init__(
+        self,
+        action: Action,
+        account: str,
+        before: Mapping[str, object] | None,
+        after: Mapping[str, object] | None,
+        reason: str,
+        depends_on: tuple[str, ...] = (),
+        rebind: bool = False,
+    ) -> None:
+        given = {"action": action, "account": account, "before": _values(before),
+                 "after": _values(after), "reason": reason, "depends_on": tuple(depends_on),
+                 "rebind": rebind}
+        for name, value in given.items():
+            object.__setattr__(self, name, value)
 
     @property
     def id(self) -> str:
@@ -77,8 +111,8 @@ class Change:
             "id": self.id,
             "action": self.action.value,
             "account": self.account,
-            "before": _copy(self.before),
-            "after": _copy(self.after),
+            "before": self.before.to_dict() if self.before is not None else None,
+            "after": self.after.to_dict() if self.after is not None else None,
             "reason": self.reason,
             "depends_on": list(self.depends_on),
             "rebind": self.rebind,
@@ -89,8 +123,8 @@ class Change:
         return cls(
             action=Action(data["action"]),
             account=str(data["account"]),
-            before=_copy(data.get("before")),
-            after=_copy(data.get("after")),
+            before=data.get("before"),
+            after=data.get("after"),
             reason=str(data["reason"]),
             depends_on=tuple(str(d) for d in data.get("depends_on", ())),
             rebind=bool(data.get("rebind", False)),
@@ -104,7 +138,7 @@ class PendingInvite:
     expires: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account": self.account, "invite_wx": self.invite_wx, "expires": self.expires}
+        return {"account": self.account, INVITE_WX.name: self.invite_wx, "expires": self.expires}
 
 
 @dataclass(frozen=True)
@@ -140,97 +174,93 @@ class Plan:
         }
 
 
+# --------------------------------------------------------------------------- what rules answer
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Which live account each declared entry is, as a provider's rules decide."""
+
+    pairs: Mapping[str, LiveAccount]  #: declared prefix (present or absent) -> its live account
+    unclaimed: tuple[LiveAccount, ...] = ()  #: managed live accounts no declared entry is
+    warnings: tuple[str, ...] = ()  #: live accounts left alone, and why
+    refusals: tuple[str, ...] = ()  #: e.g. an ambiguous match: the plan may not be applied
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The changes that make one live account what its entry declares, and what to say besides."""
+
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = ()
+    pending: tuple[PendingInvite, ...] = ()
+    #: set when the changes delete the account and make it again (e.g. "rebound from a to b"):
+    #: a protected account is refused instead
+    replaces: str | None = None
+
+
 # --------------------------------------------------------------------------- planning
 
 
-def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
-    """Compare the declared accounts with the live ones; pure and deterministic."""
-    config = desired.config
-    wechat_id = config.official_account.wechat_id
-    suffix = "@" + wechat_id
-    declared = {a.prefix: a for a in config.accounts if not policy.is_ignored(a.prefix)}
-    present = {p: a for p, a in declared.items() if a.state == "present"}
-    visible = [a for a in live.accounts if not policy.is_ignored(a.prefix)]
-    managed_live = {a.prefix: a for a in visible if a.suffix == wechat_id}
+def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Plan:
+    """Compare the declared accounts with the live ones, by `rules`; pure and deterministic."""
+    declared = {a.prefix: a for a in desired.config.accounts if not policy.is_ignored(a.prefix)}
+    present = {p: a for p, a in declared.items() if a.present}
+    matching = rules.match(tuple(declared.values()),
+                           tuple(a for a in live.accounts if not policy.is_ignored(a.prefix)))
+    pairs = matching.pairs
 
     changes: list[Change] = []
-    # Not ours (another suffix): never planned, but worth a word, since a wrong wechat_id looks like this.
-    warnings = [
-        f"{kf_account} is not an account of {wechat_id}; left alone "
-        "(check official_account.wechat_id, or add its prefix to policy.ignore)"
-        for kf_account in sorted(a.kf_account for a in visible if a.suffix != wechat_id)
-    ]
-    refusals: list[str] = []
+    warnings = list(matching.warnings)
+    refusals = list(matching.refusals)
     pending: list[PendingInvite] = []
     unmanaged: list[str] = []
-    renamed = _changed_fields(managed_live, present)
 
-    for prefix in sorted(managed_live.keys() - present.keys()):
-        account = managed_live[prefix]
-        if prefix in declared:  # a tombstone
-            if policy.is_protected(prefix):
-                refusals.append(f"{account.kf_account} is protected and cannot be deleted")
-                continue
-            changes.append(_delete(account, "tombstone (state: absent)"))
-        elif policy.unmanaged == "delete" and policy.is_protected(prefix):
+    for prefix in sorted(pairs.keys() - present.keys()):  # tombstones
+        account = pairs[prefix]
+        if policy.is_protected(prefix):
+            refusals.append(f"{account.kf_account} is protected and cannot be deleted")
+            continue
+        changes.append(rules.delete(account, "tombstone (state: absent)"))
+    for account in sorted(matching.unclaimed, key=lambda a: a.prefix):
+        if policy.unmanaged == "delete" and policy.is_protected(account.prefix):
             warnings.append(f"{account.kf_account} is not declared but protected; left alone")
         elif policy.unmanaged == "delete":
-            changes.append(_delete(account, "not declared (unmanaged: delete)"))
+            changes.append(rules.delete(account, "not declared (unmanaged: delete)"))
         elif policy.unmanaged == "report":
             unmanaged.append(account.kf_account)
 
+    differing = _differences({p: (present[p], pairs[p]) for p in present.keys() & pairs.keys()})
     for prefix in sorted(present):
         entry = present[prefix]
-        kf_account = prefix + suffix
-        live_account = managed_live.get(prefix)
         avatar = desired.avatars.get(prefix)
-        if live_account is None:
-            changes.extend(_create(kf_account, entry, avatar, "declared, not live"))
+        paired = pairs.get(prefix)
+        if paired is None:
+            changes.extend(rules.create(entry, avatar, "declared, not live"))
             continue
-        if entry.wechat and _bound_elsewhere(live_account, entry.wechat):
-            if policy.is_protected(prefix):
-                refusals.append(
-                    f"{kf_account} is protected and cannot be rebound "
-                    f"from {live_account.kf_wx} to {entry.wechat}"
-                )
-                continue
-            changes.append(
-                _delete(live_account, f"rebind from {live_account.kf_wx} to {entry.wechat}", rebind=True)
-            )
-            changes.extend(
-                _create(kf_account, entry, avatar, "rebind", after_delete=True, rebind=True)
-            )
+        account = paired
+        found = list(differing.get(prefix, ()))
+        picture, unreadable = _picture_difference(account, avatar, live)
+        if picture is not None:
+            found.append(picture)
+        expansion = rules.expand(entry, avatar, account, tuple(found), live.now)
+        if expansion.replaces is not None and policy.is_protected(prefix):
+            refusals.append(f"{account.kf_account} is protected and cannot be {expansion.replaces}")
             continue
-        if "nickname" in renamed.get(prefix, ()):
-            changes.append(
-                Change(Action.UPDATE, kf_account, {"nickname": live_account.nickname},
-                       {"nickname": entry.nickname}, "nickname differs")
-            )
-        avatar_change, warning = _avatar_change(kf_account, avatar, live_account, live)
-        if avatar_change:
-            changes.append(avatar_change)
-        if warning:
-            warnings.append(warning)
-        if entry.wechat:
-            invite, waiting = _binding(kf_account, entry.wechat, live_account, live.now)
-            if invite:
-                changes.append(invite)
-            elif waiting and waiting.invite_wx != entry.wechat:
-                warnings.append(
-                    f"{kf_account}: an invitation to {waiting.invite_wx} is pending until "
-                    f"{human(waiting.expires)}; {entry.wechat} can be invited once it expires or is "
-                    "rejected (there is no API to withdraw it)"
-                )
-            elif waiting:
-                pending.append(waiting)
+        changes.extend(expansion.changes)
+        if unreadable and expansion.replaces is None:
+            warnings.append(unreadable)
+        warnings.extend(expansion.warnings)
+        pending.extend(expansion.pending)
 
-    if managed_live and not present and any(c.destructive for c in changes):
+    managed = bool(pairs) or bool(matching.unclaimed)
+    if managed and not present and any(c.destructive for c in changes):
         refusals.append(
             "the config declares no accounts while live has some; refusing to delete them all"
         )
     changes.sort(key=lambda c: c.sort_key)
     return Plan(
-        wechat_id=wechat_id,
+        wechat_id=rules.scope,
         changes=tuple(changes),
         unmanaged=tuple(sorted(unmanaged)),
         pending_invites=tuple(pending),
@@ -239,100 +269,41 @@ def plan(desired: Desired, live: LiveState, policy: Policy) -> Plan:
     )
 
 
-def _changed_fields(
-    live: Mapping[str, LiveAccount], present: Mapping[str, DesiredAccount]
-) -> dict[str, set[str]]:
-    """The updatable fields that differ, by prefix, for the accounts on both sides."""
-    both = live.keys() & present.keys()
-    names = [f.name for f in UPDATABLE]
-    return changed_fields({p: {n: getattr(live[p], n) for n in names} for p in both},
-                          {p: {n: getattr(present[p], n) for n in names} for p in both})
+def _differences(
+    both: Mapping[str, tuple[DesiredAccount, LiveAccount]],
+) -> dict[str, tuple[Difference, ...]]:
+    """The compared fields (not pictures) that differ, by prefix; a field not declared is not."""
+    fields = {f.name: f for f in COMPARED if not f.picture}
+    wanted = {p: {name: f.wanted(e) for name, f in fields.items() if f.wanted(e) is not None}
+              for p, (e, _) in both.items()}
+    current = {p: {name: fields[name].current(a) for name in wanted[p]}
+               for p, (_, a) in both.items()}
+    # Flat text values: `!=` says all there is, and deepdiff per row would cost ten times the plan.
+    found = {p: tuple(Difference(fields[name], current[p][name], value)
+                      for name, value in wanted[p].items() if current[p][name] != value)
+             for p in wanted}
+    return {p: differences for p, differences in found.items() if differences}
 
 
-def _bound_elsewhere(account: LiveAccount, wechat: str) -> bool:
-    return bool(account.kf_wx) and account.kf_wx != wechat
-
-
-def _delete(account: LiveAccount, reason: str, *, rebind: bool = False) -> Change:
-    before = {"nickname": account.nickname, "kf_wx": account.kf_wx}
-    return Change(Action.DELETE, account.kf_account, before, None, reason, rebind=rebind)
-
-
-def _create(
-    kf_account: str,
-    entry: DesiredAccount,
-    avatar: DesiredAvatar | None,
-    reason: str,
-    *,
-    after_delete: bool = False,
-    rebind: bool = False,
-) -> list[Change]:
-    add_id = f"{Action.ADD.value}:{kf_account}"
-    depends = (f"{Action.DELETE.value}:{kf_account}",) if after_delete else ()
-    changes = [
-        Change(Action.ADD, kf_account, None, {"nickname": entry.nickname}, reason, depends, rebind)
-    ]
-    if avatar is not None:
-        changes.append(
-            Change(Action.SET_AVATAR, kf_account, None, {"avatar": avatar.path}, reason, (add_id,), rebind)
-        )
-    if entry.wechat:
-        changes.append(
-            Change(Action.INVITE, kf_account, None, {"invite_wx": entry.wechat}, reason, (add_id,), rebind)
-        )
-    return changes
-
-
-def _avatar_change(
-    kf_account: str, avatar: DesiredAvatar | None, account: LiveAccount, live: LiveState
-) -> tuple[Change | None, str | None]:
+def _picture_difference(
+    account: LiveAccount, avatar: DesiredAvatar | None, live: LiveState
+) -> tuple[Difference | None, str | None]:
+    """The avatar as a difference (live URL or None -> declared path), or why it is not compared."""
     if avatar is None:
         return None, None
-    after = {"avatar": avatar.path}
     if not account.headimgurl:
-        return Change(Action.SET_AVATAR, kf_account, {"avatar": None}, after, "no live avatar"), None
+        return Difference(AVATAR, None, avatar.path), None
     picture = live.pictures.get(account.headimgurl)
     if picture is None or picture.phash is None:
         why = picture.error if picture is not None and picture.error else "not downloaded"
-        return None, f"{kf_account}: live avatar could not be read ({why}); left as it is"
+        return None, f"{account.kf_account}: live avatar could not be read ({why}); left as it is"
     try:
         distance = hamming(picture.phash, avatar.phash)
     except ValueError as exc:  # e.g. a damaged picture cache entry
-        return None, f"{kf_account}: live avatar cannot be compared ({exc}); left as it is"
+        return None, f"{account.kf_account}: live avatar cannot be compared ({exc}); left as it is"
     if distance <= SAME_PICTURE_BITS:
         return None, None
-    before = {"avatar": account.headimgurl}
-    return Change(Action.SET_AVATAR, kf_account, before, after, "live avatar is a different picture"), None
-
-
-def _binding(
-    kf_account: str, wechat: str, account: LiveAccount, now: int
-) -> tuple[Change | None, PendingInvite | None]:
-    """The binding row of the plan table; a rebind is handled by the caller."""
-    if account.kf_wx == wechat:
-        return None, None
-    status = account.invite_status
-    waiting = pending_invitation(account, now)
-    if waiting is not None:
-        # Waiting and unexpired: WeChat refuses another invitation (65411) until it ends.
-        return None, PendingInvite(kf_account, *waiting)
-    before: dict[str, Any] = {"invite_wx": account.invite_wx, "invite_status": status}
-    if account.invite_wx and status == "waiting":
-        # An expiry WeChat did not give as a time is unknown: invite; 65411 would say it waits.
-        reason = "invitation expired" if account.invite_expire_time else "invitation expiry unknown"
-    elif account.invite_wx and status in ("rejected", "expired"):
-        reason = f"invitation {status}"
-    else:
-        reason = "not bound"
-    return Change(Action.INVITE, kf_account, before, {"invite_wx": wechat}, reason), None
-
-
-def pending_invitation(account: LiveAccount, now: int) -> tuple[str, int] | None:
-    """The invitee and expiry of an invitation still waiting at `now`, which plan never re-sends."""
-    expires = account.invite_expire_time or 0
-    if account.invite_wx and account.invite_status == "waiting" and expires > now:
-        return account.invite_wx, expires
-    return None
+    return Difference(AVATAR, account.headimgurl, avatar.path), None
 
 
 def hamming(left: str, right: str) -> int:

@@ -15,7 +15,7 @@ from kfsync.errors import KfsyncError
 from kfsync.model import LiveState
 from kfsync.plan import Action, Change, Plan
 from kfsync.progress import Advance, ignore
-from kfsync.providers.base import ErrorKind, Provider
+from kfsync.providers.base import ErrorKind, Provider, Rules
 
 
 class FakeError(KfsyncError):
@@ -59,16 +59,19 @@ class FakeProvider:
             elif change.action is Action.SET_AVATAR:
                 assert uploads[change.account] == b"jpeg"
             else:
-                self.accounts[change.account] = str((change.after or {})["nickname"])
+                self.accounts[change.account] = str(dict(change.after or {})["nickname"])
 
     def holds(self, change: Change) -> bool:
         with self.lock:
             if change.action is Action.DELETE:
                 return change.account not in self.accounts
-            return self.accounts.get(change.account) == (change.after or {}).get("nickname")
+            return self.accounts.get(change.account) == dict(change.after or {}).get("nickname")
 
     def classify(self, error: KfsyncError) -> ErrorKind | None:
         return error.kind if isinstance(error, FakeError) else None
+
+    def rules(self, config: Config) -> Rules:
+        raise AssertionError("the applier never plans")
 
     def stop(self) -> None:
         self.stopped = True

@@ -71,7 +71,8 @@ def test_changes_that_wait_on_each_other_are_skipped_instead_of_waiting_for_ever
     declared = declare(load_config(shop(tmp_path, 2), cache=cache), cache)
     with KfClient(appid=DEFAULT_APPID, secret=DEFAULT_SECRET, api_base=emulator.base_url) as client:
         provider = WechatMpProvider(client, cache=cache)
-        planned = judged(declared, provider.read(declared.config)).plan
+        planned = judged(declared, provider.read(declared.config),
+                         rules=provider.rules(declared.config)).plan
         first, second, *rest = planned.changes
         cycle = (replace(first, depends_on=(second.id,)), replace(second, depends_on=(first.id,)))
         result = Applier(provider, declared.uploads, parallelism=2).run(

@@ -118,8 +118,10 @@ def test_the_loader_fingerprints_each_avatar_once_and_declare_reuses_it(
 ) -> None:
     picture(tmp_path / "a.png", 0)
     picture(tmp_path / "b.png", 1)
-    config = load_config(shop(tmp_path, {"alice": "a.png", "bob": "a.png", "carol": "b.png"}))
-    assert sorted(p.name for p in config.avatar_prints) == ["a.png", "b.png"]
+    prints: dict[Path, AvatarPrint] = {}
+    config = load_config(shop(tmp_path, {"alice": "a.png", "bob": "a.png", "carol": "b.png"}),
+                         prints=prints)
+    assert sorted(p.name for p in prints) == ["a.png", "b.png"]
     made: list[Path] = []
     real = avatars.fingerprint_avatar
 
@@ -128,9 +130,9 @@ def test_the_loader_fingerprints_each_avatar_once_and_declare_reuses_it(
         return real(path)
 
     monkeypatch.setattr(avatars, "fingerprint_avatar", counted)
-    declared = declare(config)
+    declared = declare(config, prints=prints)
     assert made == []
-    assert declared.desired.avatars["alice"].phash == config.avatar_prints[tmp_path / "a.png"].phash
+    assert declared.desired.avatars["alice"].phash == prints[tmp_path / "a.png"].phash
 
 
 def test_a_fingerprint_keeps_the_upload_for_apply_in_the_cache(

@@ -13,7 +13,7 @@ import pytest
 
 from kfsync.config import Config, DesiredAccount, OfficialAccount, Policy
 from kfsync.errors import ExitCode
-from kfsync.model import LiveAccount, LivePicture, LiveState
+from kfsync.model import LiveAccount, LivePicture, LiveState, Values
 from kfsync.plan import (
     SAME_PICTURE_BITS,
     Action,
@@ -25,6 +25,7 @@ from kfsync.plan import (
     hamming,
     plan,
 )
+from kfsync.providers.wechat_mp.rules import WechatMpRules
 from kfsync.safety import SafetyError, check_safety
 from kfsync.timefmt import human
 
@@ -80,7 +81,7 @@ def make_plan(
         digest="c" * 64,
     )
     state = LiveState(accounts=accounts, now=NOW, pictures=dict(pictures or {}))
-    return plan(Desired(config, dict(avatars or {})), state, policy)
+    return plan(Desired(config, dict(avatars or {})), state, policy, WechatMpRules(WECHAT_ID))
 
 
 def ids(result: Plan) -> list[str]:
@@ -265,7 +266,7 @@ BINDING_CASES = [
         "bound to another ID, new nickname: the add carries it, no update",
         (declare("alice", "Alice 2", wechat="wx_alice"),),
         (live("alice", kf_wx="wx_old"),),
-        (REBIND_DELETE, replace(REBIND_ADD, after={"nickname": "Alice 2"}), REBIND_INVITE),
+        (REBIND_DELETE, replace(REBIND_ADD, after=Values({"nickname": "Alice 2"})), REBIND_INVITE),
     ),
     Case("wechat not declared, live bound: left alone", (declare("alice"),), (live("alice", kf_wx="wx_x"),)),
     Case(
@@ -398,7 +399,8 @@ POLICY_CASES = [
                  "tombstone (state: absent)"),),
          unmanaged=(kf("zed"),), refusals=(NO_ACCOUNTS,)),
     Case("empty config, unmanaged delete: refused", (), UNDECLARED,
-         (replace(DELETE_ZED, account=ALICE, before={"nickname": "Alice", "kf_wx": None}), DELETE_ZED),
+         (replace(DELETE_ZED, account=ALICE, before=Values({"nickname": "Alice", "kf_wx": None})),
+          DELETE_ZED),
          policy=Policy(unmanaged="delete", max_deletes=10), refusals=(NO_ACCOUNTS,)),
     Case("empty config, unmanaged report: nothing to refuse", (), UNDECLARED,
          unmanaged=(ALICE, kf("zed"))),
@@ -571,7 +573,8 @@ def test_plan_is_the_same_whatever_the_input_order(seed: int) -> None:
     config = Config(Path("kfsync.yaml"), OfficialAccount(WECHAT_ID), Policy(max_deletes=5),
                     tuple(declared), "c" * 64)  # deliberately not sorted by prefix
     state = LiveState(tuple(accounts), NOW, {})
-    shuffled = plan(Desired(config, dict(avatars)), state, Policy(max_deletes=5))
+    shuffled = plan(Desired(config, dict(avatars)), state, Policy(max_deletes=5),
+                    WechatMpRules(WECHAT_ID))
     assert shuffled == mixed_plan(MIXED_DECLARED, MIXED_LIVE)
 
 

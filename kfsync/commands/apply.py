@@ -23,6 +23,7 @@ from kfsync.textsafe import visible
 
 if TYPE_CHECKING:
     from kfsync.apply import ApplyResult
+    from kfsync.avatars import AvatarPrint
     from kfsync.plan import Plan
 
 
@@ -99,11 +100,13 @@ def command(
             "(`kfsync plan --out plan.json`, then `kfsync apply plan.json`)"
         )
     cache = Cache(cache_dir or default_cache_dir())
+    prints: dict[Path, AvatarPrint] = {}  #: the loader's fingerprints, for the engine
     with shown("Checking avatars", "files") as advance:
-        config = load_config(config_path, cache=cache, progress=advance)
+        config = load_config(config_path, cache=cache, progress=advance, prints=prints)
     pictures = shown("Comparing live pictures", "pictures")
     engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism,
-                                                  connections=parallelism), cache=cache)
+                                                  connections=parallelism),
+                    cache=cache, prints=prints)
     with pictures as advance, engine.start(progress=advance):  # round trips overlap the declaring
         # A saved file is applied only if it is exactly the plan made now.
         prepared = engine.plan(allowed(allow_delete), saved=saved)

@@ -14,12 +14,15 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kfsync.commands._globals import bold, use_color
 from kfsync.errors import ExitCode
+
+if TYPE_CHECKING:
+    from kfsync.avatars import AvatarPrint
 
 #: What a user does next, after the demo: printed at its end.
 NEXT_STEPS = """\
@@ -67,8 +70,9 @@ def command() -> ExitCode:
     with tempfile.TemporaryDirectory(prefix="kfsync-demo-") as tmp:
         folder = Path(tmp) / "shop"
         shutil.copytree(data_path("examples"), folder)
-        config = load_config(folder / "kfsync.yaml")
-        declared = declare(config)
+        prints: dict[Path, AvatarPrint] = {}
+        config = load_config(folder / "kfsync.yaml", prints=prints)
+        declared = declare(config, prints=prints)
         cache = Cache(Path(tmp) / "cache")
         wechat_id = config.official_account.wechat_id
         with Emulator(wechat_id=wechat_id) as emulator:

@@ -22,6 +22,7 @@ from kfsync.commands._progress import shown
 from kfsync.errors import ExitCode
 
 if TYPE_CHECKING:
+    from kfsync.avatars import AvatarPrint
     from kfsync.comment import Commenting
     from kfsync.plan import Plan
     from kfsync.render.thumbnails import PictureUrl
@@ -89,13 +90,14 @@ def _plan(
 
         check_target(out)
     cache = Cache(cache_dir or default_cache_dir())
+    prints: dict[Path, AvatarPrint] = {}  #: the loader's fingerprints, for the engine
     with shown("Checking avatars", "files") as advance:
-        config = load_config(config_path, cache=cache, progress=advance)
+        config = load_config(config_path, cache=cache, progress=advance, prints=prints)
     if commenting is not None:
         commenting.wechat_id = config.official_account.wechat_id
     pictures = shown("Comparing live pictures", "pictures")
     engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
-                    cache=cache)
+                    cache=cache, prints=prints)
     with pictures as advance, engine.start(progress=advance):  # round trips overlap what follows
         from kfsync.planfile import save_plan
         from kfsync.render import render_plan  # noqa: F401 - loaded while the live side is read

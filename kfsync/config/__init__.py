@@ -23,6 +23,7 @@ from kfsync.config.yamlsafe import read_document
 from kfsync.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
+    from kfsync.avatars import AvatarPrint
     from kfsync.cache import Cache
 from kfsync.progress import Advance, ignore
 
@@ -41,6 +42,7 @@ def load_config(
     check_avatars: bool = True,
     cache: Cache | None = None,
     progress: Advance = ignore,
+    prints: dict[Path, AvatarPrint] | None = None,
 ) -> Config:
     """Read and validate a kfsync.yaml.
 
@@ -51,7 +53,9 @@ def load_config(
     known to upload (by their content), and data already known to satisfy the
     schema (by the data and the schema), so an unchanged config is not
     validated again (nor jsonschema imported).  `progress` hears of each
-    avatar file checked (normalising many takes seconds).
+    avatar file checked (normalising many takes seconds).  `prints`, when
+    given, is filled with the fingerprint of each avatar file checked, for
+    `kfsync.engine.declare`, which then need not fingerprint them again.
     """
     display = os.fspath(path)
     base = Path(path).absolute().parent
@@ -68,11 +72,13 @@ def load_config(
     )
     if problems:
         raise ConfigError(_in_file_order(problems))
+    if prints is not None:
+        prints.update(avatars.prints)
     return _build(
         cast(Mapping[str, Any], data),
         document.positions,
         path=Path(path),
-        avatars=avatars,
+        targets=avatars.targets,
         digest=hashlib.sha256(document.raw).hexdigest(),
     )
 
@@ -83,7 +89,8 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
 
 
 def _build(
-    data: Mapping[str, Any], positions: Positions, *, path: Path, avatars: Avatars, digest: str
+    data: Mapping[str, Any], positions: Positions, *, path: Path, targets: Mapping[str, Path],
+    digest: str,
 ) -> Config:
     default_avatar = data.get("defaults", {}).get("avatar")
     accounts = []
@@ -95,7 +102,7 @@ def _build(
                 prefix=prefix,
                 state=state,
                 nickname=entry.get("nickname"),
-                avatar=avatars.targets[avatar] if avatar else None,  # all checked
+                avatar=targets[avatar] if avatar else None,  # all checked
                 wechat=entry.get("wechat"),
                 line=positions.key(("accounts", prefix))[0],
             )
@@ -106,5 +113,4 @@ def _build(
         policy=Policy.from_dict(data["policy"]),
         accounts=tuple(accounts),
         digest=digest,
-        avatar_prints=avatars.prints,
     )

@@ -11,14 +11,11 @@ loader never relies on them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kfsync.model import DesiredAccount, Policy, State, Unmanaged
-
-if TYPE_CHECKING:
-    from kfsync.avatars import AvatarPrint
 
 __all__ = ["Config", "DesiredAccount", "OfficialAccount", "Policy", "State", "Unmanaged"]
 
@@ -47,9 +44,6 @@ class Config:
     policy: Policy
     accounts: tuple[DesiredAccount, ...]  #: sorted by prefix
     digest: str  #: sha256 of the file's bytes, hex
-    #: the avatar files the loader fingerprinted (all of them, unless it was told not to open
-    #: avatars); not part of the value: a saved plan's config has none and fingerprints again
-    avatar_prints: Mapping[Path, AvatarPrint] = field(default_factory=dict, compare=False, repr=False)
 
     def kf_account(self, prefix: str) -> str:
         """The full kf account name: `alice` -> `alice@shop_cs`."""

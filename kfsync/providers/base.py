@@ -24,6 +24,9 @@ A new provider follows these steps:
 4. `classify`: map the provider's errors to the generic `ErrorKind`s, which
    are all the applier knows of errcodes.
 5. `stop` (Ctrl-C: send nothing more, retry nothing) and `close`.
+6. `rules`: the product's planning rules (`Rules`), a pure value that the
+   engine hands to `kfsync.plan.plan`: which live account a declared entry is,
+   and which calls make, delete or change one.
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ from kfsync.progress import Advance, ignore
 DEFAULT_PARALLELISM = 8
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from kfsync.config import Config
     from kfsync.errors import KfsyncError
-    from kfsync.model import LiveState
-    from kfsync.plan import Change
+    from kfsync.model import DesiredAccount, DesiredAvatar, Difference, LiveAccount, LiveState
+    from kfsync.plan import Change, Expansion, Matching
 
 
 class ErrorKind(enum.Enum):
@@ -53,6 +56,47 @@ class ErrorKind(enum.Enum):
     QUOTA = "quota"  #: stop starting new changes
     TRANSIENT = "transient"  #: try again later (the client's own retries are spent)
     OUTCOME_UNKNOWN = "outcome unknown"  #: sent, but the answer was lost: re-read
+
+
+class Rules(Protocol):
+    """A product's planning rules: identity and the calls a difference takes; pure, no I/O.
+
+    `kfsync.plan.plan` keeps what is generic (ignored, unmanaged, protected and
+    absent accounts, the field diff, the order); a provider's rules say which
+    live account each declared entry is and turn what differs into changes.
+    """
+
+    @property
+    def scope(self) -> str:
+        """What the plan is for, as it names it (the Official Account's WeChat ID)."""
+        ...
+
+    def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
+        """Pair each declared entry (present or absent) with its live account, if it has one.
+
+        Live accounts that are not the provider's to manage are left out, with a
+        warning; an ambiguous match is a refusal (the plan may not be applied).
+        """
+        ...
+
+    def create(self, entry: DesiredAccount, avatar: DesiredAvatar | None, reason: str) -> list[Change]:
+        """The changes that make a declared account that is not live, with their dependencies."""
+        ...
+
+    def delete(self, account: LiveAccount, reason: str) -> Change:
+        """The change that deletes a live account."""
+        ...
+
+    def expand(
+        self,
+        entry: DesiredAccount,
+        avatar: DesiredAvatar | None,
+        account: LiveAccount,
+        differences: Sequence[Difference],
+        now: int,
+    ) -> Expansion:
+        """The changes that turn `account` into `entry`, given the fields that differ at `now`."""
+        ...
 
 
 class Provider(Protocol):
@@ -84,6 +128,10 @@ class Provider(Protocol):
 
     def classify(self, error: KfsyncError) -> ErrorKind | None:
         """The generic kind of an error `execute` or `read` raised, or None for any other."""
+        ...
+
+    def rules(self, config: Config) -> Rules:
+        """The planning rules for `config`'s accounts (pure: reading nothing)."""
         ...
 
     def stop(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kfsync.model import label
 from kfsync.plan import Action, Change, Plan
 from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
 from kfsync.timefmt import human
@@ -172,14 +173,15 @@ def describe(change: Change, escaping: Escaping) -> str:
     if change.before is not None and change.after is not None:
         before = change.before
         parts = [
-            f"{key(name)} {value(new)}"
+            f"{key(label(name))} {value(new)}"
             if before.get(name) == new
-            else f"{key(name)} {value(before.get(name))} → {value(new)}"
+            else f"{key(label(name))} {value(before.get(name))} → {value(new)}"
             for name, new in change.after.items()
         ]
     else:
         side = change.after if change.after is not None else change.before
-        parts = [f"{key(name)} {value(v)}" for name, v in (side or {}).items() if v is not None]
+        parts = [f"{key(label(name))} {value(v)}" for name, v in (side or {}).items()
+                 if v is not None]
     return ", ".join(parts)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from kfsync import __version__
 from kfsync.apply import ApplyResult
 from kfsync.errors import KfsyncError
+from kfsync.model import INVITE_WX
 from kfsync.plan import Action, Change, PendingInvite, Plan
 from kfsync.textsafe import json_escapes
 
@@ -229,6 +230,6 @@ def _pending(value: Any, where: str) -> PendingInvite:
         raise _fail(f"{where}.expires", f"expected a unix time (an integer), got {_kind(expires)}")
     return PendingInvite(
         account=_string(item, "account", where),
-        invite_wx=_string(item, "invite_wx", where),
+        invite_wx=_string(item, INVITE_WX.name, where),
         expires=expires,
     )

@@ -21,6 +21,7 @@ import html
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
+from kfsync.model import AVATAR
 from kfsync.plan import Action, Change
 
 #: From an avatar path as the plan shows it (relative to the config's folder) to its picture URL.
@@ -36,8 +37,8 @@ def thumbnails(change: Change, pictures: PictureUrl | None) -> str:
     """`<br>` and the live and new pictures of an avatar change, or "" when none can be shown."""
     if pictures is None or change.action is not Action.SET_AVATAR or not change.after:
         return ""
-    live = (change.before or {}).get("avatar")
-    new = change.after.get("avatar")
+    live = change.before.of(AVATAR) if change.before is not None else None
+    new = change.after.of(AVATAR)
     shown = []
     if isinstance(live, str) and (src := safe_src(live, relative=False)):
         shown.append(_img(src, "live avatar"))

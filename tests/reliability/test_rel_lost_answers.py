@@ -29,7 +29,8 @@ def apply_config(folder: Path, client: KfClient, text: str) -> ApplyResult:
                            encoding="utf-8")
     declared = declare(load_config(config_path))
     provider = WechatMpProvider(client, cache=Cache(None))
-    prepared = judged(declared, provider.read(declared.config))
+    prepared = judged(declared, provider.read(declared.config),
+                      rules=provider.rules(declared.config))
     return Applier(provider, declared.uploads, parallelism=1).run(prepared.plan)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from kfsync.errors import AvatarError, KfsyncError, UsageError
 from kfsync.model import LiveAccount
-from kfsync.plan import pending_invitation
+from kfsync.providers.wechat_mp.rules import pending_invitation
 from kfsync.timefmt import human
 
 #: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.

@@ -23,10 +23,11 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
-from kfsync.model import LiveAccount, LiveState
+from kfsync.model import AVATAR, INVITE_WX, NICKNAME, Field, LiveAccount, LiveState, Values
 from kfsync.plan import Action, Change
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
+from kfsync.providers.wechat_mp.rules import WechatMpRules
 
 if TYPE_CHECKING:
     from kfsync.config import Config
@@ -115,33 +116,33 @@ class WechatMpProvider:
         if change.action is Action.DELETE:
             self.client.delete_account(account)
         elif change.action is Action.ADD:
-            self.client.add_account(account, _wanted(change, "nickname"))
+            self.client.add_account(account, _wanted(change, NICKNAME))
         elif change.action is Action.UPDATE:
-            self.client.update_account(account, _wanted(change, "nickname"))
+            self.client.update_account(account, _wanted(change, NICKNAME))
         elif change.action is Action.SET_AVATAR:
             picture = uploads.get(account)
             if picture is None:  # only a hand-edited plan file gets here
                 raise KfsyncError(f"the config declares no avatar for {account}")
             self.client.set_avatar(account, picture)
         else:
-            self.client.invite_worker(account, _wanted(change, "invite_wx"))
+            self.client.invite_worker(account, _wanted(change, INVITE_WX))
 
     def holds(self, change: Change) -> bool:
         account = self._live(change.account)
-        after = change.after or {}
+        after = change.after or Values({})
         if change.action is Action.DELETE:
             return account is None
         if account is None:
             return False
         if change.action in (Action.ADD, Action.UPDATE):
-            return account.nickname == after.get("nickname")
+            return account.nickname == after.of(NICKNAME)
         if change.action is Action.INVITE:
-            wanted = after.get("invite_wx")
+            wanted = after.of(INVITE_WX)
             return account.kf_wx == wanted or (
                 account.invite_wx == wanted and account.invite_status == "waiting"
             )
         # set_avatar: a new picture URL means the upload landed.
-        before = (change.before or {}).get("avatar")
+        before = (change.before or Values({})).of(AVATAR)
         return bool(account.headimgurl) and account.headimgurl != before
 
     def classify(self, error: KfsyncError) -> ErrorKind | None:
@@ -153,6 +154,9 @@ class WechatMpProvider:
             return _KINDS.get(error.errcode)
         return None
 
+    def rules(self, config: Config) -> WechatMpRules:
+        return WechatMpRules(config.official_account.wechat_id)
+
     def stop(self) -> None:
         self.client.stop()
 
@@ -160,11 +164,11 @@ class WechatMpProvider:
         self.client.close()
 
 
-def _wanted(change: Change, key: str) -> str:
+def _wanted(change: Change, field: Field[str]) -> str:
     """The value a change sets; a plan file edited by hand may lack it."""
-    value = (change.after or {}).get(key)
-    if not isinstance(value, str) or not value:
-        raise KfsyncError(f"the plan gives no {key} for {change.id}")
+    value = change.after.of(field) if change.after is not None else None
+    if not value:
+        raise KfsyncError(f"the plan gives no {field.name} for {change.id}")
     return value
 
 
