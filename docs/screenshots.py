@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         folder = Path(tmp) / "shop"
         shutil.copytree(ROOT / "examples", folder)
         config = load_config(folder / "kfsync.yaml")
-        wechat_id = config.official_account.wechat_id
+        wechat_id = config.scope
         uploads = dict(declare(config).uploads)
         with Emulator(wechat_id=wechat_id) as emulator:
             emulator.admin.seed(accounts=drifted_live(wechat_id, uploads, emulator.admin.now()))

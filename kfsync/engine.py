@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from kfsync.apply import Applier, ApplyResult, Progress
 from kfsync.cache import Cache
 from kfsync.errors import KfsyncError
-from kfsync.model import Desired, DesiredAvatar, LiveState
-from kfsync.plan import Action, Plan, plan
+from kfsync.model import AVATAR, Desired, DesiredAvatar, LiveState
+from kfsync.plan import Output, Plan, plan
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM
 from kfsync.safety import SafetyError, check_safety
@@ -73,6 +73,8 @@ class Applied:
     result: ApplyResult
     verify: Prepared | None  #: None when the live side could not be read again
     verify_error: str | None = None  #: why it could not
+    outputs: tuple[Output, ...] = ()  #: what the provider hands out (e.g. contact links), values set
+    outputs_error: str | None = None  #: why they could not be read or made
 
     @property
     def converged(self) -> bool:
@@ -289,7 +291,8 @@ class Engine:
             raise prepared.refused
         uploads = prepared.declared.uploads
         if isinstance(uploads, Uploads):  # adds come first: their round trips hide the normalising
-            uploads.prepare(c.account for c in prepared.plan.changes if c.action is Action.SET_AVATAR)
+            uploads.prepare(c.account for c in prepared.plan.changes
+                            if c.after is not None and c.after.get(AVATAR.name))
         applier = Applier(self.provider, uploads, parallelism=parallelism, progress=progress)
         result = applier.run(prepared.plan)
         self._progress = ignore  # the verification's pictures are not watched
@@ -301,7 +304,23 @@ class Engine:
             return Applied(result, None, str(exc))
         except KeyboardInterrupt:  # during the verification: what was applied is still reported
             return Applied(replace(result, interrupted=True), None)
-        return Applied(result, verify)
+        try:
+            outputs = self.outputs(verify)
+        except KfsyncError as exc:
+            return Applied(result, verify, outputs_error=str(exc))
+        except KeyboardInterrupt:
+            return Applied(replace(result, interrupted=True), verify)
+        return Applied(result, verify, outputs=outputs)
+
+    def outputs(self, prepared: Prepared) -> tuple[Output, ...]:
+        """The plan's outputs with their values, from the provider (e.g. each contact link).
+
+        Only the outputs of accounts that are live are asked for: an account whose
+        add failed has none.
+        """
+        live = {a.kf_account for a in prepared.live.accounts}
+        wanted = tuple(o for o in prepared.plan.outputs if o.account in live)
+        return self.provider.outputs(wanted) if wanted else ()
 
     def verify(self, prepared: Prepared) -> Prepared:
         """Read the live side again and plan again, with the same consent."""

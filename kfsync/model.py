@@ -78,6 +78,14 @@ class DesiredAccount:
     avatar: Path | None = None  #: absolute path; defaults.avatar already applied
     wechat: str | None = None  #: WeChat ID to invite to work this account
     line: int = 0  #: where the account is declared in the file, 0 if unknown
+    # Providers whose accounts are keyed by a name and identified by a server-assigned id
+    # (WeCom): None or empty for the Official Account.
+    name: str | None = None  #: the account's name, which customers see (the key, when present)
+    id: str | None = None  #: the server-assigned id the entry is pinned to
+    previously: tuple[str, ...] = ()  #: names the account had before, to match a live one by
+    servicer_users: tuple[str, ...] | None = None  #: user ids who work it (None: not managed)
+    servicer_departments: tuple[str, ...] | None = None  #: department ids, as text
+    scenes: tuple[str, ...] = ()  #: contact-link scenes published for it
 
     @property
     def present(self) -> bool:
@@ -91,6 +99,12 @@ class DesiredAccount:
             "avatar": str(self.avatar) if self.avatar else None,
             "wechat": self.wechat,
             "line": self.line,
+            "name": self.name,
+            "id": self.id,
+            "previously": list(self.previously),
+            "servicer_users": _listed(self.servicer_users),
+            "servicer_departments": _listed(self.servicer_departments),
+            "scenes": list(self.scenes),
         }
 
     @classmethod
@@ -103,7 +117,21 @@ class DesiredAccount:
             avatar=Path(avatar) if avatar else None,
             wechat=data.get("wechat"),
             line=int(data.get("line", 0)),
+            name=data.get("name"),
+            id=data.get("id"),
+            previously=tuple(data.get("previously") or ()),
+            servicer_users=_tupled(data.get("servicer_users")),
+            servicer_departments=_tupled(data.get("servicer_departments")),
+            scenes=tuple(data.get("scenes") or ()),
         )
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return None if values is None else list(values)
+
+
+def _tupled(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 @dataclass(frozen=True)
@@ -143,10 +171,14 @@ class LiveAccount:
     invite_status: InviteStatus | None = None
     kf_openid: str | None = None
     kf_id: str | None = None  #: WeChat's own id of the account: a new one if it is made again
+    #: False: the provider shows the account but will not let this app change it (WeCom)
+    manage_privilege: bool | None = None
+    servicer_users: tuple[str, ...] | None = None  #: who works it, when the provider says (WeCom)
+    servicer_departments: tuple[str, ...] | None = None  #: department ids, as text
 
     @property
     def prefix(self) -> str:
-        """The part before `@`."""
+        """The part before `@`: the name the config declares the account by."""
         return self.kf_account.partition("@")[0]
 
     @property
@@ -155,9 +187,9 @@ class LiveAccount:
         return self.kf_account.partition("@")[2]
 
     def to_dict(self) -> dict[str, object]:
-        """Every field that is set, by its name here."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None}
+        """Every field that is set, by its name here (lists as lists)."""
+        return {f.name: list(value) if isinstance(value, tuple) else value
+                for f in fields(self) if (value := getattr(self, f.name)) is not None}
 
     @classmethod
     def from_dict(cls, data: object) -> LiveAccount:
@@ -165,10 +197,16 @@ class LiveAccount:
         if not isinstance(data, dict):
             raise TypeError("a live account must be an object")
         known = {f.name: f for f in fields(cls)}
+        given = dict(data)
         for name, value in data.items():
             if name not in known:
                 raise TypeError(f"a live account has no field {str(name)[:40]!r}")
-            wanted = int if name == "invite_expire_time" else str
+            if name in _LIST_FIELDS:
+                if not isinstance(value, list) or not all(type(v) is str for v in value):
+                    raise TypeError(f"a live account's {name} must be a list of strings")
+                given[name] = tuple(value)
+                continue
+            wanted = _LIVE_TYPES.get(name, str)
             if type(value) is not wanted:
                 raise TypeError(f"a live account's {name} must be a {wanted.__name__}")
         if data.get("invite_status") not in (None, "waiting", "rejected", "expired"):
@@ -176,7 +214,11 @@ class LiveAccount:
         for name in ("kf_account", "nickname"):
             if name not in data:
                 raise TypeError(f"a live account has no {name}")
-        return cls(**data)
+        return cls(**given)
+
+
+_LIST_FIELDS = frozenset({"servicer_users", "servicer_departments"})
+_LIVE_TYPES: Mapping[str, type] = {"invite_expire_time": int, "manage_privilege": bool}
 
 
 @dataclass(frozen=True)
@@ -235,15 +277,25 @@ class Field(Generic[T]):
 
 
 NICKNAME = Field("nickname", "nickname", str, updatable=True, declared="nickname", live="nickname")
+#: The name of an account keyed by name and identified by an id (WeCom): a change of it is a rename.
+NAME = Field("name", "name", str, updatable=True, declared="name", live="nickname")
+#: The server-assigned id a change acts on, when the account is not named by it (WeCom's open_kfid).
+KF_ID = Field("id", "id", str, declared="id", live="kf_id")
 #: before: the live picture's URL; after: the declared file, as the config names it
 AVATAR = Field("avatar", "avatar", str, declared="avatar", live="headimgurl", picture=True)
 KF_WX = Field("kf_wx", "kf_wx", str, declared="wechat", live="kf_wx")  #: the bound WeChat user
 INVITE_WX = Field("invite_wx", "invite_wx", str)  #: the WeChat user invited
 INVITE_STATUS = Field("invite_status", "invite_status", str)  #: how the last invitation ended
+#: The people who work an account (WeCom's servicers): user ids, and department ids as text.
+SERVICER_USERS = Field("users", "servicer users", tuple, declared="servicer_users",
+                       live="servicer_users")
+SERVICER_DEPARTMENTS = Field("departments", "servicer departments", tuple,
+                             declared="servicer_departments", live="servicer_departments")
 
 #: Every field, by name: what a change's before/after may hold (schemas/plan.schema.json too).
 FIELDS: Mapping[str, Field[Any]] = {
-    f.name: f for f in (NICKNAME, AVATAR, KF_WX, INVITE_WX, INVITE_STATUS)
+    f.name: f for f in (NICKNAME, NAME, AVATAR, KF_WX, KF_ID, INVITE_WX, INVITE_STATUS,
+                        SERVICER_USERS, SERVICER_DEPARTMENTS)
 }
 #: The fields an update changes, compared between the desired and the live account.
 UPDATABLE = tuple(f for f in FIELDS.values() if f.updatable)
@@ -260,22 +312,35 @@ class Difference:
     after: object
 
 
-class Values(Mapping[str, "str | None"]):
+
+
+class Values(Mapping[str, "str | tuple[str, ...] | None"]):
     """A change's before or after: field values by field name, read typed with `of`.
 
-    Immutable.  A value is a string or None (every field is text on the wire);
-    a name no `Field` declares is kept as it was given (a saved plan written by
-    another version still shows), but only declared fields are read with `of`.
+    Immutable.  A value is a string, a list of strings (kept as a tuple, written
+    as a JSON array) or None; a name no `Field` declares is kept as it was
+    given (a saved plan written by another version still shows), but only
+    declared fields are read with `of`.
     """
 
     __slots__ = ("_values",)
 
     def __init__(self, values: Mapping[str, object]) -> None:
-        checked: dict[str, str | None] = {}
+        checked: dict[str, str | tuple[str, ...] | None] = {}
         for name, value in values.items():
-            if value is not None and not isinstance(value, str):
-                raise TypeError(f"{name} must be a string or null, not {type(value).__name__}")
-            checked[name] = value
+            declared = FIELDS.get(name)
+            listed = declared.type is tuple if declared is not None else isinstance(
+                value, (list, tuple))
+            if value is None:
+                checked[name] = None
+            elif listed and isinstance(value, (list, tuple)) and all(
+                    isinstance(item, str) for item in value):
+                checked[name] = tuple(value)
+            elif not listed and isinstance(value, str):
+                checked[name] = value
+            else:
+                wanted = "a list of strings" if listed else "a string"
+                raise TypeError(f"{name} must be {wanted} or null, not {type(value).__name__}")
         self._values = checked
 
     def of(self, field: Field[T]) -> T | None:
@@ -283,7 +348,7 @@ class Values(Mapping[str, "str | None"]):
         value = self._values.get(field.name)
         return value if value is None or isinstance(value, field.type) else None
 
-    def __getitem__(self, name: str) -> str | None:
+    def __getitem__(self, name: str) -> str | tuple[str, ...] | None:
         return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -298,8 +363,9 @@ class Values(Mapping[str, "str | None"]):
     def __repr__(self) -> str:
         return f"Values({self._values!r})"
 
-    def to_dict(self) -> dict[str, str | None]:
-        return dict(self._values)
+    def to_dict(self) -> dict[str, str | list[str] | None]:
+        return {name: list(value) if isinstance(value, tuple) else value
+                for name, value in self._values.items()}
 
 
 def label(name: str) -> str:

@@ -37,7 +37,7 @@ from kfsync.model import (
 if TYPE_CHECKING:
     from kfsync.providers.base import Rules
 
-__all__ = ["Action", "Change", "Desired", "DesiredAvatar", "Expansion", "Matching",
+__all__ = ["Action", "Change", "Desired", "DesiredAvatar", "Expansion", "Matching", "Output",
            "PendingInvite", "Plan", "plan"]
 
 
@@ -48,6 +48,7 @@ class Action(str, enum.Enum):
     ADD = "add"
     UPDATE = "update"
     SET_AVATAR = "set_avatar"
+    SERVICERS = "servicers"  #: who works the account: users and departments added and removed
     INVITE = "invite"
 
 
@@ -142,6 +143,33 @@ class PendingInvite:
 
 
 @dataclass(frozen=True)
+class Output:
+    """A value the provider hands out for an account, reported as Terraform reports outputs.
+
+    e.g. the contact link of one scene (`kind` "contact_link", `key` the scene).
+    The plan lists what will be reported, with `value` None: known after apply.
+    """
+
+    account: str
+    kind: str
+    key: str
+    value: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.account}:{self.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "kind": self.kind, "key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Output:
+        value = data.get("value")
+        return cls(str(data["account"]), str(data["kind"]), str(data["key"]),
+                   None if value is None else str(value))
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every change, in apply order, plus what the reviewer should know besides."""
 
@@ -151,6 +179,7 @@ class Plan:
     pending_invites: tuple[PendingInvite, ...] = ()
     warnings: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()  #: safety rules the plan breaks whatever the flags
+    outputs: tuple[Output, ...] = ()  #: what apply will report, e.g. contact links
 
     @property
     def empty(self) -> bool:
@@ -164,7 +193,7 @@ class Plan:
         counts = {a.value: 0 for a in Action}
         for change in self.changes:
             counts[change.action.value] += 1
-        return {
+        summary = {
             "add": counts["add"],
             "change": counts["update"],
             "delete": counts["delete"],
@@ -172,6 +201,9 @@ class Plan:
             "avatar": counts["set_avatar"],
             "rebind": sum(1 for c in self.deletes if c.rebind),
         }
+        if counts["servicers"]:  # only providers with servicers plan them
+            summary["servicers"] = counts["servicers"]
+        return summary
 
 
 # --------------------------------------------------------------------------- what rules answer
@@ -266,6 +298,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         pending_invites=tuple(pending),
         warnings=tuple(warnings),
         refusals=tuple(refusals),
+        outputs=rules.outputs(tuple(present.values())),
     )
 
 

@@ -306,7 +306,7 @@ def check_fresh(saved: SavedPlan, declared: Declared, live: LiveState) -> None:
     `alice@shop_cs: nickname 小美 → 小丽; 1 account added in the console (bob@shop_cs)`.
     """
     reasons = []
-    if saved.plan.wechat_id != declared.config.official_account.wechat_id:
+    if saved.plan.wechat_id != declared.config.scope:
         reasons.append("it is for another Official Account")
     if saved.config_digest != declared.config.digest:
         made_from = saved.config

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kfsync import redact
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
@@ -34,6 +35,17 @@ def _kfsync_logger() -> Iterator[None]:
     saved: tuple[Any, ...] = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _registered_secrets() -> Iterator[None]:
+    """Secrets a test registers (a plan key such as "other") are not masked in the next test's text."""
+    with redact._lock:
+        saved = set(redact._secrets)
+    yield
+    with redact._lock:
+        redact._secrets.clear()
+        redact._secrets.update(saved)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,7 +13,7 @@ from kfsync.apply import Applier, ApplyResult
 from kfsync.config import Config
 from kfsync.errors import KfsyncError
 from kfsync.model import LiveState
-from kfsync.plan import Action, Change, Plan
+from kfsync.plan import Action, Change, Output, Plan
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import ErrorKind, Provider, Rules
 
@@ -72,6 +72,9 @@ class FakeProvider:
 
     def rules(self, config: Config) -> Rules:
         raise AssertionError("the applier never plans")
+
+    def outputs(self, wanted: Sequence[Output]) -> tuple[Output, ...]:
+        raise AssertionError("the applier reports no outputs")
 
     def stop(self) -> None:
         self.stopped = True

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kfsync.model import AVATAR, COMPARED, FIELDS, INVITE_WX, NICKNAME, UPDATABLE, Values, label
+from kfsync.model import AVATAR, COMPARED, FIELDS, INVITE_WX, NAME, NICKNAME, UPDATABLE, Values, label
 from kfsync.plan import Action, Change
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "plan.schema.json")
@@ -19,8 +19,9 @@ def test_the_plan_schema_describes_exactly_the_declared_fields() -> None:
 
 
 def test_the_compared_and_updatable_fields_come_from_the_declarations() -> None:
-    assert UPDATABLE == (NICKNAME,)
-    assert [f.name for f in COMPARED] == ["nickname", "avatar", "kf_wx"]
+    assert UPDATABLE == (NICKNAME, NAME)
+    assert [f.name for f in COMPARED] == ["nickname", "name", "avatar", "kf_wx", "id", "users",
+                                          "departments"]
     assert AVATAR.picture
     assert not NICKNAME.picture
 

@@ -157,6 +157,7 @@ def test_rendered_text_loads_back_to_the_same_accounts(tmp_path: Path) -> None:
     assert [(a.prefix, a.nickname, a.wechat) for a in config.accounts] == sorted(
         (f"p{i}", nick, f"user_wx{i}") for i, nick in enumerate(nicknames)
     )
+    assert config.official_account is not None
     assert config.official_account.appid == "wx0123456789abcdef"
 
 

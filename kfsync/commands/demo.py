@@ -74,7 +74,7 @@ def command() -> ExitCode:
         config = load_config(folder / "kfsync.yaml", prints=prints)
         declared = declare(config, prints=prints)
         cache = Cache(Path(tmp) / "cache")
-        wechat_id = config.official_account.wechat_id
+        wechat_id = config.scope
         with Emulator(wechat_id=wechat_id) as emulator:
             now = emulator.admin.now()
             emulator.admin.seed(accounts=drifted_live(wechat_id, dict(declared.uploads), now))

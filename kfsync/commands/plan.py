@@ -94,7 +94,7 @@ def _plan(
     with shown("Checking avatars", "files") as advance:
         config = load_config(config_path, cache=cache, progress=advance, prints=prints)
     if commenting is not None:
-        commenting.wechat_id = config.official_account.wechat_id
+        commenting.wechat_id = config.scope
     pictures = shown("Comparing live pictures", "pictures")
     engine = Engine(config, lambda: open_provider(config, cache=cache, parallelism=parallelism),
                     cache=cache, prints=prints)

@@ -17,7 +17,8 @@ from typing import Any
 
 from kfsync.model import DesiredAccount, Policy, State, Unmanaged
 
-__all__ = ["Config", "DesiredAccount", "OfficialAccount", "Policy", "State", "Unmanaged"]
+__all__ = ["Config", "DesiredAccount", "OfficialAccount", "Policy", "State", "Unmanaged",
+           "WeComCorp"]
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,46 @@ class OfficialAccount:
 
 
 @dataclass(frozen=True)
+class WeComCorp:
+    """The WeCom corp whose 微信客服 accounts are managed."""
+
+    corp_id: str  #: the corp's CorpID (`ww…`): the credentials in use must be for it
+
+    def to_dict(self) -> dict[str, object]:
+        return {"corp_id": self.corp_id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WeComCorp:
+        return cls(corp_id=data["corp_id"])
+
+
+@dataclass(frozen=True)
 class Config:
-    """A whole kfsync.yaml, validated."""
+    """A whole kfsync.yaml, validated: for an Official Account, or (`wecom`) for a WeCom corp."""
 
     path: Path
-    official_account: OfficialAccount
+    official_account: OfficialAccount | None
     policy: Policy
     accounts: tuple[DesiredAccount, ...]  #: sorted by prefix
     digest: str  #: sha256 of the file's bytes, hex
+    wecom: WeComCorp | None = None  #: set instead of official_account
+
+    @property
+    def product(self) -> str:
+        """Which provider the file is for: `wechat_mp` or `wecom`."""
+        return "wecom" if self.wecom is not None else "wechat_mp"
+
+    @property
+    def scope(self) -> str:
+        """What every account belongs to: the Official Account's WeChat ID, or the CorpID."""
+        if self.wecom is not None:
+            return self.wecom.corp_id
+        assert self.official_account is not None, "a config is for an Official Account or a corp"
+        return self.official_account.wechat_id
 
     def kf_account(self, prefix: str) -> str:
-        """The full kf account name: `alice` -> `alice@shop_cs`."""
-        return f"{prefix}@{self.official_account.wechat_id}"
+        """The full account name: `alice` -> `alice@shop_cs` (a WeCom name -> `name@corp_id`)."""
+        return f"{prefix}@{self.scope}"
 
     def account(self, prefix: str) -> DesiredAccount | None:
         return next((account for account in self.accounts if account.prefix == prefix), None)
@@ -64,7 +93,8 @@ class Config:
         return {
             "path": str(self.path),
             "digest": self.digest,
-            "official_account": self.official_account.to_dict(),
+            "official_account": self.official_account.to_dict() if self.official_account else None,
+            "wecom": self.wecom.to_dict() if self.wecom else None,
             "policy": self.policy.to_dict(),
             "accounts": [account.to_dict() for account in self.accounts],
         }
@@ -73,7 +103,9 @@ class Config:
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
         return cls(
             path=Path(data["path"]),
-            official_account=OfficialAccount.from_dict(data["official_account"]),
+            official_account=(OfficialAccount.from_dict(data["official_account"])
+                              if data.get("official_account") else None),
+            wecom=WeComCorp.from_dict(data["wecom"]) if data.get("wecom") else None,
             policy=Policy.from_dict(data["policy"]),
             accounts=tuple(
                 sorted(

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from kfsync.config import Config
     from kfsync.errors import KfsyncError
     from kfsync.model import DesiredAccount, DesiredAvatar, Difference, LiveAccount, LiveState
-    from kfsync.plan import Change, Expansion, Matching
+    from kfsync.plan import Change, Expansion, Matching, Output
 
 
 class ErrorKind(enum.Enum):
@@ -98,6 +98,10 @@ class Rules(Protocol):
         """The changes that turn `account` into `entry`, given the fields that differ at `now`."""
         ...
 
+    def outputs(self, present: Sequence[DesiredAccount]) -> tuple[Output, ...]:
+        """What apply will report for the declared accounts (values unknown: None)."""
+        ...
+
 
 class Provider(Protocol):
     """One product's live side: read it, change it one change at a time, explain its errors."""
@@ -128,6 +132,10 @@ class Provider(Protocol):
 
     def classify(self, error: KfsyncError) -> ErrorKind | None:
         """The generic kind of an error `execute` or `read` raised, or None for any other."""
+        ...
+
+    def outputs(self, wanted: Sequence[Output]) -> tuple[Output, ...]:
+        """The outputs a plan listed, with their values, read or made after apply."""
         ...
 
     def rules(self, config: Config) -> Rules:

@@ -16,8 +16,8 @@ from typing import Any
 from kfsync import __version__
 from kfsync.apply import ApplyResult
 from kfsync.errors import KfsyncError
-from kfsync.model import INVITE_WX
-from kfsync.plan import Action, Change, PendingInvite, Plan
+from kfsync.model import FIELDS, INVITE_WX, Values
+from kfsync.plan import Action, Change, Output, PendingInvite, Plan
 from kfsync.textsafe import json_escapes
 
 FORMAT_VERSION = 1
@@ -44,6 +44,8 @@ def plan_document(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> dict
         "warnings": list(plan.warnings),
         "refusals": list(plan.refusals),
     }
+    if plan.outputs:
+        doc["outputs"] = [o.to_dict() for o in plan.outputs]
     if saved is not None:
         doc["saved"] = dict(saved)
     return doc
@@ -110,6 +112,8 @@ def plan_from_json(doc: Any) -> Plan:
         ),
         warnings=_strings(root, "warnings"),
         refusals=_strings(root, "refusals"),
+        outputs=tuple(_output(item, f"outputs[{i}]") for i, item in _items(root, "outputs"))
+        if "outputs" in root else (),
     )
     if _get(root, "summary", "") != plan.summary():
         raise _fail("summary", "does not match the changes")
@@ -208,11 +212,24 @@ def _fields(value: Any, where: str) -> Mapping[str, Any] | None:
         return None
     fields = _object(value, where)
     for key, field in fields.items():
-        if field is not None and not isinstance(field, str):
+        try:
+            Values({key: field})
+        except TypeError:
             plain = key.isascii() and key.isidentifier() and len(key) <= 40
             step = f".{key}" if plain else f"[{_short(key)}]"
-            raise _fail(where + step, f"expected a string or null, got {_kind(field)}")
+            listed = FIELDS[key].type is tuple if key in FIELDS else isinstance(field, list)
+            wanted = "an array of strings" if listed else "a string"
+            raise _fail(where + step, f"expected {wanted} or null, got {_kind(field)}") from None
     return dict(fields)
+
+
+def _output(value: Any, where: str) -> Output:
+    item = _object(value, where)
+    found = _get(item, "value", where)
+    if found is not None and not isinstance(found, str):
+        raise _fail(f"{where}.value", f"expected a string or null, got {_kind(found)}")
+    return Output(_string(item, "account", where), _string(item, "kind", where),
+                  _string(item, "key", where), found)
 
 
 def _unique_ids(changes: tuple[Change, ...]) -> None:

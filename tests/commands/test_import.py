@@ -106,7 +106,8 @@ def test_import_then_plan_shows_no_changes(live: Emulator, run: Run, tmp_path: P
         "Imported 7 accounts (2 bound, 1 invitation pending, 3 avatars) into kfsync.yaml"
     )
     config = load_config(tmp_path / "kfsync.yaml")  # what `kfsync validate` checks, avatars too
-    assert config.official_account.wechat_id == "shop_cs"
+    assert config.scope == "shop_cs"
+    assert config.official_account is not None
     assert config.official_account.appid == DEFAULT_APPID
     assert (config.policy.unmanaged, config.policy.max_deletes) == ("report", 1)
     declared = {a.prefix: (a.nickname, a.wechat, a.avatar) for a in config.accounts}

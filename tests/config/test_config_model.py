@@ -54,6 +54,7 @@ def test_accounts_are_sorted_by_prefix_whatever_the_file_order(tmp_path: Path) -
     config = load_config(path)
     assert [a.prefix for a in config.accounts] == ["007", "Amy", "_x", "zed"]
     assert [a.line for a in config.accounts] == [7, 5, 6, 4]
+    assert config.official_account is not None
     assert config.official_account.appid == "wx0123456789abcdef"
     assert config.account("zed") == config.accounts[-1]
     assert config.account("nobody") is None

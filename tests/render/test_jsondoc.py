@@ -195,7 +195,7 @@ MALFORMED: list[tuple[str, Edit, str, bool]] = [
     ("change not object", _set("changes/0", "x"), r"changes\[0\]: expected an object, got a string",
      True),
     ("unknown action", _set("changes/0/action", "rename"),
-     r"changes\[0\].action: 'rename' is not one of delete, add, update, set_avatar, invite", True),
+     r"changes\[0\].action: 'rename' is not one of delete, add, update, set_avatar, servicers, invite", True),
     ("no reason", _delete("changes/1/reason"), r"changes\[1\]: missing reason", True),
     ("account number", _set("changes/1/account", 7),
      r"changes\[1\].account: expected a string, got a number", True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from kfsync.cache import Cache
@@ -24,7 +24,7 @@ from kfsync.errors import (
     WeChatError,
 )
 from kfsync.model import AVATAR, INVITE_WX, NICKNAME, Field, LiveAccount, LiveState, Values
-from kfsync.plan import Action, Change
+from kfsync.plan import Action, Change, Output
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 from kfsync.providers.wechat_mp.rules import WechatMpRules
@@ -154,8 +154,11 @@ class WechatMpProvider:
             return _KINDS.get(error.errcode)
         return None
 
+    def outputs(self, wanted: Sequence[Output]) -> tuple[Output, ...]:
+        return tuple(wanted)  # the Official Account hands out nothing per account
+
     def rules(self, config: Config) -> WechatMpRules:
-        return WechatMpRules(config.official_account.wechat_id)
+        return WechatMpRules(config.scope)
 
     def stop(self) -> None:
         self.client.stop()
@@ -179,7 +182,7 @@ def check_appid(config: Config, client: KfClient) -> None:
     KFSYNC_APPID, and without it the check cannot be made, so kfsync refuses
     rather than skip it in silence.
     """
-    wanted = config.official_account.appid
+    wanted = config.official_account.appid if config.official_account else None
     actual = client.appid
     if wanted and not actual:
         raise CredentialsError(
@@ -200,7 +203,7 @@ def check_suffix(config: Config, live: LiveState) -> None:
     Planned as they are, every declared account would be added under the
     wrong suffix; kfsync stops instead and names the suffix WeChat uses.
     """
-    wechat_id = config.official_account.wechat_id
+    wechat_id = config.scope
     suffixes = Counter(a.suffix for a in live.accounts if not config.policy.is_ignored(a.prefix))
     if not suffixes or wechat_id in suffixes:
         return

@@ -27,7 +27,7 @@ from kfsync.model import (
     Difference,
     LiveAccount,
 )
-from kfsync.plan import Action, Change, Expansion, Matching, PendingInvite
+from kfsync.plan import Action, Change, Expansion, Matching, Output, PendingInvite
 from kfsync.timefmt import human
 
 
@@ -96,6 +96,9 @@ class WechatMpRules:
                 "rejected (there is no API to withdraw it)",
             ))
         return Expansion(tuple(changes), pending=(waiting,))
+
+    def outputs(self, present: Sequence[DesiredAccount]) -> tuple[Output, ...]:
+        return ()  # the Official Account hands out nothing per account
 
     def _create(
         self,
