@@ -32,6 +32,7 @@ import click
 from kfsync.commands._globals import note
 from kfsync.commands._progress import shown as progress_shown
 from kfsync.errors import ExitCode, UsageError
+from kfsync.files import check_regular_or_new
 from kfsync.providers.wechat_mp.client.paging import EARLIEST, WINDOWS_AT_ONCE
 from kfsync.providers.wechat_mp.client.results import MsgRecord
 from kfsync.textsafe import json_escapes
@@ -221,7 +222,12 @@ def _compact_heap() -> None:
 
 @contextlib.contextmanager
 def opened(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a temporary file beside `path` renamed to it when the block succeeds."""
+    """stdout, or a temporary file beside `path` renamed to it when the block succeeds.
+
+    `path` must be a regular file or a new path, checked before and again just
+    before the rename: a FIFO, a device or a link stays as it was (see
+    `kfsync.files.check_regular_or_new`).
+    """
     if path is None:
         try:
             yield sys.stdout
@@ -231,12 +237,14 @@ def opened(path: Path | None) -> Iterator[TextIO]:
             raise UsageError("the output was closed (broken pipe) before the export ended") from None
         return
     try:
+        check_regular_or_new(path)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             yield stream
+        check_regular_or_new(path)
         os.replace(temp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -286,6 +294,11 @@ def command(since: str, until: str | None, openid: str | None, fmt: str, output:
     start = parse_moment(since, zone, "--since", end=False)
     end = now if until is None else parse_moment(until, zone, "--until", end=True)
     check_answerable(since, until, start, end, now)
+    if output is not None:  # refused before any call: never a FIFO, a device or a link
+        try:
+            check_regular_or_new(output)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     end = min(end, now)  # WeChat has no records from the future: no calls for them
     if start >= end:
         raise UsageError(f"--since ({shown(start, zone)}) must be before --until "

@@ -90,3 +90,25 @@ def test_accounts_and_import_still_replace_a_regular_file(
     config.write_text("old\n", encoding="utf-8")
     assert ops_run("import", "--force")[0] == 0
     assert "alice" in config.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("name", list(OUT_TARGETS))
+def test_records_out_only_to_a_regular_file_or_a_new_path(
+        ops_env: Emulator, ops_fails: Fails, tmp_path: Path, name: str, fmt: str) -> None:
+    make, kind = OUT_TARGETS[name]
+    target = tmp_path / "records.out"
+    make(target)
+    _refused(ops_fails, ops_env, target, kind, "records", "--since", "2026-11-01",
+             "--until", "2026-11-02", "--format", fmt, "-o", str(target))
+
+
+def test_records_out_replaces_a_regular_file_whole(
+        ops_env: Emulator, ops_run: Run, tmp_path: Path) -> None:
+    target = tmp_path / "records.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    code, _, err = ops_run("records", "--since", "2026-11-01", "--until", "2026-11-02",
+                           "-o", str(target))
+    assert code == 0, err
+    assert target.read_text(encoding="utf-8") == ""  # no records that day: the old text is gone
+    assert [p.name for p in tmp_path.iterdir()] == ["records.jsonl"]  # no temporary file left
