@@ -5,8 +5,9 @@ Scenarios: steady (plan of a shop in sync, warm and cold), bootstrap (apply of
 and 10,000 accounts), startup (imports and start-up), soak (random states and
 faults, in-process), hostile (peak memory for 100 hostile pictures, and the
 longest wait trickling servers can cause).  Exit status 0 when every target
-passed, 1 when one failed; with --quick, 1 only when a target that is not a time
-failed.
+passed or missed it only "at the floor" (this machine's floor for the same work,
+measured in the same run, misses it too), 1 when one failed; with --quick, 1 only
+when a target that is not a time failed.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(args.out, document(tables, command=command, settings=settings_row))
     if args.quick:  # a smoke run on a busy machine: its times are reported, not judged
         return 0 if all(t.works for t in tables) else 1
-    return 0 if all(t.passed for t in tables) else 1
+    return 0 if all(t.explained for t in tables) else 1
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench import harness, startup, workload
 from bench.harness import Counts, EmulatorProcess, RequestLog, Settings, median, run_timed, say
-from bench.report import Row, Table, ms, times, verdict
+from bench.report import Row, Table, floor_verdict, ms, times, verdict
 
 ACCOUNTS = 100
 WIDTH = 8  #: plan's default --parallelism
@@ -135,18 +135,21 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
     limit = (2 + math.ceil(pictures / WIDTH)) * settings.latency
     cold_wall = median(cold)
     script_wall = median(cold_scripts)
+    cold_load = median(cold_loads)
+    cold_floor = cold_load + limit
     table.add(Row("cold plan: requests", cold_counts.show(), f"{accounts} pictures",
                   verdict=verdict(pictures == accounts)))
+    # The floor: the config's load is CPU before the first call, which the network cannot hide.
     table.add(Row(f"L={long} ms, cold plan at --parallelism {WIDTH}: wall time", ms(cold_wall),
                   f"≤ {COLD_TARGET} × limit = {ms(COLD_TARGET * limit)}",
                   f"{times(cold_wall / limit)} of the limit; "
                   f"{times(script_wall / cold_wall)} faster than the sequential script",
-                  verdict(cold_wall <= COLD_TARGET * limit), timed=True))
+                  floor_verdict(cold_wall, COLD_TARGET * limit, COLD_TARGET * cold_floor),
+                  timed=True))
     table.add(Row(f"L={long} ms, the sequential script", ms(script_wall),
                   ratio=f"{times(script_wall / limit)} of the limit"))
-    cold_load = median(cold_loads)
     table.add(Row("cold floor: loading the config with its avatars new, plus the limit",
-                  ms(cold_load + limit), ratio=f"{times(cold_wall / (cold_load + limit))}: the cold "
+                  ms(cold_floor), ratio=f"{times(cold_wall / cold_floor)}: the cold "
                   f"plan over it; the load alone {ms(cold_load)}"))
     table.note(f"Warm: medians of {rounds} interleaved rounds at L = {short} ms, no charge per "
                f"connection; cold: medians of {cold_rounds} at L = {long} ms and 2 × L for each "
