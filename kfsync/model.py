@@ -297,6 +297,7 @@ FIELDS: Mapping[str, Field[Any]] = {
     f.name: f for f in (NICKNAME, NAME, AVATAR, KF_WX, KF_ID, INVITE_WX, INVITE_STATUS,
                         SERVICER_USERS, SERVICER_DEPARTMENTS)
 }
+_LISTED = frozenset(f.name for f in FIELDS.values() if f.type is tuple)
 #: The fields an update changes, compared between the desired and the live account.
 UPDATABLE = tuple(f for f in FIELDS.values() if f.updatable)
 #: The fields compared between a declared and a live account, in the order a plan lists them.
@@ -328,6 +329,9 @@ class Values(Mapping[str, "str | tuple[str, ...] | None"]):
     def __init__(self, values: Mapping[str, object]) -> None:
         checked: dict[str, str | tuple[str, ...] | None] = {}
         for name, value in values.items():
+            if value is None or (type(value) is str and name not in _LISTED):  # the common case
+                checked[name] = value
+                continue
             declared = FIELDS.get(name)
             listed = declared.type is tuple if declared is not None else isinstance(
                 value, (list, tuple))

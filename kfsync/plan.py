@@ -16,7 +16,7 @@ one (`create`, `delete`, `expand`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from kfsync.model import (
     DesiredAccount,
     DesiredAvatar,
     Difference,
+    Field,
     LiveAccount,
     LiveState,
     Policy,
@@ -262,7 +263,8 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         elif policy.unmanaged == "report":
             unmanaged.append(account.kf_account)
 
-    differing = _differences({p: (present[p], pairs[p]) for p in present.keys() & pairs.keys()})
+    differing = _differences({p: (present[p], pairs[p]) for p in present.keys() & pairs.keys()},
+                             rules.fields)
     for prefix in sorted(present):
         entry = present[prefix]
         avatar = desired.avatars.get(prefix)
@@ -275,6 +277,10 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         picture, unreadable = _picture_difference(account, avatar, live)
         if picture is not None:
             found.append(picture)
+        if not found:  # in sync: nothing for the rules to expand
+            if unreadable:
+                warnings.append(unreadable)
+            continue
         expansion = rules.expand(entry, avatar, account, tuple(found), live.now)
         if expansion.replaces is not None and policy.is_protected(prefix):
             refusals.append(f"{account.kf_account} is protected and cannot be {expansion.replaces}")
@@ -303,18 +309,19 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
 
 
 def _differences(
-    both: Mapping[str, tuple[DesiredAccount, LiveAccount]],
+    both: Mapping[str, tuple[DesiredAccount, LiveAccount]], product: Sequence[Field[Any]],
 ) -> dict[str, tuple[Difference, ...]]:
-    """The compared fields (not pictures) that differ, by prefix; a field not declared is not."""
-    fields = {f.name: f for f in COMPARED if not f.picture}
-    wanted = {p: {name: f.wanted(e) for name, f in fields.items() if f.wanted(e) is not None}
-              for p, (e, _) in both.items()}
-    current = {p: {name: fields[name].current(a) for name in wanted[p]}
-               for p, (_, a) in both.items()}
-    # Flat text values: `!=` says all there is, and deepdiff per row would cost ten times the plan.
-    found = {p: tuple(Difference(fields[name], current[p][name], value)
-                      for name, value in wanted[p].items() if current[p][name] != value)
-             for p in wanted}
+    """The product's compared fields (not pictures) that differ, by prefix; one not declared is not."""
+    fields = [(f, f.declared, f.live) for f in COMPARED
+              if f in product and not f.picture and f.declared is not None and f.live is not None]
+    # Flat values: `!=` says all there is, and deepdiff per row would cost ten times the plan.
+    found = {}
+    for prefix, (entry, account) in both.items():
+        found[prefix] = tuple(
+            Difference(f, now, value) for f, declared, live in fields
+            if (value := getattr(entry, declared)) is not None
+            and (now := getattr(account, live)) != value
+        )
     return {p: differences for p, differences in found.items() if differences}
 
 

@@ -32,7 +32,7 @@ A new provider follows these steps:
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kfsync.progress import Advance, ignore
 
@@ -44,7 +44,14 @@ if TYPE_CHECKING:
 
     from kfsync.config import Config
     from kfsync.errors import KfsyncError
-    from kfsync.model import DesiredAccount, DesiredAvatar, Difference, LiveAccount, LiveState
+    from kfsync.model import (
+        DesiredAccount,
+        DesiredAvatar,
+        Difference,
+        Field,
+        LiveAccount,
+        LiveState,
+    )
     from kfsync.plan import Change, Expansion, Matching, Output
 
 
@@ -71,6 +78,11 @@ class Rules(Protocol):
         """What the plan is for, as it names it (the Official Account's WeChat ID)."""
         ...
 
+    @property
+    def fields(self) -> Sequence[Field[Any]]:
+        """The `kfsync.model` fields this product's accounts have, compared in this order."""
+        ...
+
     def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
         """Pair each declared entry (present or absent) with its live account, if it has one.
 
@@ -95,7 +107,10 @@ class Rules(Protocol):
         differences: Sequence[Difference],
         now: int,
     ) -> Expansion:
-        """The changes that turn `account` into `entry`, given the fields that differ at `now`."""
+        """The changes that turn `account` into `entry`, given the fields that differ at `now`.
+
+        Asked only when at least one field differs: an account in sync needs nothing.
+        """
         ...
 
     def outputs(self, present: Sequence[DesiredAccount]) -> tuple[Output, ...]:

@@ -25,6 +25,7 @@ from kfsync.model import (
     DesiredAccount,
     DesiredAvatar,
     Difference,
+    Field,
     LiveAccount,
 )
 from kfsync.plan import Action, Change, Expansion, Matching, Output, PendingInvite
@@ -36,15 +37,24 @@ class WechatMpRules:
     """The rules for the kf accounts of the Official Account whose WeChat ID is `scope`."""
 
     scope: str  #: the Official Account's WeChat ID: every managed account's suffix
+    #: an account's nickname, avatar and the WeChat user bound to it
+    fields: tuple[Field[Any], ...] = (NICKNAME, AVATAR, KF_WX)
 
     def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
-        ours = {a.prefix: a for a in live if a.suffix == self.scope}
+        ours: dict[str, LiveAccount] = {}
+        others: list[str] = []
+        for account in live:
+            prefix, _, suffix = account.kf_account.partition("@")
+            if suffix == self.scope:
+                ours[prefix] = account
+            else:
+                others.append(account.kf_account)
         names = {entry.prefix for entry in declared}
         # Not ours (another suffix): never planned, but worth a word, since a wrong wechat_id looks like this.
         warnings = tuple(
             f"{kf_account} is not an account of {self.scope}; left alone "
             "(check official_account.wechat_id, or add its prefix to policy.ignore)"
-            for kf_account in sorted(a.kf_account for a in live if a.suffix != self.scope)
+            for kf_account in sorted(others)
         )
         return Matching(
             pairs={p: a for p, a in ours.items() if p in names},
