@@ -75,8 +75,12 @@ class Config:
         return self.official_account.wechat_id
 
     def kf_account(self, prefix: str) -> str:
-        """The full account name: `alice` -> `alice@shop_cs` (a WeCom name -> `name@corp_id`)."""
-        return f"{prefix}@{self.scope}"
+        """How plans name an account: `alice` -> `alice@shop_cs`; a WeCom account by its name alone.
+
+        A WeCom account is named by its name (its id is server-assigned and travels in
+        a change's values), so its plans read `+ add 售前咨询`, not `售前咨询@ww…`.
+        """
+        return prefix if self.wecom is not None else f"{prefix}@{self.scope}"
 
     def account(self, prefix: str) -> DesiredAccount | None:
         return next((account for account in self.accounts if account.prefix == prefix), None)
