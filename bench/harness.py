@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, EmulatorAdmin
+from kfsync.emulator.admin import EmulatorAdmin as AnyAdmin
+from kfsync.providers.wecom.emulator import DEFAULT_CORPID
+from kfsync.providers.wecom.emulator import DEFAULT_SECRET as WECOM_SECRET
 
 TOKEN_PATH = "/cgi-bin/stable_token"
 LIST_PATH = "/cgi-bin/customservice/getkflist"
@@ -143,13 +146,15 @@ def _watch_memory(pid: int, ended: threading.Event, peak: list[int]) -> None:
         ended.wait(0.005)
 
 
-def kfsync_env(api_base: str, cache_dir: Path) -> dict[str, str]:
+def kfsync_env(api_base: str, cache_dir: Path, *, provider: str = "wechat_mp") -> dict[str, str]:
     """The environment of a measured kfsync command: the emulator's credentials, no colour."""
     env = base_env()
     env.pop("GITHUB_STEP_SUMMARY", None)
+    if provider == "wecom":
+        env.update({"KFSYNC_CORPID": DEFAULT_CORPID, "KFSYNC_CORPSECRET": WECOM_SECRET})
+    else:
+        env.update({"KFSYNC_APPID": DEFAULT_APPID, "KFSYNC_APPSECRET": DEFAULT_SECRET})
     env.update({
-        "KFSYNC_APPID": DEFAULT_APPID,
-        "KFSYNC_APPSECRET": DEFAULT_SECRET,
         "KFSYNC_API_BASE": api_base,
         "KFSYNC_CACHE_DIR": str(cache_dir),
         "NO_COLOR": "1",
@@ -162,20 +167,23 @@ def median(values: Sequence[float]) -> float:
 
 
 class EmulatorProcess:
-    """`kfsync emulator` in its own process, on a free loopback port."""
+    """`kfsync emulator` in its own process, on a free loopback port (`provider`'s API)."""
 
     def __init__(self, *, latency_ms: int = 0, max_accounts: int = 100,
-                 connection_latency_ms: int = 0) -> None:
+                 connection_latency_ms: int = 0, provider: str = "wechat_mp") -> None:
         self.latency_ms = latency_ms
         self.connection_latency_ms = connection_latency_ms
         self.max_accounts = max_accounts
+        self.provider = provider
         self._process: subprocess.Popen[str] | None = None
         self.base_url = ""
 
     def start(self) -> EmulatorProcess:
-        argv = [*launcher(), "emulator", "--port", "0", "--latency-ms", str(self.latency_ms),
-                "--connection-latency-ms", str(self.connection_latency_ms),
-                "--max-accounts", str(self.max_accounts)]
+        argv = [*launcher(), "emulator", "--provider", self.provider, "--port", "0",
+                "--latency-ms", str(self.latency_ms),
+                "--connection-latency-ms", str(self.connection_latency_ms)]
+        if self.provider == "wechat_mp":
+            argv += ["--max-accounts", str(self.max_accounts)]
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    stdin=subprocess.DEVNULL, text=True, env=base_env())
         self._process = process
@@ -223,9 +231,9 @@ class EmulatorProcess:
 
 
 class RequestLog:
-    """The emulator's request log, read as what happened since a mark."""
+    """The emulator's request log (any provider's), read as what happened since a mark."""
 
-    def __init__(self, admin: EmulatorAdmin) -> None:
+    def __init__(self, admin: AnyAdmin) -> None:
         self.admin = admin
 
     def mark(self) -> int:

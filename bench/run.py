@@ -4,7 +4,8 @@ Scenarios: steady (plan of a shop in sync, warm and cold), bootstrap (apply of
 100 new accounts), records (export of 12 days), growth (plan CPU at 100, 1,000
 and 10,000 accounts), startup (imports and start-up), soak (random states and
 faults, in-process), hostile (peak memory for 100 hostile pictures, and the
-longest wait trickling servers can cause).  Exit status 0 when every target
+longest wait trickling servers can cause), wecom (apply of 100 new WeCom
+accounts with avatars, servicers and contact links).  Exit status 0 when every target
 passed or missed it only "at the floor" (this machine's floor for the same work,
 measured in the same run, misses it too), 1 when one failed; with --quick, 1 only
 when a target that is not a time failed.
@@ -22,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bootstrap, growth, harness, hostile, plot, records, soak, startup, steady
+from bench import bootstrap, growth, harness, hostile, plot, records, soak, startup, steady, wecom
 from bench.harness import Settings, say
 from bench.report import Table, document, write
 
@@ -34,6 +35,7 @@ SCENARIOS: dict[str, Callable[[Settings], Table]] = {
     "startup": startup.run,
     "soak": soak.run,
     "hostile": hostile.run,
+    "wecom": wecom.run,
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 

@@ -78,7 +78,8 @@ def _state(app: WeComApp, payload: Json) -> Json:
     del state["pictures"], state["tokens"], state["clock_offset"]
     state["media"] = len(backend.media)
     return {"now": app.clock.now(), "config": app.config.to_dict(), **state,
-            "tokens": len(backend.tokens), "faults": app.faults.pending(),
+            "tokens": len(backend.tokens), "connections": app.connections,
+            "faults": app.faults.pending(),
             "random_faults": app.faults.random(), "requests": len(app.log)}
 
 
