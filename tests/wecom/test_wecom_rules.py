@@ -19,7 +19,7 @@ from kfsync.plan import Action, Change, Desired, DesiredAvatar, Output, Plan, pl
 from kfsync.providers.base import Rules
 from kfsync.providers.wecom.errcodes import CONSOLE
 from kfsync.providers.wecom.rules import WeComRules
-from kfsync.safety import SafetyError, check_safety
+from kfsync.safety import SafetyError, check_safety, consented
 from tests.test_layers import imports_of
 
 CORP = "ww0123456789abcdef"
@@ -366,6 +366,15 @@ def test_a_stray_allow_delete_name_is_refused() -> None:
     result = make_plan((declare("售前"), tombstone("售后")), (live("售前", "wkA"), live("售后", "wkB")))
     with pytest.raises(SafetyError, match="names 客服, which the plan does not delete"):
         check_safety(result, Policy(), frozenset({"客服"}))
+
+
+def test_consent_names_accounts_as_the_plan_does() -> None:
+    """WeCom names stay bare; an Official Account's prefix gains its WeChat ID."""
+    wecom = make_plan((declare("售前"), tombstone("售后")), (live("售前", "wkA"), live("售后", "wkB")))
+    assert consented(wecom, {"售后", "x@y"}) == {"售后", "x@y"}
+    official = Plan("shop_cs", (Change(Action.DELETE, "alice@shop_cs", None, None, "r"),))
+    assert consented(official, {"alice", "bob@shop_cs"}) == {"alice@shop_cs", "bob@shop_cs"}
+    assert consented(Plan("shop_cs", ()), {"alice"}) == {"alice@shop_cs"}
 
 
 def test_refusals_hold_whatever_the_flags() -> None:

@@ -49,12 +49,13 @@ class WeComRules:
     def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
         managed: dict[str, list[LiveAccount]] = defaultdict(list)
         unmanaged: dict[str, list[LiveAccount]] = defaultdict(list)
-        for account in sorted(live, key=_identity):
+        for account in sorted(live, key=_identity):  # so all below comes out in this order
             (unmanaged if account.manage_privilege is False else managed)[account.nickname].append(account)
         by_id = {a.kf_id: a for a in live if a.kf_id}
         pairs: dict[str, LiveAccount] = {}
         claims: dict[LiveAccount, list[str]] = defaultdict(list)  #: live account -> its entries
-        touched: set[str] = set()  #: open_kfids some entry names, paired or not
+        #: open_kfids some entry names, paired or not: an ambiguous namesake is not "undeclared"
+        touched: set[str] = set()
         refusals: list[str] = []
         for entry in sorted(declared, key=lambda e: e.prefix):
             found, refusal, named = _find(entry, by_id, managed, unmanaged)
@@ -76,8 +77,7 @@ class WeComRules:
         )
         unclaimed = tuple(account for accounts in managed.values() for account in accounts
                           if account.kf_id not in touched)
-        return Matching(pairs=pairs, unclaimed=tuple(sorted(unclaimed, key=_identity)),
-                        warnings=tuple(sorted(warnings)), refusals=tuple(refusals))
+        return Matching(pairs=pairs, unclaimed=unclaimed, warnings=warnings, refusals=tuple(refusals))
 
     def create(self, entry: DesiredAccount, avatar: DesiredAvatar | None, reason: str) -> list[Change]:
         if entry.id:  # pinned but not live: `match` refused it; kfsync never makes it again
