@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kfsync.apply import Applier, ApplyResult
 from kfsync.config import Config, DesiredAccount, Policy
 from kfsync.config.model import WeComCorp
 from kfsync.errors import (
@@ -23,7 +24,7 @@ from kfsync.errors import (
     UsageError,
     WeChatError,
 )
-from kfsync.plan import Action, Change, Output
+from kfsync.plan import Action, Change, Output, Plan
 from kfsync.providers import open_provider
 from kfsync.providers.base import ErrorKind
 from kfsync.providers.wecom.client import WeComClient
@@ -430,3 +431,102 @@ def test_open_provider_picks_wecom_for_a_wecom_config(
         assert type(provider.rules(config(tmp_path))).__name__ == "WeComRules"
     finally:
         provider.close()
+
+
+# --------------------------------------------------------------------------- with the applier
+
+
+def apply(provider: WeComProvider, *changes: Change,
+          uploads: dict[str, bytes] | None = None) -> ApplyResult:
+    plan = Plan(DEFAULT_CORPID, tuple(sorted(changes, key=lambda c: c.sort_key)))
+    return Applier(provider, uploads or {}, parallelism=4).run(plan)
+
+
+def outcomes(result: ApplyResult) -> dict[str, tuple[str, str | None]]:
+    return {o.change.id: (o.status, o.note or o.message) for o in result.outcomes}
+
+
+def test_the_applier_runs_a_hand_built_plan_against_the_emulator(
+        wecom: WeComEmulator, provider: WeComProvider) -> None:
+    corp(wecom, seeded("旧名", "wkSales", servicers=[{"userid": "alice"}]),
+         seeded("Doomed", "wkDoomed"))
+    result = apply(
+        provider,
+        Change(Action.DELETE, "Doomed", {"id": "wkDoomed", "name": "Doomed"}, None, "r"),
+        Change(Action.ADD, "新号", None, {"name": "新号", "avatar": "a.jpg"}, "r"),
+        Change(Action.SERVICERS, "新号", {"users": (), "departments": ()},
+               {"users": ("bob",), "departments": ("3",)}, "r", depends_on=("add:新号",)),
+        Change(Action.UPDATE, SALES, {"id": "wkSales", "name": "旧名"},
+               {"id": "wkSales", "name": SALES, "avatar": "a.jpg"}, "r"),
+        Change(Action.SERVICERS, SALES, {"id": "wkSales", "users": ("alice",)},
+               {"id": "wkSales", "users": ("carol", "nosuchuser")}, "r"),
+        uploads={"新号": JPEG, SALES: JPEG})
+    assert outcomes(result) == {
+        "delete:Doomed": ("done", None), "add:新号": ("done", None),
+        "servicers:新号": ("done", None), f"update:{SALES}": ("done", None),
+        f"servicers:{SALES}": ("failed", "errcode 60111 servicers not added: nosuchuser "
+                                         "(60111 no member of the corp has this userid)")}
+    accounts = {a["name"]: a for a in live(wecom).values()}
+    assert set(accounts) == {SALES, "新号"}
+    assert servicers_of(wecom, accounts["新号"]["open_kfid"]) == {"u:bob", "d:3"}
+    assert servicers_of(wecom, "wkSales") == {"u:carol"}  # alice removed, carol added
+
+
+def test_a_lost_add_is_confirmed_by_re_reading_and_its_servicers_follow(
+        wecom: WeComEmulator, provider: WeComProvider) -> None:
+    bootstrap(wecom, users=people("alice"))
+    wecom.admin.fault(ADD, drop="after")
+    result = apply(provider,
+                   Change(Action.ADD, SALES, None, {"name": SALES, "avatar": "a.jpg"}, "r"),
+                   Change(Action.SERVICERS, SALES, {"users": ()}, {"users": ("alice",)}, "r",
+                          depends_on=(f"add:{SALES}",)),
+                   uploads={SALES: JPEG})
+    assert outcomes(result) == {f"add:{SALES}": ("done", "answer lost; confirmed by re-reading"),
+                                f"servicers:{SALES}": ("done", None)}
+    added = [a for a in live(wecom).values() if a["name"] == SALES]
+    assert len(added) == 1  # never sent twice
+    assert servicers_of(wecom, added[0]["open_kfid"]) == {"u:alice"}
+
+
+def test_a_taken_name_is_already_so_for_an_add_and_a_failure_for_a_rename(
+        wecom: WeComEmulator, provider: WeComProvider) -> None:
+    wecom.admin.switch(duplicate_names=False)
+    corp(wecom, seeded(SALES, "wkSales"), seeded("Other", "wkOther"))
+    result = apply(provider,
+                   Change(Action.ADD, SALES, None, {"name": SALES, "avatar": "a.jpg"}, "r"),
+                   Change(Action.UPDATE, "Other", {"id": "wkOther", "name": "Other"},
+                          {"id": "wkOther", "name": SALES}, "r"),
+                   uploads={SALES: JPEG})
+    done, failed = result.outcomes
+    assert (done.status, done.note) == ("done", "WeCom said 95006; already so")
+    assert (failed.status, failed.errcode) == ("failed", 95006)
+    assert "not taken" in (failed.message or "")
+    assert sorted(a["name"] for a in live(wecom).values()) == ["Other", SALES]
+
+
+def test_a_delete_of_a_gone_account_is_done_but_never_one_the_app_does_not_manage(
+        wecom: WeComEmulator, provider: WeComProvider) -> None:
+    wecom.admin.switch(unmanaged_errcode=95004)
+    corp(wecom, seeded("Ours", "wkOurs"), seeded("Theirs", "wkTheirs", managed=False))
+    result = apply(provider,
+                   Change(Action.DELETE, "Gone", {"id": "wkGone", "name": "Gone"}, None, "r"),
+                   Change(Action.DELETE, "Theirs", {"id": "wkTheirs", "name": "Theirs"}, None,
+                          "r"))
+    gone, theirs = result.outcomes
+    assert (gone.status, gone.note) == ("done", "WeCom said 95004; already so")
+    assert (theirs.status, theirs.errcode) == ("failed", 95004)
+    assert "可管理的客服账号" in (theirs.message or "")
+    assert "wkTheirs" in live(wecom)
+
+
+def test_a_quota_error_stops_the_apply(wecom: WeComEmulator, provider: WeComProvider) -> None:
+    corp(wecom, seeded("A", "wkA"), seeded("B", "wkB"))
+    wecom.admin.fault("/cgi-bin/kf/account/del", errcode=45009)
+    plan = Plan(DEFAULT_CORPID, (
+        Change(Action.DELETE, "A", {"id": "wkA", "name": "A"}, None, "r"),
+        Change(Action.UPDATE, "B", {"id": "wkB", "name": "B"}, {"id": "wkB", "name": "C"}, "r",
+               depends_on=("delete:A",))))
+    result = Applier(provider, {}, parallelism=1).run(plan)
+    assert result.stopped == "stopped after WeCom quota error 45009"
+    assert [o.status for o in result.outcomes] == ["failed", "skipped"]
+    assert set(live(wecom)) == {"wkA", "wkB"}
