@@ -35,7 +35,7 @@ from kfsync.model import (
 from kfsync.plan import Action, Change, Output
 from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
-from kfsync.providers.wecom.errcodes import _CONSOLE
+from kfsync.providers.wecom.errcodes import CONSOLE
 from kfsync.providers.wecom.live import live_account, managed, read_accounts
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class WeComProvider:
         raise NotManagedError(
             error.errcode, error.errmsg, endpoint=error.endpoint, account=change.account,
             hint=f"this app does not manage {account.name} ({open_kfid}): assign it to the app "
-                 f"under {_CONSOLE}, or leave it out of the config") from error
+                 f"under {CONSOLE}, or leave it out of the config") from error
 
     def holds(self, change: Change) -> bool:
         """Re-read: the name is there (add), the values are (update, servicers), the id is gone."""
