@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from kfsync.model import (
@@ -297,6 +298,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
             "the config declares no accounts while live has some; refusing to delete them all"
         )
     changes.sort(key=lambda c: c.sort_key)
+    refusals.extend(_told_apart(changes))
     return Plan(
         wechat_id=rules.scope,
         changes=tuple(changes),
@@ -306,6 +308,19 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         refusals=tuple(refusals),
         outputs=rules.outputs(tuple(present.values())),
     )
+
+
+def _told_apart(changes: Sequence[Change]) -> list[str]:
+    """Refusals for changes apply cannot tell apart, which share an id; `changes` are in order.
+
+    Live names may repeat where an account is identified by a server id (WeCom):
+    two namesakes deleted by one plan would be one `delete:<name>` twice.
+    """
+    shared = [later.id for earlier, later in pairwise(changes)
+              if later.account == earlier.account and later.action is earlier.action]
+    return [f"{shared.count(change_id) + 1} changes would be {change_id} (live accounts share the "
+            "name), which apply cannot tell apart: rename all but one in the console, or declare "
+            "the one to keep with its `id`" for change_id in dict.fromkeys(shared)]
 
 
 def _differences(

@@ -27,7 +27,7 @@ from kfsync.errors import ExitCode, KfsyncError
 from kfsync.files import check_regular_or_new, remove_stale_temps, write_atomic
 from kfsync.model import LiveAccount, LiveState, describe_drift
 from kfsync.plan import Change, Plan
-from kfsync.safety import unmatched
+from kfsync.safety import consented, unmatched
 from kfsync.seal import ALGORITHM, KEY_VARIABLES, seal, seal_key, sealed_by
 from kfsync.textsafe import json_escapes
 
@@ -108,8 +108,7 @@ def save_plan(path: Path, prepared: Prepared, allow_delete: frozenset[str] = fro
     from kfsync.render.jsondoc import plan_document
 
     key = seal_key()
-    wechat_id = prepared.plan.wechat_id
-    consent = frozenset(n if "@" in n else f"{n}@{wechat_id}" for n in allow_delete)
+    consent = consented(prepared.plan, allow_delete)
     notes = []
     if consent and key is None:
         notes.append(

@@ -9,6 +9,7 @@ matches nothing is a typo, or consent meant for another plan.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from kfsync.errors import ExitCode, KfsyncError
@@ -42,7 +43,7 @@ def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = fr
     if protected:
         raise SafetyError("refused: " + "; ".join(
             f"{account} is protected and cannot be deleted or rebound" for account in protected))
-    named = {n if "@" in n else f"{n}@{result.wechat_id}" for n in allow_delete}
+    named = set(consented(result, allow_delete))
     unmatched(result, named)
     if len(deletes) <= policy.max_deletes:
         return
@@ -53,6 +54,18 @@ def check_safety(result: Plan, policy: Policy, allow_delete: frozenset[str] = fr
             f"max_deletes={policy.max_deletes}; name each with --allow-delete "
             + ",".join(c.account.split("@", 1)[0] for c in deletes),
         )
+
+
+def consented(result: Plan, names: Iterable[str]) -> frozenset[str]:
+    """The accounts `names` (as given to --allow-delete) are, named as the plan names them.
+
+    A bare prefix is completed with the plan's WeChat ID (`alice` ->
+    `alice@shop_cs`), unless the plan deletes accounts named bare: a WeCom
+    account is named by its name alone, which never holds an `@`.
+    """
+    deleted = [c.account for c in result.deletes]
+    bare = bool(deleted) and not any("@" in account for account in deleted)
+    return frozenset(n if "@" in n or bare else f"{n}@{result.wechat_id}" for n in names)
 
 
 def unmatched(result: Plan, named: set[str], *, source: str = "--allow-delete") -> None:

@@ -22,10 +22,16 @@ def open_provider(config: Config, *, cache: Cache | None = None,
     """The provider of the config's product, with credentials from the environment.
 
     A config declares its product by its section: `official_account:` is the
-    WeChat Official Account (`wechat_mp`), the only one so far.  `parallelism`:
-    the live pictures it downloads at once; `connections`: how many it opens before
-    its first call (apply: its parallelism).
+    WeChat Official Account (`wechat_mp`), `wecom:` a WeCom corp's 微信客服
+    accounts (`wecom`).  `parallelism`: the live pictures it downloads (and, for
+    WeCom, the servicer lists it reads) at once; `connections`: how many it opens
+    before its first call (apply: its parallelism).
     """
+    if config.wecom is not None:
+        from kfsync.providers.wecom.provider import WeComProvider
+
+        return WeComProvider.from_environment(cache=cache, parallelism=parallelism,
+                                              connections=connections)
     from kfsync.providers.wechat_mp.provider import WechatMpProvider
 
     return WechatMpProvider.from_environment(cache=cache, parallelism=parallelism,

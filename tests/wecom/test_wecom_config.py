@@ -24,6 +24,13 @@ def test_arguments_win_and_empty_variables_are_unset() -> None:
     assert config.api_base == "https://qyapi.weixin.qq.com"
 
 
+def test_the_deadlines_come_from_the_environment() -> None:
+    config = WeComConfig.resolve(environ={**ENV, "KFSYNC_HTTP_DEADLINE": "12",
+                                          "KFSYNC_PICTURE_DEADLINE": "7.5"})
+    assert (config.deadline, config.picture_deadline) == (12.0, 7.5)
+    assert WeComConfig.resolve(environ=ENV).picture_deadline == 30.0
+
+
 @pytest.mark.parametrize(("environ", "variable"), [
     ({"KFSYNC_CORPSECRET": "s"}, "KFSYNC_CORPID"),
     ({"KFSYNC_CORPID": "ww1"}, "KFSYNC_CORPSECRET"),

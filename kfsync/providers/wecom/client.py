@@ -86,6 +86,18 @@ class WeComClient:
     def close(self) -> None:
         self._transport.close()
 
+    @property
+    def adapter(self) -> requests.adapters.BaseAdapter:
+        """The connection pools of this client, which avatar downloads may share."""
+        return self._transport.adapter
+
+    def preconnect(self, count: int, *, wait: bool = False) -> None:
+        """Open up to `count` more connections, for parallel calls to come.
+
+        In the background, or with `wait` before returning.
+        """
+        self._transport.preconnect(count, wait=wait)
+
     def stop(self) -> None:
         """Send nothing more: a call under way ends with its current attempt, never retried."""
         self._transport.stopped.set()
