@@ -21,6 +21,7 @@ from bench import (  # noqa: E402
     soak,
     startup,
     steady,
+    wecom,
     workload,
 )
 from bench.harness import Settings  # noqa: E402
@@ -162,3 +163,78 @@ def test_hostile_pictures_are_made_and_a_peak_rss_is_read(tmp_path: Path) -> Non
     code, _, peak = hostile.peak_rss([*harness.launcher(), "validate", "-c", str(config)], env)
     assert code == 1  # the hostile ones are refused
     assert 0 < peak < hostile.MEMORY_TARGET
+
+
+def test_the_wecom_limit_is_counted_from_the_request_log() -> None:
+    def entry(path: str) -> dict[str, object]:
+        return {"path": path}
+
+    log = [entry(wecom.TOKEN), entry(wecom.LIST), entry(wecom.SERVICER_LIST),
+           *[entry("/cgi-bin/media/upload"), entry("/cgi-bin/kf/account/add"),
+             entry("/cgi-bin/kf/servicer/add")] * 4,
+           entry(wecom.LIST), *[entry(wecom.SERVICER_LIST)] * 5,
+           *[entry("/wwhead/abc/0")] * 4, *[entry(wecom.LINK)] * 8]
+    tally = wecom.Tally.of(log)
+    assert (tally.token, tally.plan_lists, tally.plan_reads, tally.writes) == (1, 1, 1, 12)
+    assert (tally.after_lists, tally.after_reads, tally.links, tally.other) == (1, 9, 8, 0)
+    assert tally.total == len(log)
+    limit = wecom.Limit(tally, chain=3, parallelism=8, latency_ms=150)
+    # plan 1 + 1 + ⌈1/8⌉; writes max(⌈12/8⌉, 3); after 1 + ⌈(9 + 8)/8⌉
+    assert limit.terms == (3, 3, 4)
+    assert limit.seconds == pytest.approx(1.5)
+    assert "150 ms × (3 + 3 + 4) = 1500 ms" in limit.formula()
+    assert wecom.Limit(tally, chain=3, parallelism=2, latency_ms=150).terms == (3, 6, 10)
+    assert wecom.Tally.of([entry("/cgi-bin/kf/sync_msg")]).other == 1
+
+
+def test_a_wecom_chain_counts_the_upload_before_an_add_or_a_new_picture() -> None:
+    changes = [
+        {"id": "add:a", "action": "add", "after": {"name": "a"}, "depends_on": []},
+        {"id": "servicers:a", "action": "servicers", "depends_on": ["add:a"]},
+        {"id": "update:b", "action": "update", "after": {"name": "b"}, "depends_on": []},
+        {"id": "update:c", "action": "update", "after": {"avatar": "c.png"}, "depends_on": []},
+    ]
+    assert wecom.chain(changes) == 3  # upload, add, then servicer/add
+    assert wecom.chain(changes[2:]) == 2
+    assert wecom.chain(changes[2:3]) == 1
+    assert wecom.chain([]) == 0
+
+
+def _wecom_script(folder: Path, emulator: harness.EmulatorProcess, count: int,
+                  width: int, *, seeded: bool = True) -> harness.Timed:
+    from kfsync.providers.wecom.emulator import WeComAdmin
+
+    accounts = wecom.declared(count)
+    wecom.write_corp(folder, accounts)
+    admin = WeComAdmin(emulator.base_url)
+    admin.reset()
+    if seeded:
+        wecom.seed(admin, accounts)
+    else:  # the console's account only: no users, no departments
+        admin.seed(accounts=[wecom.CONSOLE_ACCOUNT])
+    return harness.run_timed(harness.reference(
+        "wecom-apply", emulator.base_url, "--accounts", str(wecom.manifest(folder, accounts)),
+        "--width", str(width)))
+
+
+def test_the_wecom_script_leaves_the_same_state_one_by_one_and_at_width(tmp_path: Path) -> None:
+    states = {}
+    with harness.EmulatorProcess(provider="wecom") as emulator:
+        for width in (1, 4):
+            done = _wecom_script(tmp_path, emulator, 3, width)
+            assert done.code == 0, done.err
+            assert done.out.strip() == "9"  # servicers re-read: 2 users and 1 department each
+            states[width] = wecom.live_state(emulator.base_url)
+    assert states[1] == states[4]
+    assert len(states[1]) == 4  # and the console's account
+    users, departments, phash, scenes = states[1]["客服00001"]
+    assert (users, departments, scenes) == (("u00002", "u00003"), ("3",), ("app", "web"))
+    assert phash is not None
+    assert states[1][wecom.CONSOLE_ACCOUNT["name"]] == ((), (), None, ())
+
+
+def test_the_wecom_script_stops_on_a_failed_servicer_item(tmp_path: Path) -> None:
+    with harness.EmulatorProcess(provider="wecom") as emulator:
+        done = _wecom_script(tmp_path, emulator, 2, 1, seeded=False)
+    assert done.code == 1
+    assert "servicer/add failed" in done.err and "60111" in done.err
