@@ -127,7 +127,7 @@ def test_the_id_is_shown_once_beside_the_account_never_as_a_field(wecom_plan: Pl
     for change in wecom_plan.changes:
         line = next(line for line in lines if f" {change.action.value} " in line
                     and f" {change.account}" in line)
-        kfid = (change.before or {}).get("id")
+        kfid = change.before.get("id") if change.before is not None else None
         if kfid is None:
             assert "(wk" not in line
             continue
