@@ -21,7 +21,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1  #: an error: bad input, credentials, WeChat refused, ...
     CHANGES = 2  #: changes pending (`plan --detailed-exitcode`)
     REFUSED = 3  #: refused by a safety rule, or a saved plan that is stale, edited or badly sealed
-    INCOMPLETE = 4  #: apply incomplete: failed, skipped or not converged
+    INCOMPLETE = 4  #: apply incomplete: failed, skipped, not converged, or an output not reported
     INTERNAL = 70  #: a bug in kfsync: rerun with --debug and report it
     INTERRUPTED = 130  #: interrupted (Ctrl-C)
 

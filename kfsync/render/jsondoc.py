@@ -10,7 +10,7 @@ document.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kfsync import __version__
@@ -51,9 +51,19 @@ def plan_document(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> dict
     return doc
 
 
-def apply_document(result: ApplyResult, *, verify: Plan | None) -> dict[str, Any]:
-    """The apply document: every outcome, the counts, and the verification plan if any."""
-    return {
+def apply_document(
+    result: ApplyResult,
+    *,
+    verify: Plan | None,
+    outputs: Sequence[Output] = (),
+    outputs_error: str | None = None,
+) -> dict[str, Any]:
+    """The apply document: every outcome, the counts, and the verification plan if any.
+
+    The outputs with their values, and why they could not be had, are there
+    when there are some (as in the plan document).
+    """
+    doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "outcomes": [o.to_dict() for o in result.outcomes],
         "counts": result.counts(),
@@ -62,6 +72,11 @@ def apply_document(result: ApplyResult, *, verify: Plan | None) -> dict[str, Any
         "interrupted": result.interrupted,
         "verify": plan_document(verify) if verify is not None else None,
     }
+    if outputs:
+        doc["outputs"] = [o.to_dict() for o in outputs]
+    if outputs_error is not None:
+        doc["outputs_error"] = outputs_error
+    return doc
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
@@ -77,8 +92,15 @@ def render_plan_json(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> s
     return dumps(plan_document(plan, saved=saved))
 
 
-def render_apply_json(result: ApplyResult, *, verify: Plan | None) -> str:
-    return dumps(apply_document(result, verify=verify))
+def render_apply_json(
+    result: ApplyResult,
+    *,
+    verify: Plan | None,
+    outputs: Sequence[Output] = (),
+    outputs_error: str | None = None,
+) -> str:
+    return dumps(apply_document(result, verify=verify, outputs=outputs,
+                                outputs_error=outputs_error))
 
 
 # --------------------------------------------------------------------------- reading
