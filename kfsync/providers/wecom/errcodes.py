@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from kfsync.errcodes import ErrCode, ErrcodeTable
 
-_CONSOLE = "微信客服 → 通过API管理会话消息 → 企业内部开发 → <app> → 可管理的客服账号"
+#: Where the WeCom admin console lets an app manage a kf account; plans name it when one is not.
+CONSOLE = "微信客服 → 通过API管理会话消息 → 企业内部开发 → <app> → 可管理的客服账号"
 
 _TABLE = [
     ErrCode(-1, "system busy", "WeCom is busy; retried at most 3 times, then try again later"),
@@ -47,7 +48,7 @@ _TABLE = [
     ErrCode(48002, "api forbidden",
             "the app may not call this API: add it under 微信客服 → 可调用接口的应用 and use its "
             "secret; for kf/account/add, the app must first manage one account: assign one "
-            f"under {_CONSOLE}"),
+            f"under {CONSOLE}"),
     ErrCode(60003, "department not found", "the department id does not exist"),
     ErrCode(60011, "no privilege to access/modify contact/party/agent",
             "the member, department or account is outside the app's visible range (可见范围) "
