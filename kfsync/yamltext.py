@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+#: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
+SCHEMA_FILE = "kfsync.schema.json"
 #: The column where a comment beside a value starts.
 COMMENT_COLUMN = 30
 

@@ -25,13 +25,12 @@ from kfsync.errors import AvatarError, KfsyncError, UsageError
 from kfsync.model import LiveAccount
 from kfsync.providers.wechat_mp.rules import pending_invitation
 from kfsync.timefmt import human
+from kfsync.yamltext import SCHEMA_FILE as SCHEMA_FILE  # the name the command imported
 from kfsync.yamltext import comment as _comment
 from kfsync.yamltext import line as _line
-from kfsync.yamltext import scalar
+from kfsync.yamltext import scalar as scalar  # re-exported: the tests import it from here
 from kfsync.yamltext import shown as _show
 
-#: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
-SCHEMA_FILE = "kfsync.schema.json"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 MAX_KEPT_BYTES = 1024 * 1024  #: a live JPEG up to this size is saved as served
 

@@ -16,7 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from kfsync.client.config import HTTP_DEADLINE, check_needed, resolve_settings
+from kfsync.client.config import (
+    HTTP_DEADLINE,
+    PICTURE_DEADLINE,
+    check_needed,
+    resolve_settings,
+)
 
 WeComTokenMode = Literal["gettoken", "static"]
 TOKEN_MODES: tuple[WeComTokenMode, ...] = ("gettoken", "static")
@@ -34,6 +39,8 @@ class WeComConfig:
     access_token: str | None = field(default=None, repr=False)
     #: seconds for one API call, headers and body, retries and token fetch included
     deadline: float = HTTP_DEADLINE
+    #: seconds for one live avatar download, headers and body, redirects included
+    picture_deadline: float = PICTURE_DEADLINE
 
     @classmethod
     def resolve(cls, *, corpid: str | None = None, secret: str | None = None,
@@ -46,7 +53,7 @@ class WeComConfig:
                                  secret_name="the corp secret")
         config = cls(token_mode=cast(WeComTokenMode, found.mode), api_base=found.api_base,
                      corpid=found.ident, secret=found.secret, access_token=found.access_token,
-                     deadline=found.deadline)
+                     deadline=found.deadline, picture_deadline=found.picture_deadline)
         config.check()
         return config
 
