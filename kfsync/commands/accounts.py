@@ -221,7 +221,8 @@ def _wecom(fmt: str, out: Path | None, scenes: tuple[str, ...]) -> ExitCode:
     table = wecom.accounts_table(listed, wanted)
     document = wecom.document(corp_id, listed)
     if out is None and fmt != "html":
-        show(fmt, table, document)
+        if table.rows or fmt != "text":  # no rows: the note above said why
+            show(fmt, table, document)
         return ExitCode.OK
     text = (wecom.render_page(corp_id, listed, deadline=deadline) if fmt == "html"
             else render_listing(fmt, table, document))
