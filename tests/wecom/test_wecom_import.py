@@ -10,8 +10,18 @@ import yaml
 from PIL import Image
 
 from kfsync.config.resources import schema_bytes
+from kfsync.errors import UsageError
+from kfsync.model import LiveAccount
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
 from kfsync.providers.wecom.errcodes import CONSOLE
+from kfsync.providers.wecom.importer import (
+    UnimportableError,
+    avatar_stems,
+    build_import,
+    render_config,
+    select_accounts,
+    unwritable,
+)
 from tests.helpers.wecom_cli import (
     AFTER,
     CONSOLE_ONLY,
@@ -336,3 +346,63 @@ def test_quiet_says_nothing(corp: WeComEmulator, run: Any, tmp_path: Path) -> No
     done = run("-q", "import")
     assert (done.code, done.out, done.err) == (0, "", "")
     assert (tmp_path / "kfsync.yaml").is_file()
+
+
+# --------------------------------------------------------------------------- the pure parts, no HTTP
+
+
+def live(name: str, kf_id: str, *, managed: bool = True, users: tuple[str, ...] = (),
+         departments: tuple[str, ...] = ()) -> LiveAccount:
+    return LiveAccount(kf_account=name, nickname=name, kf_id=kf_id, manage_privilege=managed,
+                       servicer_users=users if managed else None,
+                       servicer_departments=departments if managed else None)
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("售前咨询", None),
+    ("x" * 16, None),
+    ("", "is not 1 to 16 characters"),
+    ("x" * 17, "is not 1 to 16 characters"),
+    ("a@b", "holds '@'"),
+    ("tab\there", "holds a control or unprintable character"),
+    ("bidi\u202e", "holds a control or unprintable character"),
+])
+def test_which_names_the_file_can_hold(name: str, why: str | None) -> None:
+    found = unwritable(name)
+    assert (found if found is None else found[:len(why or "")]) == why
+
+
+@pytest.mark.parametrize(("names", "stems"), [
+    (["售前", "a b"], ["售前", "a b"]),
+    (["a/b", "a\\b", "a:b", "x?", ".hidden", " pad"], ["wk0", "wk1", "wk2", "wk3", "wk4", "wk5"]),
+    (["Sales", "sales", "Other"], ["wk0", "wk1", "Other"]),
+])
+def test_avatar_file_names(names: list[str], stems: list[str]) -> None:
+    accounts = [live(name, f"wk{i}") for i, name in enumerate(names)]
+    assert list(avatar_stems(accounts).values()) == stems
+
+
+def test_the_rendered_file_reads_back_as_the_document() -> None:
+    managed, unmanaged = select_accounts([
+        live("true", "wkB", users=("lisi",), departments=("2", "10")),
+        live("#x: y", "wkA"),
+        live("Theirs\nline", "wkC", managed=False),
+    ])
+    imported = build_import("ww0123456789abcdef", managed, unmanaged=unmanaged,
+                            avatars={"wkB": "avatars/true.jpg", "wkA": "avatars/wkA.jpg"})
+    text = render_config(imported)
+    assert yaml.safe_load(text) == imported.to_dict()
+    assert '#   "Theirs\\nline" (wkC)' in text  # a line break never ends a comment early
+    assert imported.to_dict()["accounts"] == {
+        "#x: y": {"id": "wkA", "avatar": "avatars/wkA.jpg",
+                  "servicers": {"users": [], "departments": []}},
+        "true": {"id": "wkB", "avatar": "avatars/true.jpg",
+                 "servicers": {"users": ["lisi"], "departments": [2, 10]}},
+    }
+
+
+def test_selection_refusals() -> None:
+    with pytest.raises(UsageError, match="this app manages no 微信客服 account yet"):
+        select_accounts([live("Theirs", "wkC", managed=False)])
+    with pytest.raises(UnimportableError, match=r"\(a: wkA, wkB; b: wkC, wkD\)"):
+        select_accounts([live("a", "wkA"), live("b", "wkC"), live("a", "wkB"), live("b", "wkD")])
