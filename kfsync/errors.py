@@ -112,13 +112,14 @@ class WeChatError(ApiError):
         endpoint: str,
         hint: str | None = None,
         account: str | None = None,
+        service: str = "WeChat",
     ) -> None:
         self.errcode = errcode
         self.errmsg = errmsg
         self.account = account
         subject = f"{account}: " if account else ""
         super().__init__(
-            f"{subject}WeChat errcode {errcode} from {endpoint}: {errmsg}",
+            f"{subject}{service} errcode {errcode} from {endpoint}: {errmsg}",
             endpoint=endpoint,
             hint=hint,
         )

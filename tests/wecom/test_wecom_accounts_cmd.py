@@ -192,10 +192,10 @@ def test_an_untrusted_ip_is_named(corp: WeComEmulator, run: Any) -> None:
     seed_corp(corp)
     corp.admin.seed(trusted_ips=["203.0.113.9"])
     message = fails(run, "accounts")
-    assert message.startswith("WeChat errcode 60020 from /cgi-bin/kf/account/list: not allow to "
+    assert message.startswith("WeCom errcode 60020 from /cgi-bin/kf/account/list: not allow to "
                               "access from your ip")
     assert "企业可信IP" in message
-    assert message.endswith("the IP WeChat saw is 127.0.0.1)")
+    assert message.endswith("the IP WeCom saw is 127.0.0.1)")
 
 
 def test_the_provider_is_guessed_from_the_credentials(corp: WeComEmulator, run: Any,

@@ -337,7 +337,7 @@ def test_an_untrusted_ip_is_named(corp: WeComEmulator, run: Any, tmp_path: Path)
     message = fails(run, "import")
     assert "60020" in message
     assert "企业可信IP" in message
-    assert "the IP WeChat saw is 127.0.0.1" in message
+    assert "the IP WeCom saw is 127.0.0.1" in message
     assert list(tmp_path.iterdir()) == []
 
 
