@@ -211,7 +211,7 @@ class _Checker:
                     continue
                 here: FieldPath = ("accounts", name, "previously", index)
                 owner = owners.setdefault(old, here)
-                if owner != here:
+                if owner != here and owner[:3] != here[:3]:  # a repeat in one list: uniqueItems
                     self.add(here, f"{printable(old)} is already {self._named(owner, name)}; a name "
                                    "may appear once in the file, as an account or in a `previously`")
             pin = entry.get("id")
