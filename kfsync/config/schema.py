@@ -224,10 +224,13 @@ def schema_problems(
     )
     reporter = _Reporter(positions, display, schema)
     errors = validator_class(schema).iter_errors(data)
+    product = isinstance(data, dict) and ("official_account" in data or "wecom" in data)
     # Unknown keys first, so that a misspelt required key is reported once, as a misspelling.
     for error in sorted(errors, key=lambda error: error.validator != "additionalProperties"):
         path = tuple(error.absolute_path)
-        if error.absolute_schema_path[0] == "else" and ((), "wecom") in reporter.suggested:
+        if error.absolute_schema_path[0] == "else" and not product and (
+            ((), "wecom") in reporter.suggested
+        ):
             continue  # an Official Account's shape, only because `wecom` is misspelt
         if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
             reporter.unknown_keys(path, error.instance, error.schema)

@@ -345,6 +345,14 @@ def test_a_misspelt_wecom_is_one_problem(folder: Path) -> None:
     assert problems(path) == ["2:1: wecon: unknown key; did you mean `wecom`?"]
 
 
+def test_a_stray_wecom_like_key_in_an_official_account_file_hides_nothing(folder: Path) -> None:
+    path = write(folder, OFFICIAL.replace("\n    nickname: Alice", " {}") + "wecon: 1\n")
+    assert problems(path) == [
+        "5:3: accounts.alice: needs a nickname (or `state: absent` to delete the account)",
+        "6:1: wecon: unknown key; did you mean `wecom`?",
+    ]
+
+
 # --------------------------------------------------------------------------- the 10-account warning
 
 
