@@ -16,10 +16,7 @@ from kfsync.errors import UsageError
 from kfsync.plan import Output, Plan
 from kfsync.render.jsondoc import (
     FORMAT_VERSION,
-    PlanFormatError,
     apply_document,
-    plan_document,
-    plan_from_json,
     render_apply_json,
     render_plan_json,
 )
@@ -34,11 +31,8 @@ __all__ = [
     "APPLY_FORMATS",
     "FORMAT_VERSION",
     "PLAN_FORMATS",
-    "PlanFormatError",
     "apply_document",
     "apply_summary",
-    "plan_document",
-    "plan_from_json",
     "progress_line",
     "render_apply",
     "render_apply_json",

@@ -18,9 +18,9 @@ from referencing import Registry, Resource
 
 from kfsync.apply import ApplyResult, Outcome
 from kfsync.plan import Action, Change, Output, Plan
+from kfsync.planfile.document import plan_from_json
 from kfsync.render import (
     apply_summary,
-    plan_from_json,
     render_apply,
     render_plan,
     render_plan_markdown,
