@@ -79,8 +79,12 @@ class ApplyResult:
         return all(o.status == "done" for o in self.outcomes)
 
     def counts(self) -> dict[str, int]:
+        """Changes done by kind, and how many failed or were skipped.
+
+        `servicers` is counted only when the plan had servicer changes, as in `Plan.summary`.
+        """
         done = [o.change.action for o in self.outcomes if o.status == "done"]
-        return {
+        counts = {
             "added": done.count(Action.ADD),
             "updated": done.count(Action.UPDATE),
             "deleted": done.count(Action.DELETE),
@@ -89,6 +93,9 @@ class ApplyResult:
             "failed": sum(1 for o in self.outcomes if o.status == "failed"),
             "skipped": sum(1 for o in self.outcomes if o.status == "skipped"),
         }
+        if any(o.change.action is Action.SERVICERS for o in self.outcomes):
+            counts["servicers"] = done.count(Action.SERVICERS)
+        return counts
 
 
 Progress = Callable[[int, int, Outcome], None]

@@ -80,6 +80,11 @@ class Applied:
     def converged(self) -> bool:
         return self.result.complete and self.verify is not None and self.verify.plan.empty
 
+    @property
+    def succeeded(self) -> bool:
+        """Converged, and the outputs reported: as Terraform, an output that fails fails the apply."""
+        return self.converged and self.outputs_error is None
+
 
 class Uploads(Mapping[str, bytes]):
     """The JPEG to upload for each declared avatar, by kf_account, normalised when first asked for.
@@ -305,11 +310,23 @@ class Engine:
         except KeyboardInterrupt:  # during the verification: what was applied is still reported
             return Applied(replace(result, interrupted=True), None)
         try:
+            return self._reported(result, verify)
+        except KeyboardInterrupt:
+            return Applied(replace(result, interrupted=True), verify)
+
+    def in_sync(self, prepared: Prepared) -> Applied:
+        """The apply of a plan with nothing to change: no call but the outputs, reported again.
+
+        As Terraform reports its outputs when nothing changed: a scene added to
+        the file changes no account, yet its contact link is wanted.
+        """
+        return self._reported(ApplyResult(()), prepared)
+
+    def _reported(self, result: ApplyResult, verify: Prepared) -> Applied:
+        try:
             outputs = self.outputs(verify)
         except KfsyncError as exc:
             return Applied(result, verify, outputs_error=str(exc))
-        except KeyboardInterrupt:
-            return Applied(replace(result, interrupted=True), verify)
         return Applied(result, verify, outputs=outputs)
 
     def outputs(self, prepared: Prepared) -> tuple[Output, ...]:

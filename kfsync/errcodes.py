@@ -28,6 +28,7 @@ class ErrcodeTable:
     transient: frozenset[int]  #: retry with backoff, a bounded number of times
     quota: frozenset[int]  #: raised as QuotaError
     ip_codes: frozenset[int] = frozenset()  #: codes whose errmsg names the caller's IP
+    service: str = "WeChat"  #: how messages name the API: "WeChat errcode 45009", "WeCom errcode 60111"
 
     def hint(self, code: int) -> str | None:
         entry = self.codes.get(code)

@@ -21,7 +21,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1  #: an error: bad input, credentials, WeChat refused, ...
     CHANGES = 2  #: changes pending (`plan --detailed-exitcode`)
     REFUSED = 3  #: refused by a safety rule, or a saved plan that is stale, edited or badly sealed
-    INCOMPLETE = 4  #: apply incomplete: failed, skipped or not converged
+    INCOMPLETE = 4  #: apply incomplete: failed, skipped, not converged, or an output not reported
     INTERNAL = 70  #: a bug in kfsync: rerun with --debug and report it
     INTERRUPTED = 130  #: interrupted (Ctrl-C)
 
@@ -112,13 +112,14 @@ class WeChatError(ApiError):
         endpoint: str,
         hint: str | None = None,
         account: str | None = None,
+        service: str = "WeChat",
     ) -> None:
         self.errcode = errcode
         self.errmsg = errmsg
         self.account = account
         subject = f"{account}: " if account else ""
         super().__init__(
-            f"{subject}WeChat errcode {errcode} from {endpoint}: {errmsg}",
+            f"{subject}{service} errcode {errcode} from {endpoint}: {errmsg}",
             endpoint=endpoint,
             hint=hint,
         )

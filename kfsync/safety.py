@@ -70,7 +70,7 @@ def consented(result: Plan, names: Iterable[str]) -> frozenset[str]:
 
 def unmatched(result: Plan, named: set[str], *, source: str = "--allow-delete") -> None:
     """Refuse names (full kf_accounts) that are no delete or rebind of the plan, listing those that are."""
-    from kfsync.render.common import visible
+    from kfsync.textsafe import visible
 
     deleted = {c.account for c in result.deletes}
     stray = [visible(name if len(name) <= 80 else name[:80] + "…") for name in sorted(named - deleted)]

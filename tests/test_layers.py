@@ -109,3 +109,15 @@ def test_no_provider_imports_another(provider: str, other: str) -> None:
     for module in modules:
         reached = reached_from(module)
         assert not [m for m in reached if m.startswith(f"kfsync.providers.{other}")], module
+
+
+#: What renderers are for: showing values; nothing below them may need one to do its work.
+BELOW_THE_RENDERERS = ("kfsync.model", "kfsync.plan", "kfsync.apply", "kfsync.engine",
+                       "kfsync.safety", "kfsync.planfile")
+
+
+@pytest.mark.parametrize("module", [m for name in BELOW_THE_RENDERERS for m in modules_under(name)])
+def test_the_plan_encoding_and_the_flow_import_no_renderer(module: str) -> None:
+    """The plan document is `kfsync.planfile.document`: renderers print it, they do not define it."""
+    renderers = {m: by for m, by in reached_from(module).items() if m.startswith("kfsync.render")}
+    assert renderers == {}, f"{module} reaches a renderer: {renderers}"

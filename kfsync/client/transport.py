@@ -152,9 +152,10 @@ def wechat_error(call: Call, errcode: int, errmsg: str, table: ErrcodeTable) -> 
     text = table.hint(errcode)
     found = _IP.search(errmsg)
     if errcode in table.ip_codes and found:
-        text = f"{text}; the IP WeChat saw is {found[1]}"
+        text = f"{text}; the IP {table.service} saw is {found[1]}"
     cls = QuotaError if errcode in table.quota else WeChatError
-    return cls(errcode, errmsg, endpoint=call.path, hint=text, account=call.account)
+    return cls(errcode, errmsg, endpoint=call.path, hint=text, account=call.account,
+               service=table.service)
 
 
 class Transport:

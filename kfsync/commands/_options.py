@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,3 +75,27 @@ def format_option(choices: tuple[str, ...], help_text: str, *, dest: str = "fmt"
     """`--format` with `choices`, the first being the default."""
     return click.option("--format", dest, type=FormatChoice(choices), default=choices[0],
                         show_default=True, help=help_text)
+
+
+#: The products `--provider` names: the WeChat Official Account and WeCom's 微信客服.
+PROVIDERS = ("wechat_mp", "wecom")
+
+
+def provider_option(func: F) -> F:
+    """--provider, for the commands that read live accounts without a config file."""
+    return click.option(
+        "--provider",
+        type=click.Choice(PROVIDERS),
+        default=None,
+        help="The product to read: wechat_mp (the Official Account) or wecom (a WeCom corp's "
+             "微信客服) [default: wecom when KFSYNC_CORPID is set and KFSYNC_APPID is not, "
+             "else wechat_mp].",
+    )(func)
+
+
+def chosen_provider(value: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """`--provider` as given, else guessed from which credentials are set (empty is unset)."""
+    if value is not None:
+        return value
+    env = os.environ if environ is None else environ
+    return "wecom" if env.get("KFSYNC_CORPID") and not env.get("KFSYNC_APPID") else "wechat_mp"

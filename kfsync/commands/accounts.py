@@ -2,12 +2,14 @@
 
 As a table or JSON, or as one self-contained HTML page (`--format html -o FILE`)
 with each account's avatar, downloaded with the same caps as `plan` and
-embedded as a small thumbnail.
+embedded as a small thumbnail.  A WeCom corp's accounts (`--provider wecom`)
+are listed by `kfsync.commands._accounts_wecom`, in the same three forms.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ import click
 from kfsync.client.config import PICTURE_DEADLINE
 from kfsync.commands._globals import note
 from kfsync.commands._ops import show, table_time
-from kfsync.commands._options import format_option
+from kfsync.commands._options import chosen_provider, format_option, provider_option
 from kfsync.errors import ExitCode, UsageError
 from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.render.table import TABLE_FORMATS, Table, cells, render_listing
@@ -82,13 +84,17 @@ def avatars(accounts: tuple[KfAccount, ...], *,
 
     Each download has `deadline` seconds in all (the client's `KFSYNC_PICTURE_DEADLINE`).
     """
+    return thumbnails({a.kf_account: a.headimgurl for a in accounts}, deadline=deadline)
+
+
+def thumbnails(urls: Mapping[str, str | None], *,
+               deadline: float = PICTURE_DEADLINE) -> dict[str, Avatar]:
+    """The picture at each URL as a thumbnail, or why it cannot be shown, by the same keys."""
     from kfsync.downloads import process_pictures
     from kfsync.render.html import Avatar
 
-    shown = process_pictures((a.headimgurl for a in accounts if a.headimgurl), _thumbnail,
-                             deadline=deadline)
-    return {a.kf_account: shown.get(a.headimgurl or "", Avatar(note="no avatar"))
-            for a in accounts}
+    shown = process_pictures((url for url in urls.values() if url), _thumbnail, deadline=deadline)
+    return {key: shown.get(url or "", Avatar(note="no avatar")) for key, url in urls.items()}
 
 
 def _thumbnail(_url: str, download: PictureBytes) -> Avatar:
@@ -125,6 +131,7 @@ def render_page(accounts: tuple[KfAccount, ...], *, deadline: float = PICTURE_DE
 
 
 @click.command("accounts")
+@provider_option
 @format_option(
     (*TABLE_FORMATS, "html"),
     "An aligned table for people (`table` is an alias), JSON for scripts, or one "
@@ -136,16 +143,30 @@ def render_page(accounts: tuple[KfAccount, ...], *, deadline: float = PICTURE_DE
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE instead of standard output.",
 )
-def command(fmt: str, out: Path | None) -> ExitCode:
-    """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar."""
-    from kfsync.files import check_regular_or_new, write_atomic
+@click.option(
+    "--scene",
+    "scenes",
+    multiple=True,
+    metavar="SCENE",
+    help="WeCom: also show each managed account's contact link for SCENE (repeatable). Each "
+         "SCENE is a call to kf/add_contact_way, which makes the link or returns the one made "
+         "before.",
+)
+def command(provider: str | None, fmt: str, out: Path | None, scenes: tuple[str, ...]) -> ExitCode:
+    """List the live kf accounts: nickname, id, the WeChat user bound, invitation, avatar.
+
+    For WeCom (--provider wecom): name, open_kfid, whether this app manages it,
+    its servicers (members and departments) and avatar, and with --scene its
+    contact links.
+    """
     from kfsync.providers.wechat_mp.client import KfClient
 
-    try:
-        if out is not None:  # refused before any call: never a FIFO, a device or a link
-            check_regular_or_new(out)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    _check_out(out)
+    if chosen_provider(provider) == "wecom":
+        return _wecom(fmt, out, scenes)
+    if scenes:
+        raise UsageError("--scene is for WeCom (--provider wecom): an Official Account's kf "
+                         "accounts have no contact links")
     with KfClient() as client:
         accounts = tuple(sorted(client.list_accounts(), key=lambda a: a.kf_account))
         deadline = client.config.picture_deadline
@@ -156,6 +177,24 @@ def command(fmt: str, out: Path | None) -> ExitCode:
         return ExitCode.OK
     text = (render_page(accounts, deadline=deadline) if fmt == "html"
             else render_listing(fmt, accounts_table(accounts), document))
+    return _emit(text, out, len(accounts))
+
+
+def _check_out(out: Path | None) -> None:
+    """Refused before any call: never a FIFO, a device or a link."""
+    from kfsync.files import check_regular_or_new
+
+    try:
+        if out is not None:
+            check_regular_or_new(out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _emit(text: str, out: Path | None, count: int) -> ExitCode:
+    """`text` to standard output, or atomically to `out`."""
+    from kfsync.files import write_atomic
+
     if out is None:
         click.echo(text, nl=False)
         return ExitCode.OK
@@ -163,5 +202,28 @@ def command(fmt: str, out: Path | None) -> ExitCode:
         write_atomic(out, text, regular_only=True)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    note(f"Wrote {len(accounts)} accounts to {out}.")
+    note(f"Wrote {count} accounts to {out}.")
     return ExitCode.OK
+
+
+def _wecom(fmt: str, out: Path | None, scenes: tuple[str, ...]) -> ExitCode:
+    from kfsync.commands import _accounts_wecom as wecom
+    from kfsync.providers.wecom.client import WeComClient
+    from kfsync.providers.wecom.importer import no_account_message
+
+    wanted = wecom.checked_scenes(scenes)
+    with WeComClient() as client:
+        listed = wecom.read_listed(client, wanted)
+        corp_id = client.config.corpid
+        deadline = client.config.picture_deadline
+    if not any(item.managed for item in listed):
+        note(no_account_message())
+    table = wecom.accounts_table(listed, wanted)
+    document = wecom.document(corp_id, listed)
+    if out is None and fmt != "html":
+        if table.rows or fmt != "text":  # no rows: the note above said why
+            show(fmt, table, document)
+        return ExitCode.OK
+    text = (wecom.render_page(corp_id, listed, deadline=deadline) if fmt == "html"
+            else render_listing(fmt, table, document))
+    return _emit(text, out, len(listed))

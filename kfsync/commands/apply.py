@@ -24,6 +24,7 @@ from kfsync.textsafe import visible
 if TYPE_CHECKING:
     from kfsync.apply import ApplyResult
     from kfsync.avatars import AvatarPrint
+    from kfsync.engine import Applied
     from kfsync.plan import Plan
 
 
@@ -41,23 +42,30 @@ def _confirmed() -> bool:
     return answer.strip() == "yes"
 
 
-def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool) -> None:
+def _report(result: ApplyResult, fmt: str, verify: Plan | None, color: bool,
+            applied: Applied | None = None) -> None:
     """Print the report of an apply; whatever goes wrong in rendering it, it is never lost.
 
     Calls were made: should the asked-for format fail, the report comes as
-    text, and failing that as one plain line per change.
+    text, and failing that as one plain line per change.  With `applied`, the
+    outputs it reported (or why it could not) are in the report too.
     """
     from kfsync.render import render_apply
 
+    outputs = applied.outputs if applied is not None else ()
+    error = applied.outputs_error if applied is not None else None
+    error = redact(error) if error else None
     try:
-        click.echo(render_apply(result, fmt, verify=verify, color=color), nl=False)
+        click.echo(render_apply(result, fmt, verify=verify, color=color, outputs=outputs,
+                                outputs_error=error), nl=False)
         return
     except Exception as exc:  # any failure: the report of calls made must still be printed
         why = visible(redact(f"{type(exc).__name__}: {exc}"))
         click.echo(f"kfsync: error: the {fmt} report could not be written ({why}); "
                    "here it is as plain text", err=True)
     try:
-        text = render_apply(result, "text", verify=verify, color=False)
+        text = render_apply(result, "text", verify=verify, color=False, outputs=outputs,
+                            outputs_error=error)
     except Exception:
         text = "".join(f"{o.status} {visible(o.change.id)}: {visible(o.message or o.note or '')}\n"
                        for o in result.outcomes)
@@ -116,9 +124,16 @@ def command(
         if prepared.refused is not None:
             raise prepared.refused
         if prepared.plan.empty:
-            if fmt == "json":
-                click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan), nl=False)
-            return ExitCode.OK
+            if not prepared.plan.outputs:
+                if fmt == "json":
+                    click.echo(render_apply(ApplyResult(()), "json", verify=prepared.plan),
+                               nl=False)
+                return ExitCode.OK
+            reported = engine.in_sync(prepared)  # nothing to change, but the outputs to report
+            # The text plan above said it is in sync already; JSON says it as its verification.
+            _report(reported.result, fmt, prepared.plan if fmt == "json" else None, color,
+                    reported)
+            return ExitCode.OK if reported.succeeded else ExitCode.INCOMPLETE
         if saved is None and not auto_approve and not _confirmed():
             click.echo("Apply cancelled.", err=True)
             return ExitCode.ERROR
@@ -135,5 +150,5 @@ def command(
         why = visible(redact(applied.verify_error))
         click.echo(f"Not verified: the live accounts could not be read again: {why}", err=True)
     verify = applied.verify.plan if applied.verify is not None else None
-    _report(applied.result, fmt, verify, color)
-    return ExitCode.OK if applied.converged else ExitCode.INCOMPLETE
+    _report(applied.result, fmt, verify, color, applied)
+    return ExitCode.OK if applied.succeeded else ExitCode.INCOMPLETE

@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING
 import click
 
 from kfsync.commands._globals import settings
+from kfsync.commands._options import chosen_provider, provider_option
 from kfsync.errors import ExitCode, UsageError
 from kfsync.textsafe import visible
+from kfsync.yamltext import SCHEMA_FILE
 
 if TYPE_CHECKING:
     from kfsync.providers.wechat_mp.importer import Imported
+    from kfsync.providers.wecom.importer import Imported as WeComImported
 
 
 @click.command("import")
+@provider_option
 @click.option(
     "-o",
     "--out",
@@ -46,10 +50,11 @@ if TYPE_CHECKING:
     "--wechat-id",
     metavar="ID",
     help="The Official Account's WeChat ID, the suffix of its kf accounts "
-    "(default: the one suffix all live accounts share).",
+    "(default: the one suffix all live accounts share); not for WeCom.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the file and avatar pictures if they exist.")
-def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) -> ExitCode:
+def command(provider: str | None, output: Path, avatars_dir: str, wechat_id: str | None,
+            force: bool) -> ExitCode:
     """Write a kfsync.yaml that describes the live accounts: `kfsync plan` on it shows no changes.
 
     Nicknames are written as they are; a bound account gets `wechat:`, and so
@@ -58,11 +63,20 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     <prefix>.jpg.  The JSON Schema is written next to the file as
     kfsync.schema.json, for editors.  Existing files are never overwritten
     without --force.  Credentials come from KFSYNC_* as for `kfsync plan`.
+
+    WeCom (--provider wecom): each account the app manages is written under its
+    name with its `id:`, its servicers and its avatar (saved as <name>.jpg, or
+    <id>.jpg for a name no file can have); accounts the app does not manage are
+    only named in a comment.  Contact links cannot be listed: declare `scenes:`.
     """
+    if chosen_provider(provider) == "wecom":
+        if wechat_id is not None:
+            raise UsageError("--wechat-id is for an Official Account; a WeCom file names its "
+                             "corp by KFSYNC_CORPID")
+        return _import_wecom(output, avatars_dir, force)
     from kfsync.config.resources import schema_bytes
     from kfsync.providers.wechat_mp.client import KfClient
     from kfsync.providers.wechat_mp.importer import (
-        SCHEMA_FILE,
         build_import,
         check_import,
         render_config,
@@ -70,12 +84,7 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
     )
     from kfsync.providers.wechat_mp.provider import live_account
 
-    folder = output.parent  # as given, so that messages name files the way the user does
-    schema_path = folder / SCHEMA_FILE
-    if output.name == SCHEMA_FILE:
-        raise UsageError(f"--out: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
-    _avatar_target(avatars_dir, "x", folder)  # a bad --avatars-dir fails before any call
-    _refuse_overwrite([output], force)
+    folder, schema_path = _check_output(output, avatars_dir, force)
 
     with KfClient() as client:
         live = tuple(live_account(a) for a in client.list_accounts())
@@ -113,13 +122,70 @@ def command(output: Path, avatars_dir: str, wechat_id: str | None, force: bool) 
         _write(schema_path, schema)
     _write(output, render_config(imported).encode("utf-8"))
 
-    if not settings().quiet:
-        from kfsync.redact import redact
-
-        for warning in imported.warnings:
-            click.echo(f"kfsync: warning: {visible(redact(warning))}", err=True)
-        click.echo(_summary(imported, output), err=True)
+    _report(imported.warnings, _summary(imported, output))
     return ExitCode.OK
+
+
+def _check_output(output: Path, avatars_dir: str, force: bool) -> tuple[Path, Path]:
+    """The folder and the schema file of `output`; refused before any call if it cannot be written."""
+    folder = output.parent  # as given, so that messages name files the way the user does
+    if output.name == SCHEMA_FILE:
+        raise UsageError(f"--out: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
+    _avatar_target(avatars_dir, "x", folder)  # a bad --avatars-dir fails before any call
+    _refuse_overwrite([output], force)
+    return folder, folder / SCHEMA_FILE
+
+
+def _import_wecom(output: Path, avatars_dir: str, force: bool) -> ExitCode:
+    """`kfsync import` of a WeCom corp's accounts (see `kfsync.providers.wecom.importer`)."""
+    from kfsync.config.resources import schema_bytes
+    from kfsync.providers.wecom.client import WeComClient
+    from kfsync.providers.wecom.importer import (
+        avatar_stems,
+        build_import,
+        render_config,
+        select_accounts,
+    )
+    from kfsync.providers.wecom.live import read_accounts
+
+    folder, schema_path = _check_output(output, avatars_dir, force)
+    with WeComClient() as client:
+        corp_id = client.config.corpid
+        if not corp_id:  # a static token alone does not say whose it is
+            raise UsageError("set KFSYNC_CORPID: the written file names the corp (wecom.corp_id)")
+        managed, unmanaged = select_accounts(read_accounts(client))
+        picture_deadline = client.config.picture_deadline
+
+    stems = avatar_stems(managed)
+    pictures = {str(a.kf_id): a.headimgurl for a in managed if a.headimgurl}
+    targets = {kf_id: _avatar_target(avatars_dir, stems[kf_id], folder) for kf_id in pictures}
+    schema = schema_bytes()
+    schema_stale = not _holds(schema_path, schema)
+    _refuse_overwrite(
+        [output, *([schema_path] if schema_stale else []), *(path for _, path in targets.values())],
+        force,
+    )
+    saved, failures = _download_avatars(pictures, picture_deadline)
+    imported = build_import(corp_id, managed, unmanaged=unmanaged,
+                            avatars={kf_id: targets[kf_id][0] for kf_id in saved},
+                            avatar_failures=failures)
+    for kf_id, data in saved.items():
+        _write(targets[kf_id][1], data)
+    if schema_stale:
+        _write(schema_path, schema)
+    _write(output, render_config(imported).encode("utf-8"))
+    _report(imported.warnings, _wecom_summary(imported, output))
+    return ExitCode.OK
+
+
+def _report(warnings: Iterable[str], summary: str) -> None:
+    if settings().quiet:
+        return
+    from kfsync.redact import redact
+
+    for warning in warnings:
+        click.echo(f"kfsync: warning: {visible(redact(warning))}", err=True)
+    click.echo(summary, err=True)
 
 
 def _avatar_target(avatars_dir: str, prefix: str, folder: Path) -> tuple[str, Path]:
@@ -163,7 +229,7 @@ def _refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
 
 def _download_avatars(urls: Mapping[str, str],
                       deadline: float) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The picture to save by prefix, and why the others were not saved."""
+    """The picture to save by account (prefix or open_kfid), and why the others were not saved."""
     from kfsync.commands._progress import shown
     from kfsync.downloads import download_pictures
     from kfsync.providers.wechat_mp.importer import prepare_avatar
@@ -201,3 +267,14 @@ def _summary(imported: Imported, output: Path) -> str:
         f"{_count(imported.pending, 'invitation')} pending, {_count(imported.avatars, 'avatar')}) "
         f"into {output}"
     )
+
+
+def _wecom_summary(imported: WeComImported, output: Path) -> str:
+    written = imported.written
+    parts = [_count(sum(1 for a in written if a.avatar), "avatar")]
+    commented = len(imported.accounts) - len(written)
+    if commented:
+        parts.append(f"{commented} left as a comment")
+    if imported.unmanaged:
+        parts.append(f"{len(imported.unmanaged)} not managed by this app")
+    return f"Imported {_count(len(written), 'account')} ({', '.join(parts)}) into {output}"

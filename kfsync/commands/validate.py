@@ -3,6 +3,11 @@
 The problems are the command's result and go to stdout, one per line, as
 text (`FILE:LINE:COL: message`), JSON, or GitHub workflow annotations; a
 one-line summary goes to stderr.  Exit 0 when valid, 1 when not.
+
+A valid file may still earn warnings (`FILE:LINE:COL: warning: message` on
+stderr, whatever the format, even with -q): what the file says is allowed but
+is likely to fail live, such as more WeCom accounts than an unverified corp may
+hold.  Warnings never change the exit status.
 """
 
 from __future__ import annotations
@@ -55,9 +60,10 @@ def command(config_path: Path, output: str) -> ExitCode:
     files that are missing, outside the file's folder, or not images.
     """
     path = str(config_path)
+    warnings: list[Problem] = []
     try:
         with shown("Checking avatars", "files") as advance:
-            config = load_config(config_path, progress=advance)
+            config = load_config(config_path, progress=advance, warnings=warnings)
     except ConfigError as exc:
         problems = exc.problems
         if output == "json":
@@ -69,6 +75,9 @@ def command(config_path: Path, output: str) -> ExitCode:
         count = len(problems)
         click.echo(f"{visible(path)}: invalid, {count} problem{'s' if count != 1 else ''}", err=True)
         return ExitCode.ERROR
+    for warning in warnings:
+        click.echo(visible(f"{warning.file}:{warning.line}:{warning.column}: warning: "
+                           f"{warning.message}"), err=True)
     if output == "json":
         document = {
             "file": path,

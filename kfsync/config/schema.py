@@ -7,6 +7,12 @@ the offending key or value, with a message that names the field and says what
 to do (`did you mean ...` for misspelt keys and values).  Custom messages come
 from the schema itself (`errorMessage`, `patternErrorMessage`, the same
 keywords editors show).
+
+One file is for an Official Account (`official_account:`) or for a WeCom corp
+(`wecom:`): the schema's top-level `if`/`then`/`else` picks the shape of the
+accounts and globs by the presence of `wecom`, and the defaults follow the same
+choice.  A key of the other product is declared in each account's schema as
+`not: {}` with a message saying so; such keys are never offered as suggestions.
 """
 
 from __future__ import annotations
@@ -84,12 +90,25 @@ def _suggest(word: str, choices: list[str]) -> str:
     return next((c for c in choices if close and c.lower() == close[0]), "")
 
 
+#: what the file is for, named when the file says neither
+_PRODUCTS = ("the file needs `official_account:` (for an Official Account's kf accounts) or `wecom:` "
+             "(for a WeCom corp's accounts); add one")
+
+
+def _refused(schema: Schema, node: object) -> bool:
+    """Whether `node` (a property's schema) forbids the property outright (`not: {}`)."""
+    while isinstance(node, Mapping) and "$ref" in node:
+        node = schema.get("$defs", {}).get(node["$ref"].removeprefix("#/$defs/"))
+    return isinstance(node, Mapping) and node.get("not") == {}
+
+
 class _Reporter:
     """Collects Problems for one document's schema errors."""
 
-    def __init__(self, positions: Positions, display: str) -> None:
+    def __init__(self, positions: Positions, display: str, schema: Schema) -> None:
         self.positions = positions
         self.display = display
+        self.schema = schema
         self.problems: list[Problem] = []
         self.suggested: set[tuple[FieldPath, str]] = set()  #: (mapping, key) named in a hint
         self.reported: set[tuple[FieldPath, str]] = set()  #: (mapping, key) reported missing
@@ -98,7 +117,8 @@ class _Reporter:
         self.problems.append(self.positions.problem(self.display, path, message, at_key=at_key))
 
     def unknown_keys(self, path: FieldPath, instance: Mapping[str, object], schema: Schema) -> None:
-        allowed = list(schema.get("properties", {}))
+        properties = schema.get("properties", {})
+        allowed = [name for name, sub in properties.items() if not _refused(self.schema, sub)]
         for key in instance:
             if key in allowed:
                 continue
@@ -116,6 +136,10 @@ class _Reporter:
             if name in instance or (path, name) in self.suggested | self.reported:
                 continue
             self.reported.add((path, name))
+            if not path and name == "official_account":  # required only when `wecom` is absent
+                if (path, "wecom") not in self.suggested:
+                    self.add(path, _PRODUCTS, at_key=True)
+                continue
             if len(path) == 2 and path[0] == "accounts" and name == "nickname":
                 if (
                     instance.get("state", "present") != "present"
@@ -135,8 +159,10 @@ class _Reporter:
         value: Any = error.instance
         expected: Any = error.validator_value
         if "propertyNames" in error.absolute_schema_path:
-            path, value = (*path, value), None
-            self.add(path, schema.get("patternErrorMessage", error.message), at_key=True)
+            message = schema.get("patternErrorMessage", error.message)
+            if error.validator in ("minLength", "maxLength") and isinstance(value, str):
+                message += f"; this one has {len(value)}"
+            self.add((*path, value), message, at_key=True)
             return
         keyword = error.validator
         got = f", got {show(value)}"
@@ -161,18 +187,23 @@ class _Reporter:
                 message = f"must be at least {low} characters, got {len(value)}"
         elif keyword == "minimum":
             message = f"must be at least {expected}{got}"
+        elif keyword == "maximum":
+            message = f"must be at most {expected}{got}"
         elif keyword == "uniqueItems":
             repeat = next(i for i, item in enumerate(value) if item in value[:i])
             path, message = (*path, repeat), f"{show(value[repeat])} is listed twice; remove one"
         else:
             message = error.message
-        self.add(path, message)
+        # A key refused outright is placed on its key when its value spans lines of its own.
+        self.add(path, message, at_key=keyword == "not" and isinstance(value, (dict, list)))
 
     def _type_message(self, path: FieldPath, expected: str | list[str], value: object) -> str:
         if not path:
             if value is None:
-                return "the file is empty; it needs version, official_account and accounts"
-            return "the file must be a mapping with version, official_account and accounts"
+                return ("the file is empty; it needs version, official_account (or wecom) "
+                        "and accounts")
+            return ("the file must be a mapping with version, official_account (or wecom) "
+                    "and accounts")
         types = [expected] if isinstance(expected, str) else expected
         wanted = " or ".join(_TYPE_WORDS.get(name, name) for name in types)
         message = f"must be {wanted}, got {show(value)}"
@@ -191,11 +222,16 @@ def schema_problems(
     validator_class = validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator, {"pattern": _ecma_pattern}
     )
-    reporter = _Reporter(positions, display)
+    reporter = _Reporter(positions, display, schema)
     errors = validator_class(schema).iter_errors(data)
+    product = isinstance(data, dict) and ("official_account" in data or "wecom" in data)
     # Unknown keys first, so that a misspelt required key is reported once, as a misspelling.
     for error in sorted(errors, key=lambda error: error.validator != "additionalProperties"):
         path = tuple(error.absolute_path)
+        if error.absolute_schema_path[0] == "else" and not product and (
+            ((), "wecom") in reporter.suggested
+        ):
+            continue  # an Official Account's shape, only because `wecom` is misspelt
         if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
             reporter.unknown_keys(path, error.instance, error.schema)
         elif error.validator == "required":
@@ -238,7 +274,12 @@ def _memo_key(data: object, schema: Schema) -> str | None:
 
 
 def apply_defaults(schema: Schema, data: object) -> object:
-    """A copy of `data` with the schema's `default`s filled in wherever a key is missing."""
+    """A copy of `data` with the schema's `default`s filled in wherever a key is missing.
+
+    An `if` that only requires keys (the top level's `wecom`) is decided here, and
+    the chosen branch's properties are merged into the node's; any other `if`
+    leaves its branches unread, so defaults must not be declared in them.
+    """
 
     def resolve(node: Any) -> Any:
         while isinstance(node, Mapping) and "$ref" in node:
@@ -246,11 +287,25 @@ def apply_defaults(schema: Schema, data: object) -> object:
             node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         return node
 
+    def merge(node: Mapping[str, Any], more: Mapping[str, Any]) -> Mapping[str, Any]:
+        properties = dict(node.get("properties", {}))
+        for name, sub in more.get("properties", {}).items():
+            properties[name] = merge(resolve(properties.get(name, {})), resolve(sub))
+        return {**node, **more, "properties": properties}
+
+    def branch(node: Mapping[str, Any], value: dict[str, object]) -> Mapping[str, Any]:
+        test = node.get("if")
+        if not isinstance(test, Mapping) or set(test) != {"required"}:
+            return node
+        chosen = "then" if all(name in value for name in test["required"]) else "else"
+        return merge(node, resolve(node.get(chosen, {})))
+
     def fill(node: Any, value: object) -> object:
         node = resolve(node)
         if not isinstance(node, Mapping):
             return value
         if isinstance(value, dict):
+            node = branch(node, value)
             properties = node.get("properties", {})
             rest = node.get("additionalProperties")
             out = {name: fill(properties.get(name, rest), item) for name, item in value.items()}

@@ -1,7 +1,12 @@
 """Checks that span fields, which the JSON Schema cannot express.
 
 - a WeChat ID works at most one account;
-- at most 100 accounts that are not absent (WeChat's limit per Official Account);
+- at most 100 accounts that are not absent (WeChat's limit per Official Account),
+  or 5000 for a WeCom corp, whose files are warned past 10 (an unverified
+  corp's limit, errcode 95027, which only the corp's state decides);
+- in a WeCom file, a name appears once, as an account's key or in a
+  `previously`, an `id` pins one entry, and every present account has an
+  avatar (its own or `defaults.avatar`: WeCom creates no account without one);
 - a declared account must not match an `ignore` glob, and a tombstone must not
   match a `protected` one;
 - globs are well formed (`[` closed, classes not empty, `!` only inside them);
@@ -35,10 +40,14 @@ from kfsync.progress import Advance, ignore
 from kfsync.textsafe import visible
 
 MAX_PRESENT_ACCOUNTS = 100
+MAX_WECOM_ACCOUNTS = 5000  #: per corp
+UNVERIFIED_CORP_ACCOUNTS = 10  #: per corp not verified (WeCom errcode 95027)
 #: C0 and C1 controls, DEL, and lone surrogates: no file name of an avatar holds one.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _GLOB_CHARS = re.compile(r"[A-Za-z0-9_*?\[\]!]+")
 _GLOB = re.compile(r"(?:[A-Za-z0-9_*?]|\[!?[A-Za-z0-9_]+\])+")
+#: a glob on WeCom names: any character but [ stands for itself or is a wildcard; [ opens a class
+_NAME_GLOB = re.compile(r"(?:[^\[]|\[!?[^\]]+\])+")
 
 
 class AvatarPathError(ValueError):
@@ -115,16 +124,20 @@ class _Checker:
         self.avatar_cache = avatar_cache
         self.found = avatars
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.avatars_seen: dict[Path, str | None] = {}  # for this load only
         self.ahead: dict[Path, AvatarPrint | AvatarError] = {}  #: fingerprinted in one batch
 
     def add(self, path: FieldPath, message: str, *, at_key: bool = False) -> None:
         self.problems.append(self.positions.problem(self.display, path, message, at_key=at_key))
 
-    def globs(self, policy: dict[str, object]) -> None:
+    def globs(self, policy: dict[str, object], *, wecom: bool) -> None:
         for key in ("protected", "ignore"):
             for path, glob in _globs(policy, key):
-                if _GLOB_CHARS.fullmatch(glob) and not _GLOB.fullmatch(glob):
+                if wecom and glob and not _NAME_GLOB.fullmatch(glob):
+                    self.add(path, f"{show(glob)} is not a valid glob: close every [ with ] "
+                                   "and put at least one character inside")
+                elif not wecom and _GLOB_CHARS.fullmatch(glob) and not _GLOB.fullmatch(glob):
                     self.add(
                         path,
                         f"{show(glob)} is not a valid glob: close every [ with ], put at "
@@ -168,15 +181,68 @@ class _Checker:
                     f"(line {line}); a WeChat ID can work only one account",
                 )
 
-    def count(self, data: dict[str, object]) -> None:
+    def count(self, data: dict[str, object], *, wecom: bool) -> None:
         present = sum(1 for _, entry in _accounts(data) if entry.get("state") != "absent")
-        if present > MAX_PRESENT_ACCOUNTS:
+        if wecom and present > MAX_WECOM_ACCOUNTS:
+            self.add(("accounts",), f"{present} accounts are declared present; WeCom allows at "
+                                    f"most {MAX_WECOM_ACCOUNTS} per corp", at_key=True)
+        elif wecom and present > UNVERIFIED_CORP_ACCOUNTS:
+            self.warnings.append(self.positions.problem(
+                self.display, ("accounts",),
+                f"{present} accounts are declared present; an unverified corp may hold at most "
+                f"{UNVERIFIED_CORP_ACCOUNTS} accounts (WeCom errcode 95027); verify the corp, or "
+                f"declare at most {UNVERIFIED_CORP_ACCOUNTS}", at_key=True))
+        elif not wecom and present > MAX_PRESENT_ACCOUNTS:
             self.add(
                 ("accounts",),
                 f"{present} accounts are declared present; WeChat allows at "
                 f"most {MAX_PRESENT_ACCOUNTS} per Official Account",
                 at_key=True,
             )
+
+    def names(self, data: dict[str, object]) -> None:
+        """A WeCom name appears once in the file, as a key or in a `previously`; an id pins one entry."""
+        owners: dict[str, FieldPath] = {name: ("accounts", name) for name, _ in _accounts(data)}
+        pinned: dict[str, str] = {}
+        for name, entry in _accounts(data):
+            previously = entry.get("previously")
+            for index, old in enumerate(previously if isinstance(previously, list) else ()):
+                if not isinstance(old, str):
+                    continue
+                here: FieldPath = ("accounts", name, "previously", index)
+                owner = owners.setdefault(old, here)
+                if owner != here and owner[:3] != here[:3]:  # a repeat in one list: uniqueItems
+                    self.add(here, f"{printable(old)} is already {self._named(owner, name)}; a name "
+                                   "may appear once in the file, as an account or in a `previously`")
+            pin = entry.get("id")
+            if isinstance(pin, str):
+                first = pinned.setdefault(pin, name)
+                if first != name:
+                    line = self.positions.key(("accounts", first))[0]
+                    self.add(("accounts", name, "id"),
+                             f"{pin} already pins account {printable(first)} (line {line}); "
+                             "an account may be declared once: remove one of them")
+
+    def _named(self, owner: FieldPath, name: str) -> str:
+        """Where a name was first declared, for the message about its repetition under `name`."""
+        if len(owner) == 2:
+            line = self.positions.key(owner)[0]
+            if owner[1] == name:
+                return f"this account's own name (line {line})"
+            return f"the name of account {printable(str(owner[1]))} (line {line})"
+        line = self.positions.value(owner)[0]
+        return f"in the `previously` of account {printable(str(owner[1]))} (line {line})"
+
+    def avatars_needed(self, data: dict[str, object]) -> None:
+        """Every present WeCom account has an avatar: WeCom creates no account without one."""
+        defaults = data.get("defaults")
+        if isinstance(defaults, dict) and "avatar" in defaults:
+            return
+        for name, entry in _accounts(data):
+            if entry.get("state") != "absent" and "avatar" not in entry:
+                self.add(("accounts", name), "needs an avatar (WeCom creates no account without "
+                                             "one): add `avatar:` to it, or `defaults.avatar`",
+                         at_key=True)
 
     def avatars(self, data: dict[str, object], check_files: bool) -> None:
         defaults = data.get("defaults")
@@ -250,22 +316,31 @@ def semantic_problems(
     avatar_cache: AvatarPrints | None = None,
     avatars: Avatars | None = None,
     progress: Advance = ignore,
+    warnings: list[Problem] | None = None,
 ) -> list[Problem]:
     """The cross-field problems of `data` (defaults applied), for a config file in folder `base`.
 
     `avatar_cache` remembers which avatar contents are known to upload (see
     `kfsync.avatars.fingerprint_avatar`), so unchanged pictures are not decoded again.
     `avatars`, when given, is filled with the files the avatar values name and their fingerprints.
-    `progress` hears of each avatar file checked.
+    `progress` hears of each avatar file checked.  `warnings`, when given, is
+    extended with what is valid but likely to fail against the live side.
     """
     if not isinstance(data, dict):
         return []
     checker = _Checker(positions, display, Path(base), avatar_cache, avatars or Avatars(), progress)
     policy = data.get("policy")
     policy = policy if isinstance(policy, dict) else {}
-    checker.globs(policy)
+    wecom = "wecom" in data
+    checker.globs(policy, wecom=wecom)
     checker.policy_conflicts(data, policy)
-    checker.bindings(data)
-    checker.count(data)
+    checker.count(data, wecom=wecom)
+    if wecom:
+        checker.names(data)
+        checker.avatars_needed(data)
+    else:
+        checker.bindings(data)
     checker.avatars(data, check_avatars)
+    if warnings is not None:
+        warnings.extend(checker.warnings)
     return checker.problems

@@ -8,18 +8,15 @@ return whole documents ending with one newline (echo them with `nl=False`);
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kfsync.apply import ApplyResult
 from kfsync.errors import UsageError
-from kfsync.plan import Plan
+from kfsync.plan import Output, Plan
 from kfsync.render.jsondoc import (
     FORMAT_VERSION,
-    PlanFormatError,
     apply_document,
-    plan_document,
-    plan_from_json,
     render_apply_json,
     render_plan_json,
 )
@@ -34,11 +31,8 @@ __all__ = [
     "APPLY_FORMATS",
     "FORMAT_VERSION",
     "PLAN_FORMATS",
-    "PlanFormatError",
     "apply_document",
     "apply_summary",
-    "plan_document",
-    "plan_from_json",
     "progress_line",
     "render_apply",
     "render_apply_json",
@@ -65,11 +59,23 @@ def render_plan(
 
 
 def render_apply(
-    result: ApplyResult, fmt: str, *, verify: Plan | None, color: bool = False
+    result: ApplyResult,
+    fmt: str,
+    *,
+    verify: Plan | None,
+    color: bool = False,
+    outputs: Sequence[Output] = (),
+    outputs_error: str | None = None,
 ) -> str:
-    """The apply result in `fmt` (one of `APPLY_FORMATS`), with the verification plan if any."""
+    """The apply result in `fmt` (one of `APPLY_FORMATS`), with the verification plan if any.
+
+    `outputs` are the values apply reports (e.g. contact links), `outputs_error`
+    why they could not be had.
+    """
     if fmt == "text":
-        return render_apply_text(result, verify=verify, color=color)
+        return render_apply_text(result, verify=verify, color=color, outputs=outputs,
+                                 outputs_error=outputs_error)
     if fmt == "json":
-        return render_apply_json(result, verify=verify)
+        return render_apply_json(result, verify=verify, outputs=outputs,
+                                 outputs_error=outputs_error)
     raise UsageError(f"unknown apply format {fmt!r}: use one of {', '.join(APPLY_FORMATS)}")

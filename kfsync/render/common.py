@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfsync.model import label
-from kfsync.plan import Action, Change, Plan
+from kfsync.model import KF_ID, SERVICER_DEPARTMENTS, SERVICER_USERS, label
+from kfsync.plan import Action, Change, Output, Plan
 from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
 from kfsync.timefmt import human
 
@@ -35,6 +35,7 @@ SYMBOLS: Mapping[Action, str] = {
     Action.ADD: "+",
     Action.UPDATE: "~",
     Action.SET_AVATAR: "~",
+    Action.SERVICERS: "~",
     Action.DELETE: "-",
     Action.INVITE: ">",
 }
@@ -47,6 +48,13 @@ STATUS_COLORS: Mapping[str, str] = {"ok": "32", "failed": "31", "skipped": "33"}
 
 NO_CHANGES = "No changes. The live accounts match the configuration."
 UNMANAGED_NOTE = "not declared; policy unmanaged: report"
+OUTPUTS_TITLE = "Outputs"
+KNOWN_AFTER_APPLY = "(known after apply)"
+#: What a reader of the outputs should know about each kind, once under the list.
+OUTPUT_NOTES: Mapping[str, str] = {
+    "contact_link": "A contact link cannot be deleted through the API: a scene removed from the "
+                    "file is only dropped from this report.",
+}
 
 
 def colorize(text: str, code: str | None, color: bool) -> str:
@@ -77,6 +85,9 @@ def plan_summary_line(summary: Mapping[str, int]) -> str:
         f"{summary['delete']} to delete, {summary['invite']} to invite, "
         f"{plural(summary['avatar'], 'avatar')}"
     )
+    servicers = summary.get("servicers", 0)  # only plans of providers with servicers have it
+    if servicers:
+        line += f", {plural(servicers, 'servicer change')}"
     rebinds = summary.get("rebind", 0)
     if rebinds:
         line += f" ({plural(rebinds, 'rebind')})"
@@ -94,6 +105,8 @@ def apply_summary_line(counts: Mapping[str, int], complete: bool) -> str:
         f"{counts['added']} added, {counts['updated']} updated, {counts['deleted']} deleted, "
         f"{counts['invited']} invited, {plural(counts['avatars'], 'avatar')} set"
     )
+    if "servicers" in counts:  # only results of providers with servicers have it
+        done += f", {plural(counts['servicers'], 'servicer change')} made"
     if complete:
         return f"Apply complete: {done}"
     return f"Apply incomplete: {done}; {counts['failed']} failed, {counts['skipped']} skipped"
@@ -164,10 +177,16 @@ def entries(changes: Iterable[Change]) -> tuple[Entry, ...]:
 
 
 def describe(change: Change, escaping: Escaping) -> str:
-    """What the change does to its fields: `nickname "Bob" → "Bobby"`, `avatar "a.jpg"`."""
+    """What the change does to its fields: `nickname "Bob" → "Bobby"`, `avatar "a.jpg"`.
+
+    The id of the live account (`context`) and the lists a change sets (`moves`)
+    are shown apart, so they are left out here.
+    """
     key = escaping.text
 
     def value(raw: Any) -> str:
+        if isinstance(raw, tuple):
+            return "(" + ", ".join(escaping.value(item) for item in raw) + ")"
         return "(none)" if raw is None else escaping.value(str(raw))
 
     if change.before is not None and change.after is not None:
@@ -177,12 +196,65 @@ def describe(change: Change, escaping: Escaping) -> str:
             if before.get(name) == new
             else f"{key(label(name))} {value(before.get(name))} → {value(new)}"
             for name, new in change.after.items()
+            if name != KF_ID.name and not isinstance(new, tuple)
         ]
     else:
         side = change.after if change.after is not None else change.before
         parts = [f"{key(label(name))} {value(v)}" for name, v in (side or {}).items()
-                 if v is not None]
+                 if v is not None and name != KF_ID.name
+                 and not (change.after is not None and isinstance(v, tuple))]
     return ", ".join(parts)
+
+
+def context(change: Change) -> str | None:
+    """The id of the live account the change acts on, when the account is not named by it.
+
+    It is what tells apart two accounts of one name (WeCom's open_kfid): shown
+    once beside the account, never as a field that changes.
+    """
+    for side in (change.before, change.after):
+        found = side.get(KF_ID.name) if side is not None else None
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
+#: How one item of each list field is called: `+ user zhangsan`, `- department 2`.
+_ITEM: Mapping[str, str] = {SERVICER_USERS.name: "user", SERVICER_DEPARTMENTS.name: "department"}
+
+
+@dataclass(frozen=True)
+class Move:
+    """One item a change adds to or removes from a list field, e.g. a servicer."""
+
+    symbol: str  #: "+" or "-"
+    noun: str  #: "user", "department"
+    item: str
+
+
+def moves(change: Change) -> tuple[Move, ...]:
+    """What the change adds to and removes from each list it sets, field by field, adds first.
+
+    A list the live account does not have yet (a new account's servicers) is all added.
+    """
+    found: list[Move] = []
+    before = change.before
+    for name, new in (change.after or {}).items():
+        if not isinstance(new, tuple):
+            continue
+        old = before.get(name) if before is not None else None
+        now = old if isinstance(old, tuple) else ()
+        noun = _ITEM.get(name) or label(name)
+        have, want = set(now), set(new)
+        # In the order the lists are given (departments by number, not as text).
+        found += [Move("+", noun, item) for item in new if item not in have]
+        found += [Move("-", noun, item) for item in now if item not in want]
+    return tuple(found)
+
+
+def move_text(move: Move, escaping: Escaping) -> str:
+    """`+ user zhangsan`: the item as a name (bare in a terminal, a code span in Markdown)."""
+    return f"{move.symbol} {escaping.text(move.noun)} {escaping.name(move.item)}"
 
 
 #: What each kind of change a change waits for has done, in words.
@@ -191,6 +263,7 @@ _DONE: Mapping[Action, str] = {
     Action.ADD: "{} is added",
     Action.UPDATE: "{} is updated",
     Action.SET_AVATAR: "{}'s avatar is set",
+    Action.SERVICERS: "{}'s servicers are set",
     Action.INVITE: "{} is invited",
 }
 
@@ -242,3 +315,24 @@ def notes(plan: Plan, escaping: Escaping) -> tuple[Section, ...]:
         Section("Unmanaged accounts", "unmanaged accounts", unmanaged),
         Section("Warnings", "warnings", tuple(text(w) for w in plan.warnings)),
     )
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def outputs_in_order(outputs: Iterable[Output]) -> tuple[Output, ...]:
+    """The outputs by account, as the changes are shown; each account's in the order declared."""
+    return tuple(sorted(outputs, key=lambda o: o.account))
+
+
+def output_text(output: Output, escaping: Escaping) -> str:
+    """`售前咨询: contact_link "wechat_menu" = (known after apply)`, or `= "https://…"`."""
+    value = KNOWN_AFTER_APPLY if output.value is None else escaping.value(output.value)
+    kind, key = escaping.text(output.kind), escaping.value(output.key)
+    return f"{escaping.name(output.account)}: {kind} {key} = {value}"
+
+
+def output_notes(outputs: Iterable[Output]) -> tuple[str, ...]:
+    """The notes on the kinds of outputs listed (e.g. contact links cannot be deleted), once each."""
+    kinds = dict.fromkeys(o.kind for o in outputs)
+    return tuple(OUTPUT_NOTES[kind] for kind in kinds if kind in OUTPUT_NOTES)

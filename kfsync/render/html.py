@@ -100,9 +100,43 @@ def render_accounts_html(rows: Sequence[AccountRow], *, title: str, listed_at: s
     summary = ", ".join(
         f"{counts[state]} {words}" for state, words in STATES.items() if counts[state]
     )
-    body = "\n".join(_row(r) for r in rows) or (
-        '<tr><td colspan="5">No kf accounts yet.</td></tr>'
+    return _page(title, f"{plural(len(rows), 'account')}{': ' + summary if summary else ''}",
+                 listed_at,
+                 "Every kf account, with the WeChat user who works it and any invitation out.",
+                 ("Avatar", "Nickname", "Account", "Bound to", "Invitation"),
+                 [_row(r) for r in rows])
+
+
+@dataclass(frozen=True)
+class WeComAccountRow:
+    """One WeCom 微信客服 account as the page lists it; servicers None when not read."""
+
+    name: str
+    open_kfid: str
+    managed: bool
+    users: tuple[str, ...] | None
+    departments: tuple[str, ...] | None
+    links: tuple[tuple[str, str], ...]  #: (scene, contact link)
+    avatar: Avatar
+
+
+def render_wecom_accounts_html(rows: Sequence[WeComAccountRow], *, title: str,
+                               listed_at: str) -> str:
+    """The page of a WeCom corp's accounts: who works each, and the links asked for."""
+    managed = sum(r.managed for r in rows)
+    summary = f"{plural(len(rows), 'account')}: {managed} managed by this app"
+    return _page(title, summary, listed_at,
+                 "Every 微信客服 account, with the members and departments who work it.",
+                 ("Avatar", "Name", "Managed", "Servicers", "Contact links"),
+                 [_wecom_row(r) for r in rows])
+
+
+def _page(title: str, summary: str, listed_at: str, caption: str, headers: Sequence[str],
+          rows: Sequence[str]) -> str:
+    body = "\n".join(rows) or (
+        f'<tr><td colspan="{len(headers)}">No kf accounts yet.</td></tr>'
     )
+    heads = "".join(f'<th scope="col">{header}</th>' for header in headers)
     digest = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
     policy = (
         f"default-src 'none'; img-src data:; style-src 'sha256-{digest}'; "
@@ -121,13 +155,12 @@ def render_accounts_html(rows: Sequence[AccountRow], *, title: str, listed_at: s
 <body>
 <main>
 <h1>{_text(title)}</h1>
-<p class="meta">{plural(len(rows), "account")}{": " + summary if summary else ""}.
+<p class="meta">{summary}.
 Listed {_text(listed_at)}.</p>
 <table>
-<caption>Every kf account, with the WeChat user who works it and any invitation out.</caption>
+<caption>{caption}</caption>
 <thead>
-<tr><th scope="col">Avatar</th><th scope="col">Nickname</th><th scope="col">Account</th>\
-<th scope="col">Bound to</th><th scope="col">Invitation</th></tr>
+<tr>{heads}</tr>
 </thead>
 <tbody>
 {body}
@@ -137,6 +170,30 @@ Listed {_text(listed_at)}.</p>
 </body>
 </html>
 """
+
+
+def _wecom_row(row: WeComAccountRow) -> str:
+    note = f'<span class="note">{_text(row.avatar.note)}</span>' if row.avatar.note else ""
+    if row.users is None or row.departments is None:
+        servicers = '<span class="note">not read: the app does not manage it</span>'
+    else:
+        people = [f"<code>{_text(u)}</code>" for u in row.users]
+        people += [f"<code>department {_text(d)}</code>" for d in row.departments]
+        servicers = " ".join(people) or "—"
+    links = "".join(f'<span class="note">{_text(scene)}</span><code>{_text(url)}</code>'
+                    for scene, url in row.links) or "—"
+    state = ('<span class="state bound">managed</span>' if row.managed
+             else '<span class="state unbound">not managed</span>')
+    cells = [
+        ("Avatar", _avatar_of(row.name, row.avatar)),
+        ("Name", f'<span class="nick">{_text(row.name) or "(no name)"}</span>{note}'
+                 f'<span class="note">open_kfid {_text(row.open_kfid)}</span>'),
+        ("Managed", state),
+        ("Servicers", servicers),
+        ("Contact links", links),
+    ]
+    tds = "".join(f'<td data-label="{label}">{content}</td>' for label, content in cells)
+    return f"<tr>{tds}</tr>"
 
 
 def _row(row: AccountRow) -> str:
@@ -157,12 +214,16 @@ def _row(row: AccountRow) -> str:
 
 
 def _avatar(row: AccountRow) -> str:
-    alt = _text(f"Avatar of {row.nickname or row.kf_account}")
-    if row.avatar.jpeg is not None:
-        data = base64.b64encode(row.avatar.jpeg).decode("ascii")
+    return _avatar_of(row.nickname or row.kf_account, row.avatar)
+
+
+def _avatar_of(name: str, avatar: Avatar) -> str:
+    alt = _text(f"Avatar of {name}")
+    if avatar.jpeg is not None:
+        data = base64.b64encode(avatar.jpeg).decode("ascii")
         return (f'<img class="avatar" src="data:image/jpeg;base64,{data}" alt="{alt}" '
                 f'width="{AVATAR_PX}" height="{AVATAR_PX}">')
-    label = _text(row.avatar.note or "no avatar")
+    label = _text(avatar.note or "no avatar")
     return f'<span class="avatar" role="img" aria-label="{label}">?</span>'
 
 

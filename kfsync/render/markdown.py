@@ -3,8 +3,8 @@
 Layout: a hidden marker on the first line (`<!-- kfsync:<wechat_id> -->`, so CI
 updates one comment), a refusal if any (once, as a caution alert), the
 summary line, destructive changes in their own section (never collapsed), the
-other changes in a table inside `<details>`, then pending invitations,
-unmanaged accounts and warnings.
+other changes in a table inside `<details>`, the outputs apply will report
+(e.g. contact links), then pending invitations, unmanaged accounts and warnings.
 
 Every user-derived string goes through `kfsync.render.mdescape`: names and
 values become code spans, which copy exactly and cannot format, link,
@@ -19,18 +19,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kfsync.plan import Change, Plan
+from kfsync.plan import Change, Output, Plan
 from kfsync.render.common import (
+    OUTPUTS_TITLE,
     SYMBOLS,
     Entry,
     Escaping,
     Section,
+    context,
     dependencies,
     describe,
     entries,
     headline,
     more_line,
+    move_text,
+    moves,
     notes,
+    output_notes,
+    output_text,
+    outputs_in_order,
 )
 from kfsync.render.mdescape import md_code, md_text
 from kfsync.render.thumbnails import PictureUrl, thumbnails
@@ -39,6 +46,8 @@ from kfsync.render.thumbnails import PictureUrl, thumbnails
 MAX_CHARS = 60_000
 #: Refusals listed at the top at most; the rest are counted.
 MAX_REFUSALS = 20
+#: Servicers added or removed shown in one change at most; the rest are counted.
+MAX_MOVES = 20
 
 ESCAPING = Escaping(text=md_text, value=md_code, name=md_code)
 _IN_TABLE = Escaping(
@@ -114,6 +123,7 @@ def render_plan_markdown(
     blocks = [
         _list_block(destructive_section, tuple(len(r.changes) for r in destructive)),
         _table_block(others, titled_other=bool(destructive), pictures=pictures),
+        _outputs_block(plan.outputs),
         *(_list_block(section) for section in notes(plan, ESCAPING)),
     ]
     return _fit(top, [b for b in blocks if b.rows], limit - 1, pointer) + "\n"
@@ -139,8 +149,26 @@ def _list_block(section: Section, weights: tuple[int, ...] | None = None) -> _Bl
     )
 
 
+def _outputs_block(outputs: Sequence[Output]) -> _Block:
+    """What apply will report, each `known after apply`, and what to know about them."""
+    said = output_notes(outputs)
+    return _Block(
+        head=("", f"### {OUTPUTS_TITLE}", ""),
+        rows=tuple(f"- {output_text(o, ESCAPING)}" for o in outputs_in_order(outputs)),
+        weights=(1,) * len(outputs),
+        noun="outputs",
+        tail=("", *(md_text(note) for note in said)) if said else (),
+    )
+
+
+def _account(account: str, change: Change, escaping: Escaping) -> str:
+    """`` `售前咨询` ``, or with the id of the live account it is, `` `售后` (`wkAJ2…`) ``."""
+    shown = context(change)
+    return escaping.name(account) + (f" ({escaping.name(shown)})" if shown else "")
+
+
 def _destructive_item(row: Entry, pictures: PictureUrl | None) -> str:
-    label = f"`{row.symbol}` **{row.label}** {md_code(row.account)}"
+    label = f"`{row.symbol}` **{row.label}** {_account(row.account, row.changes[0], ESCAPING)}"
     if not row.rebind:
         first = _change_text(row.changes[0], ESCAPING, pictures)
         return f"{label}: {first} — {md_text(row.reason)}"
@@ -153,9 +181,20 @@ def _destructive_item(row: Entry, pictures: PictureUrl | None) -> str:
 
 
 def _change_text(change: Change, escaping: Escaping, pictures: PictureUrl | None) -> str:
-    text = describe(change, escaping)
+    text = ", ".join(part for part in (describe(change, escaping), _moves_text(change, escaping))
+                     if part)
     after = dependencies(change, escaping.name)
-    return (f"{text} ({after})" if after else text) + thumbnails(change, pictures)
+    if after:
+        text = f"{text} ({after})" if text else f"({after})"
+    return text + thumbnails(change, pictures)
+
+
+def _moves_text(change: Change, escaping: Escaping) -> str:
+    """`+ user `zhangsan`, - department `2``: at most `MAX_MOVES`, the rest counted."""
+    found = moves(change)
+    shown = ", ".join(move_text(m, escaping) for m in found[:MAX_MOVES])
+    more = len(found) - MAX_MOVES
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _table_block(rows: Sequence[Entry], *, titled_other: bool, pictures: PictureUrl | None) -> _Block:
@@ -170,7 +209,7 @@ def _table_block(rows: Sequence[Entry], *, titled_other: bool, pictures: Picture
             "| --- | --- | --- | --- | --- |",
         ),
         rows=tuple(
-            f"| `{r.symbol}` | {r.label} | {_IN_TABLE.name(r.account)} | "
+            f"| `{r.symbol}` | {r.label} | {_account(r.account, r.changes[0], _IN_TABLE)} | "
             f"{_change_text(r.changes[0], _IN_TABLE, pictures)} | {_IN_TABLE.text(r.reason)} |"
             for r in rows
         ),

@@ -8,21 +8,30 @@ added only when the caller asks for it (the CLI decides: terminal, NO_COLOR,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kfsync.apply import ApplyResult, Outcome
-from kfsync.plan import Change, Plan
+from kfsync.plan import Change, Output, Plan
 from kfsync.render.common import (
     COLORS,
+    OUTPUTS_TITLE,
     STATUS_COLORS,
     SYMBOLS,
     Entry,
     Escaping,
     apply_summary_line,
     colorize,
+    context,
     dependencies,
     describe,
     entries,
     headline,
+    move_text,
+    moves,
     notes,
+    output_notes,
+    output_text,
+    outputs_in_order,
     quoted,
     refusals,
     visible,
@@ -31,9 +40,17 @@ from kfsync.render.common import (
 ESCAPING = Escaping(text=visible, value=quoted, name=visible)
 _LABEL_WIDTH = len("set_avatar")
 _INDENT = "  "
-#: How `WeChatError` words its message; the progress line keeps only the code and its meaning.
+#: Lines that say what a change adds to or removes from a list (servicers), under the change.
+_MOVE_INDENT = _INDENT * 3
+
+
 def render_plan_text(plan: Plan, *, color: bool) -> str:
     """The plan as a reviewer reads it in a terminal, ending with its summary line."""
+    return "\n".join(_plan_lines(plan, color, outputs=True)) + "\n"
+
+
+def _plan_lines(plan: Plan, color: bool, *, outputs: bool) -> list[str]:
+    """The plan's lines; its outputs (each `(known after apply)`) only if `outputs`."""
     lines: list[str] = []
     rows = entries(plan.changes)
     if rows:
@@ -42,14 +59,21 @@ def render_plan_text(plan: Plan, *, color: bool) -> str:
         for row in rows:
             lines.extend(_entry_lines(row, color))
         lines.append("")
+    if outputs:
+        lines.extend(_output_lines(plan.outputs))
     lines.extend(_sections(plan, color))
     lines.append(headline(plan))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _entry_lines(row: Entry, color: bool) -> list[str]:
     if not row.rebind:
-        return [_change_line(row.changes[0], row.symbol, row.account, row.reason, color)]
+        change = row.changes[0]
+        return [
+            _change_line(change, row.symbol, _account(row.account, change), row.reason, color),
+            *(_MOVE_INDENT + colorize(move_text(m, ESCAPING), COLORS[m.symbol], color)
+              for m in moves(change)),
+        ]
     lines = [_line(row.symbol, row.label, row.account, [], row.reason, color)]
     lines.extend(
         _INDENT * 2 + _change_line(step, SYMBOLS[step.action], None, None, color)
@@ -80,10 +104,28 @@ def _line(
     head = " " * (3 - len(symbol)) + colorize(f"{symbol} {label}", COLORS[symbol], color)
     parts = [head + " " * (_LABEL_WIDTH - len(label))]
     if account is not None:
-        parts[0] += " " + visible(account)
+        parts[0] += " " + account
     parts.extend(d for d in details if d)
     line = "  ".join(parts).rstrip()
     return f"{line}  # {visible(reason)}" if reason else line
+
+
+def _account(account: str, change: Change) -> str:
+    """`售前咨询`, or with the id of the live account it is, `售后 (wkAJ2GCAAA…)`."""
+    shown = context(change)
+    return visible(account) + (f" ({visible(shown)})" if shown else "")
+
+
+def _output_lines(outputs: Sequence[Output]) -> list[str]:
+    """`Outputs:`, one line each, and what the reader should know about them."""
+    if not outputs:
+        return []
+    return [
+        f"{OUTPUTS_TITLE}:",
+        *(_INDENT + output_text(o, ESCAPING) for o in outputs_in_order(outputs)),
+        *output_notes(outputs),
+        "",
+    ]
 
 
 def _sections(plan: Plan, color: bool) -> list[str]:
@@ -129,8 +171,19 @@ def apply_summary(result: ApplyResult) -> str:
     return apply_summary_line(result.counts(), result.complete)
 
 
-def render_apply_text(result: ApplyResult, *, verify: Plan | None, color: bool = False) -> str:
-    """What did not go through and why, the verification, then the summary line."""
+def render_apply_text(
+    result: ApplyResult,
+    *,
+    verify: Plan | None,
+    color: bool = False,
+    outputs: Sequence[Output] = (),
+    outputs_error: str | None = None,
+) -> str:
+    """What did not go through and why, the verification, the outputs, then the summary line.
+
+    `outputs` are the values the provider handed out (e.g. contact links);
+    `outputs_error` is why they could not be, shown as one line.
+    """
     lines: list[str] = []
     for title, status in (("Failed:", "failed"), ("Skipped:", "skipped")):
         items = [o for o in result.outcomes if o.status == status]
@@ -143,6 +196,13 @@ def render_apply_text(result: ApplyResult, *, verify: Plan | None, color: bool =
         if lines:
             lines.append("")
         lines.extend(_verify_lines(verify, color))
+    if outputs or outputs_error:
+        if lines:
+            lines.append("")
+        lines.extend(_output_lines(outputs)[:-1] if outputs else [])
+        if outputs_error:
+            lines.append(colorize("Outputs not reported: ", STATUS_COLORS["failed"], color)
+                         + visible(outputs_error))
     if lines:
         lines.append("")
     lines.append(apply_summary(result))
@@ -152,7 +212,7 @@ def render_apply_text(result: ApplyResult, *, verify: Plan | None, color: bool =
 def _verify_lines(verify: Plan, color: bool) -> list[str]:
     if verify.empty:
         return ["Verified: the live accounts match the configuration."]
-    body = render_plan_text(verify, color=color).splitlines()
+    body = _plan_lines(verify, color, outputs=False)  # the report's outputs follow, with values
     return [
         "Not converged: planning again still finds changes:",
         *(_INDENT + line if line else line for line in body),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from kfsync.model import AVATAR
-from kfsync.plan import Action, Change
+from kfsync.plan import Change
 
 #: From an avatar path as the plan shows it (relative to the config's folder) to its picture URL.
 PictureUrl = Callable[[str], str | None]
@@ -35,7 +35,8 @@ _SAFE = ":/?=&%-._~,+;"
 
 def thumbnails(change: Change, pictures: PictureUrl | None) -> str:
     """`<br>` and the live and new pictures of an avatar change, or "" when none can be shown."""
-    if pictures is None or change.action is not Action.SET_AVATAR or not change.after:
+    # An avatar is set by its own change (Official Account) or with the account (WeCom).
+    if pictures is None or not change.after or AVATAR.name not in change.after:
         return ""
     live = change.before.of(AVATAR) if change.before is not None else None
     new = change.after.of(AVATAR)

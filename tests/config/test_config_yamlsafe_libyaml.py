@@ -14,9 +14,11 @@ from kfsync.errors import ConfigError
 from tests.helpers.yaml_edits import spliced
 
 ROOT = Path(__file__).parents[2]
-FILES = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
-    (Path(__file__).parent / "fixtures").glob("*.yaml")
-)
+FILES = [
+    *sorted((ROOT / "examples").glob("*.yaml")),
+    ROOT / "examples" / "wecom" / "kfsync.yaml",
+    *sorted((Path(__file__).parent / "fixtures").glob("*.yaml")),
+]
 EXAMPLE = (ROOT / "examples" / "kfsync.yaml").read_text("utf-8")
 MANY = "version: 1\nofficial_account:\n  wechat_id: shop_cs\naccounts:\n" + "".join(
     f"  a{i:03d}:\n    nickname: 客服{i:03d}\n    avatar: avatars/a{i:03d}.jpg\n    wechat: w_{i}\n"

@@ -15,14 +15,8 @@ from referencing import Registry, Resource
 from kfsync import __version__
 from kfsync.apply import ApplyResult
 from kfsync.plan import Plan
-from kfsync.render import (
-    FORMAT_VERSION,
-    PlanFormatError,
-    plan_document,
-    plan_from_json,
-    render_apply,
-    render_plan,
-)
+from kfsync.planfile.document import FORMAT_VERSION, PlanFormatError, plan_document, plan_from_json
+from kfsync.render import render_apply, render_plan
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 SAVED = {

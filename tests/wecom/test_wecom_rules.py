@@ -105,6 +105,12 @@ def update(name: str, before: Mapping[str, object], after: Mapping[str, object],
 
 
 NOT_OURS = "售后 (wkB) is not managed by this app; left alone"
+NONE_MANAGED = (
+    "this app manages no 微信客服 account yet, and WeCom lets an app add accounts only once it "
+    f"manages one: assign an account to the app in the console ({CONSOLE}), then plan again"
+)
+#: A managed account nobody declares: the app may add accounts once it manages one.
+SPARE = live("其他", "wkO")
 
 
 # --------------------------------------------------------------------------- matching and changes
@@ -113,7 +119,7 @@ NOT_OURS = "售后 (wkB) is not managed by this app; left alone"
 CASES = [
     Case("add with servicers",
          (declare("售前", servicers=(("lisi", "zhangsan"), ("2", "10")), scenes=("web", "app")),),
-         (),
+         (SPARE,), unmanaged=("其他",),
          changes=(
              Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
                     "declared, not live"),
@@ -123,7 +129,7 @@ CASES = [
                     ("add:售前",)),
          )),
     Case("add with departments alone: only that list rides",
-         (declare("售前", servicers=((), ("3",))),), (),
+         (declare("售前", servicers=((), ("3",))),), (SPARE,), unmanaged=("其他",),
          changes=(
              Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
                     "declared, not live"),
@@ -131,7 +137,7 @@ CASES = [
                     "servicers of a new account: +department 3", ("add:售前",)),
          )),
     Case("add with servicers declared empty: no servicers change",
-         (declare("售前", servicers=((), ())),), (),
+         (declare("售前", servicers=((), ())),), (SPARE,), unmanaged=("其他",),
          changes=(Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
                          "declared, not live"),)),
     Case("in sync", (declare("售前", servicers=(("zhangsan",), ("2",))),),
@@ -194,7 +200,7 @@ CASES = [
                          "declared, not live"),),
          warnings=(NOT_OURS,),
          refusals=(f"售后: 售后 (wkB) is not managed by this app; let the app manage it under {CONSOLE}, "
-                   "or leave it out of the file",)),
+                   "or leave it out of the file", NONE_MANAGED)),
     Case("pinned to an account the app does not manage",
          (declare("售后", id="wkB"),), (live("售后", "wkB", managed=False),),
          warnings=(NOT_OURS,),
@@ -206,7 +212,19 @@ CASES = [
                          "declared, not live"),),
          warnings=(NOT_OURS,),
          refusals=(f"售后服务: 售后 (wkB) is not managed by this app; let the app manage it under "
-                   f"{CONSOLE}, or leave it out of the file",)),
+                   f"{CONSOLE}, or leave it out of the file", NONE_MANAGED)),
+    Case("an app that manages no account yet cannot add one: WeCom answers 48002",
+         (declare("售前"),), (live("售后", "wkB", managed=False),),
+         changes=(Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
+                         "declared, not live"),),
+         warnings=(NOT_OURS,), refusals=(NONE_MANAGED,)),
+    Case("an empty corp: no account to manage, so none can be added",
+         (declare("售前"),), (),
+         changes=(Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
+                         "declared, not live"),),
+         refusals=(NONE_MANAGED,)),
+    Case("a tombstone alone needs no managed account",
+         (tombstone("售前"),), ()),
     Case("a managed namesake is the match, the one the app may not manage stays alone",
          (declare("售后"),), (live("售后", "wkA"), live("售后", "wkB", managed=False)),
          warnings=(NOT_OURS,)),

@@ -119,7 +119,7 @@ def test_60020_names_the_ip_to_trust(wecom: WeComEmulator, client: WeComClient) 
         client.list_accounts()
     assert exc.value.errcode == 60020
     assert "trusted IPs" in str(exc.value)
-    assert str(exc.value).endswith("the IP WeChat saw is 127.0.0.1)")
+    assert str(exc.value).endswith("the IP WeCom saw is 127.0.0.1)")
     wecom.admin.seed(trusted_ips=["203.0.113.7", "127.0.0.1"])
     assert client.list_accounts() == ()
 

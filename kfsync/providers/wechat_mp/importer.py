@@ -18,7 +18,6 @@ only decodes pictures (with the decompression-bomb guard of `kfsync.avatars`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -26,12 +25,14 @@ from kfsync.errors import AvatarError, KfsyncError, UsageError
 from kfsync.model import LiveAccount
 from kfsync.providers.wechat_mp.rules import pending_invitation
 from kfsync.timefmt import human
+from kfsync.yamltext import SCHEMA_FILE as SCHEMA_FILE  # the name the command imported
+from kfsync.yamltext import comment as _comment
+from kfsync.yamltext import line as _line
+from kfsync.yamltext import scalar as scalar  # re-exported: the tests import it from here
+from kfsync.yamltext import shown as _show
 
-#: The `$schema` an editor resolves next to the config; `kfsync import` writes it there.
-SCHEMA_FILE = "kfsync.schema.json"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 MAX_KEPT_BYTES = 1024 * 1024  #: a live JPEG up to this size is saved as served
-_COMMENT_COLUMN = 30
 
 
 class UnimportableError(KfsyncError):
@@ -124,11 +125,6 @@ def select_accounts(
         if a.suffix != wechat_id
     )
     return wechat_id, mine, warnings
-
-
-def _show(text: str) -> str:
-    """Text from the server, safe inside a one-line message or a YAML comment."""
-    return text if text.isprintable() and text.strip() == text and text else json.dumps(text)
 
 
 def _binding(account: LiveAccount, now: int) -> ImportedAccount:
@@ -287,30 +283,6 @@ def prepare_avatar(data: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def scalar(value: str) -> str:
-    """`value` as one YAML scalar on one line: plain when safe, quoted when needed, CJK as is."""
-    import yaml
-
-    style = None if value.isprintable() else '"'
-    text = yaml.safe_dump(value, allow_unicode=True, width=1 << 30, default_style=style)
-    text = text.removesuffix("\n").removesuffix("\n...")
-    if "\n" in text:  # a plain or single-quoted scalar folded at a line break
-        text = yaml.safe_dump(value, allow_unicode=True, width=1 << 30, default_style='"').rstrip("\n")
-    return text
-
-
-def _comment(text: str) -> str:
-    """A comment can hold anything but a line break; any unprintable character becomes a space."""
-    return "".join(char if char.isprintable() else " " for char in text)
-
-
-def _line(indent: int, body: str, comment: str | None = None) -> str:
-    text = " " * indent + body
-    if comment is None:
-        return text
-    return f"{text.ljust(_COMMENT_COLUMN - 1)} # {_comment(comment)}"
 
 
 def render_config(imported: Imported, *, schema_ref: str = SCHEMA_FILE) -> str:

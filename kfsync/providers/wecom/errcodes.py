@@ -110,6 +110,7 @@ WECOM = ErrcodeTable(
     transient=frozenset({-1, 45033, 6000}),
     quota=frozenset({45009, 45033}),
     ip_codes=frozenset({60020}),
+    service="WeCom",
 )
 
 #: Codes of a token fetch that are never asked again in the same run (IP ban on 40001).

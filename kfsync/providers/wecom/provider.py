@@ -78,7 +78,7 @@ class ServicerItemsError(WeChatError):
         text = "; ".join(f"servicers not {verb}: {', '.join(items)}"
                          for verb, items in parts.items())
         verb = failed[0][0]
-        super().__init__(failed[0][1].errcode, text, account=account,
+        super().__init__(failed[0][1].errcode, text, account=account, service="WeCom",
                          endpoint=f"/cgi-bin/kf/servicer/{'add' if verb == 'added' else 'del'}")
         self.message = f"{account}: {text}"
         self.failed = tuple(item for _, item in failed)
@@ -223,6 +223,7 @@ class WeComProvider:
             return
         raise NotManagedError(
             error.errcode, error.errmsg, endpoint=error.endpoint, account=change.account,
+            service="WeCom",
             hint=f"this app does not manage {account.name} ({open_kfid}): assign it to the app "
                  f"under {CONSOLE}, or leave it out of the config") from error
 

@@ -77,6 +77,13 @@ class WeComRules:
         )
         unclaimed = tuple(account for accounts in managed.values() for account in accounts
                           if account.kf_id not in touched)
+        if not managed and any(e.present and not e.id and e.prefix not in pairs for e in declared):
+            # WeCom lets an app add accounts only once the console has given it one (48002).
+            refusals.append(
+                "this app manages no 微信客服 account yet, and WeCom lets an app add accounts only "
+                f"once it manages one: assign an account to the app in the console ({CONSOLE}), "
+                "then plan again"
+            )
         return Matching(pairs=pairs, unclaimed=unclaimed, warnings=warnings, refusals=tuple(refusals))
 
     def create(self, entry: DesiredAccount, avatar: DesiredAvatar | None, reason: str) -> list[Change]:

@@ -105,7 +105,7 @@ def save_plan(path: Path, prepared: Prepared, allow_delete: frozenset[str] = fro
     `allow_delete` (the names given to `plan`, already checked against the plan)
     is recorded only in a sealed file: unsealed, anyone could have written it.
     """
-    from kfsync.render.jsondoc import plan_document
+    from kfsync.planfile.document import plan_document
 
     key = seal_key()
     consent = consented(prepared.plan, allow_delete)
@@ -210,7 +210,7 @@ def _texts(value: Any, key: str) -> list[str]:
 
 
 def load_plan(path: Path) -> SavedPlan:
-    from kfsync.render.jsondoc import plan_from_json
+    from kfsync.planfile.document import plan_from_json
 
     document = parse_plan_file(path, _read(path))
     saved = document.get("saved") if isinstance(document, dict) else None
@@ -350,7 +350,7 @@ def _when(created: str) -> str:
 
 def _shown(text: str, limit: int = 80) -> str:
     """Text from a file, for a message: escaped, and cut short."""
-    from kfsync.render.common import visible
+    from kfsync.textsafe import visible
 
     return visible(text[:limit]) + ("…" if len(text) > limit else "")
 
