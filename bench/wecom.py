@@ -44,7 +44,9 @@ DEFAULT_WIDTH = DEFAULT_PARALLELISM
 LARGE_WIDTH = 32
 LIMIT_TARGET = 1.3  #: × the limit, at the default width
 SPEED_UP_TARGET = 4.0  #: over the sequential script, at the default width
-CONSOLE_ACCOUNT = {"open_kfid": "wkConsoleGiven0001", "name": "接待台", "manage_privilege": True}
+#: The one account the console gives the app (not declared: kfsync reports it).
+CONSOLE_ACCOUNT: dict[str, Any] = {"open_kfid": "wkConsoleGiven0001", "name": "接待台",
+                                   "manage_privilege": True}
 
 TOKEN = "/cgi-bin/gettoken"
 LIST = "/cgi-bin/kf/account/list"
@@ -371,10 +373,11 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
     table.add(Row(f"CPU of kfsync at P={DEFAULT_WIDTH}", secs(median(cpus[DEFAULT_WIDTH])),
                   ratio=f"{times(median(cpus[DEFAULT_WIDTH]) / wall[DEFAULT_WIDTH])} of the wall "
                         "time"))
-    table.note(f"Medians of {rounds} rounds at L = {latency} ms, each apply against the emulator "
-               "emptied and seeded again, after `kfsync plan` (from a copy of the cache that plan "
-               "left). The emulator charges L per request and 2 × L more for the first answer "
-               "on each new connection, counted from when it was opened.")
+    table.note(f"Medians of {rounds} round{'s' if rounds > 1 else ''} at L = {latency} ms, each "
+               "apply against the emulator emptied and seeded again, after `kfsync plan` (from a "
+               "copy of the cache that plan left). The emulator charges L per request and 2 × L "
+               "more for the first answer on each new connection, counted from when it was "
+               "opened.")
     for p in widths:
         table.note(limits[p].formula())
     table.note("The limit, counted from the emulator's request log of the apply: the plan's "
