@@ -73,6 +73,7 @@ class ApplyResult:
     outcomes: tuple[Outcome, ...]
     stopped: str | None = None  #: why no new changes were started, if they were not
     interrupted: bool = False  #: by Ctrl-C
+    actions: tuple[Action, ...] | None = None  #: the plan's kinds of change (`Plan.actions`)
 
     @property
     def complete(self) -> bool:
@@ -237,7 +238,7 @@ class Applier:
             if change.id not in outcomes:
                 self._record(outcomes, Outcome(change, "failed", message=IN_FLIGHT), total)
         ordered = tuple(outcomes[c.id] for c in plan.changes)
-        return ApplyResult(ordered, stopped, interrupted)
+        return ApplyResult(ordered, stopped, interrupted, plan.actions)
 
     def _start(self, change: Change, finished: Finished) -> None:
         """Make the change in a thread of its own, which puts its outcome in `finished`.

@@ -182,6 +182,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()  #: safety rules the plan breaks whatever the flags
     outputs: tuple[Output, ...] = ()  #: what apply will report, e.g. contact links
+    #: the kinds of change the product plans, as its rules say (None: not said, e.g. a plan
+    #: document of an earlier version): a summary for people names only these
+    actions: tuple[Action, ...] | None = None
 
     @property
     def empty(self) -> bool:
@@ -307,6 +310,7 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         warnings=tuple(warnings),
         refusals=tuple(refusals),
         outputs=rules.outputs(tuple(present.values())),
+        actions=tuple(rules.actions),
     )
 
 

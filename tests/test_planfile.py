@@ -134,3 +134,20 @@ def test_parse_plan_file(text: str, message: str | None) -> None:
 def test_a_plan_file_is_strict_utf8(raw: bytes) -> None:
     with pytest.raises(KfsyncError, match="not UTF-8: byte 0x"):
         parse_plan_file(Path("p.json"), raw)
+
+
+def test_the_plan_document_carries_the_kinds_of_change_of_its_product() -> None:
+    """A saved plan shows the same summary line as the plan it was made from."""
+    from kfsync.plan import Action, Plan
+    from kfsync.planfile.document import PlanFormatError, plan_document, plan_from_json
+
+    kinds = (Action.DELETE, Action.ADD, Action.UPDATE, Action.SERVICERS)
+    plan = Plan("ww0123456789abcdef", (), actions=kinds)
+    document = plan_document(plan)
+    assert document["actions"] == ["delete", "add", "update", "servicers"]
+    assert plan_from_json(document) == plan
+    assert "actions" not in plan_document(Plan("shop_cs", ()))  # not said: as before
+    assert plan_from_json(plan_document(Plan("shop_cs", ()))).actions is None
+    document["actions"] = ["add", "rename"]
+    with pytest.raises(PlanFormatError, match=r"actions\[1\]: unknown action 'rename'"):
+        plan_from_json(document)

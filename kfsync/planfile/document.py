@@ -44,6 +44,8 @@ def plan_document(plan: Plan, *, saved: Mapping[str, Any] | None = None) -> dict
     }
     if plan.outputs:
         doc["outputs"] = [o.to_dict() for o in plan.outputs]
+    if plan.actions is not None:
+        doc["actions"] = [a.value for a in plan.actions]
     if saved is not None:
         doc["saved"] = dict(saved)
     return doc
@@ -82,12 +84,23 @@ def plan_from_json(doc: Any) -> Plan:
         refusals=_strings(root, "refusals"),
         outputs=tuple(_output(item, f"outputs[{i}]") for i, item in _items(root, "outputs"))
         if "outputs" in root else (),
+        actions=_actions(root) if "actions" in root else None,
     )
     if _get(root, "summary", "") != plan.summary():
         raise _fail("summary", "does not match the changes")
     if "saved" in root:
         _object(root["saved"], "saved")
     return plan
+
+
+def _actions(root: Mapping[str, Any]) -> tuple[Action, ...]:
+    found = []
+    for i, name in enumerate(_strings(root, "actions")):
+        try:
+            found.append(Action(name))
+        except ValueError:
+            raise _fail(f"actions[{i}]", f"unknown action {_short(name)} (one of {_ACTIONS})") from None
+    return tuple(found)
 
 
 def _fail(where: str, problem: str) -> PlanFormatError:

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         LiveAccount,
         LiveState,
     )
-    from kfsync.plan import Change, Expansion, Matching, Output
+    from kfsync.plan import Action, Change, Expansion, Matching, Output
 
 
 class ErrorKind(enum.Enum):
@@ -76,6 +76,11 @@ class Rules(Protocol):
     @property
     def scope(self) -> str:
         """What the plan is for, as it names it (the Official Account's WeChat ID)."""
+        ...
+
+    @property
+    def actions(self) -> Sequence[Action]:
+        """The kinds of change this product plans (the Official Account: no servicers)."""
         ...
 
     @property

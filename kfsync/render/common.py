@@ -10,7 +10,7 @@ user-derived strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,15 +78,31 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 # --------------------------------------------------------------------------- wording
 
 
-def plan_summary_line(summary: Mapping[str, int]) -> str:
-    """`Plan: 1 to add, 2 to change, 0 to delete, 1 to invite, 1 avatar` (+ rebinds)."""
+def _names(actions: Sequence[Action] | None, action: Action, count: int) -> bool:
+    """Whether a summary names `action`: the product plans it, or (not said) as ever, or it is there."""
+    if count:
+        return True
+    if actions is None:
+        return action is not Action.SERVICERS
+    return action in actions
+
+
+def plan_summary_line(summary: Mapping[str, int], actions: Sequence[Action] | None = None) -> str:
+    """`Plan: 1 to add, 2 to change, 0 to delete, 1 to invite, 1 avatar` (+ rebinds).
+
+    Only the kinds of change the product plans (`actions`, `Plan.actions`) are named:
+    a WeCom plan has servicers, and neither invitations nor avatar calls.
+    """
     line = (
         f"Plan: {summary['add']} to add, {summary['change']} to change, "
-        f"{summary['delete']} to delete, {summary['invite']} to invite, "
-        f"{plural(summary['avatar'], 'avatar')}"
+        f"{summary['delete']} to delete"
     )
+    if _names(actions, Action.INVITE, summary["invite"]):
+        line += f", {summary['invite']} to invite"
+    if _names(actions, Action.SET_AVATAR, summary["avatar"]):
+        line += f", {plural(summary['avatar'], 'avatar')}"
     servicers = summary.get("servicers", 0)  # only plans of providers with servicers have it
-    if servicers:
+    if _names(actions, Action.SERVICERS, servicers):
         line += f", {plural(servicers, 'servicer change')}"
     rebinds = summary.get("rebind", 0)
     if rebinds:
@@ -96,17 +112,22 @@ def plan_summary_line(summary: Mapping[str, int]) -> str:
 
 def headline(plan: Plan) -> str:
     """The one line that sums a plan up: its counts, or that there is nothing to do."""
-    return NO_CHANGES if plan.empty else plan_summary_line(plan.summary())
+    return NO_CHANGES if plan.empty else plan_summary_line(plan.summary(), plan.actions)
 
 
-def apply_summary_line(counts: Mapping[str, int], complete: bool) -> str:
-    """`Apply complete: 1 added, …, 1 avatar set`; when incomplete, `…; 1 failed, 2 skipped`."""
-    done = (
-        f"{counts['added']} added, {counts['updated']} updated, {counts['deleted']} deleted, "
-        f"{counts['invited']} invited, {plural(counts['avatars'], 'avatar')} set"
-    )
-    if "servicers" in counts:  # only results of providers with servicers have it
-        done += f", {plural(counts['servicers'], 'servicer change')} made"
+def apply_summary_line(counts: Mapping[str, int], complete: bool,
+                       actions: Sequence[Action] | None = None) -> str:
+    """`Apply complete: 1 added, …, 1 avatar set`; when incomplete, `…; 1 failed, 2 skipped`.
+
+    Like the plan's line, it names only the kinds of change the product plans (`actions`).
+    """
+    done = f"{counts['added']} added, {counts['updated']} updated, {counts['deleted']} deleted"
+    if _names(actions, Action.INVITE, counts["invited"]):
+        done += f", {counts['invited']} invited"
+    if _names(actions, Action.SET_AVATAR, counts["avatars"]):
+        done += f", {plural(counts['avatars'], 'avatar')} set"
+    if "servicers" in counts or _names(actions, Action.SERVICERS, 0):
+        done += f", {plural(counts.get('servicers', 0), 'servicer change')} made"
     if complete:
         return f"Apply complete: {done}"
     return f"Apply incomplete: {done}; {counts['failed']} failed, {counts['skipped']} skipped"

@@ -168,7 +168,7 @@ def _status(outcome: Outcome, color: bool) -> str:
 
 def apply_summary(result: ApplyResult) -> str:
     """One line: `Apply complete: 1 added, …` or `Apply incomplete: …; 1 failed, 2 skipped`."""
-    return apply_summary_line(result.counts(), result.complete)
+    return apply_summary_line(result.counts(), result.complete, result.actions)
 
 
 def render_apply_text(

@@ -72,6 +72,49 @@ def test_apply_summary_line(counts: Mapping[str, int], complete: bool, expected:
     assert apply_summary_line(counts, complete) == expected
 
 
+MP = (Action.DELETE, Action.ADD, Action.UPDATE, Action.SET_AVATAR, Action.INVITE)
+WECOM = (Action.DELETE, Action.ADD, Action.UPDATE, Action.SERVICERS)
+
+
+@pytest.mark.parametrize(
+    ("counts", "actions", "expected"),
+    [
+        (_summary(add=1), MP, "Plan: 1 to add, 0 to change, 0 to delete, 0 to invite, 0 avatars"),
+        (_summary(add=1, servicers=2), WECOM,
+         "Plan: 1 to add, 0 to change, 0 to delete, 2 servicer changes"),
+        (_summary(change=1), WECOM, "Plan: 0 to add, 1 to change, 0 to delete, 0 servicer changes"),
+        # a kind the product does not say it plans is still named when the plan holds it
+        (_summary(invite=1), WECOM,
+         "Plan: 0 to add, 0 to change, 0 to delete, 1 to invite, 0 servicer changes"),
+        (_summary(servicers=1), None,
+         "Plan: 0 to add, 0 to change, 0 to delete, 0 to invite, 0 avatars, 1 servicer change"),
+    ],
+)
+def test_the_plan_line_names_the_kinds_of_change_the_product_plans(
+        counts: Mapping[str, int], actions: tuple[Action, ...] | None, expected: str) -> None:
+    assert plan_summary_line(counts, actions) == expected
+
+
+@pytest.mark.parametrize(
+    ("counts", "actions", "expected"),
+    [
+        (_counts(added=1), MP, "Apply complete: 1 added, 0 updated, 0 deleted, 0 invited, 0 avatars set"),
+        (_counts(added=1, servicers=1), WECOM,
+         "Apply complete: 1 added, 0 updated, 0 deleted, 1 servicer change made"),
+        (_counts(updated=1), WECOM, "Apply complete: 0 added, 1 updated, 0 deleted, 0 servicer changes made"),
+    ],
+)
+def test_the_apply_line_names_the_kinds_of_change_the_product_plans(
+        counts: Mapping[str, int], actions: tuple[Action, ...] | None, expected: str) -> None:
+    assert apply_summary_line(counts, True, actions) == expected
+
+
+def test_a_plan_names_its_products_kinds_of_change_in_its_headline() -> None:
+    wecom = Plan("ww0123456789abcdef", (Change(Action.ADD, "售前", None, {"name": "售前"}, "new"),),
+                 actions=WECOM)
+    assert headline(wecom) == "Plan: 1 to add, 0 to change, 0 to delete, 0 servicer changes"
+
+
 def test_more_line_says_where_the_rest_is() -> None:
     assert more_line(3, "changes", "see the run") == "… 3 more changes; see the run"
 

@@ -93,6 +93,7 @@ def check(case: Case) -> Plan:
     assert result.warnings == case.warnings
     assert result.refusals == case.refusals
     assert result.wechat_id == CORP
+    assert result.actions == (Action.DELETE, Action.ADD, Action.UPDATE, Action.SERVICERS)
     return result
 
 

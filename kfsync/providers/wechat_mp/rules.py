@@ -39,6 +39,8 @@ class WechatMpRules:
     scope: str  #: the Official Account's WeChat ID: every managed account's suffix
     #: an account's nickname, avatar and the WeChat user bound to it
     fields: tuple[Field[Any], ...] = (NICKNAME, AVATAR, KF_WX)
+    actions: tuple[Action, ...] = (Action.DELETE, Action.ADD, Action.UPDATE, Action.SET_AVATAR,
+                                   Action.INVITE)
 
     def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
         ours: dict[str, LiveAccount] = {}

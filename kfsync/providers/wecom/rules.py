@@ -45,6 +45,8 @@ class WeComRules:
     scope: str  #: the CorpID (`ww…`)
     #: an account's name, avatar and who works it
     fields: tuple[Field[Any], ...] = (NAME, AVATAR, SERVICER_USERS, SERVICER_DEPARTMENTS)
+    #: no invitations and no avatar call of its own: a picture rides in the add or the update
+    actions: tuple[Action, ...] = (Action.DELETE, Action.ADD, Action.UPDATE, Action.SERVICERS)
 
     def match(self, declared: Sequence[DesiredAccount], live: Sequence[LiveAccount]) -> Matching:
         managed: dict[str, list[LiveAccount]] = defaultdict(list)
