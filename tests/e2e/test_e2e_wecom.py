@@ -47,6 +47,7 @@ CONSOLE_ONLY = "wkConsole0003"
 URL = re.compile(r"https://work\.weixin\.qq\.com/kf/kfc[0-9a-f]{32}")
 NOTE = ("A contact link cannot be deleted through the API: a scene removed from the file is only "
         "dropped from this report.")
+PICTURES = "/wwhead/"
 NOT_MANAGED = f"Console only ({CONSOLE_ONLY}) is not managed by this app; left alone"
 
 
@@ -215,3 +216,211 @@ def test_a_servicer_that_fails_leaves_the_others_done_and_only_itself_to_do(corp
     changes = [line for line in left.out.splitlines() if line.startswith("  ") and "#" in line]
     assert changes == [f"  ~ servicers  售前咨询 ({SALES})  # servicers differ: +ghost"]
     assert "      + user ghost\n\n" in left.out
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_two_live_accounts_of_one_name_block_the_plan_and_nothing_is_sent(corp: Corp) -> None:
+    corp.admin.seed(accounts=[account("wkTwinA", "售前咨询", 4)])
+    corp.write_config({"售前咨询": {"avatar": corp.avatar("sales.png", "stripes"),
+                                "servicers": {"users": ["lisi"]}}})
+    refusal = f"售前咨询: two live accounts are named 售前咨询 ({SALES}, wkTwinA): pin one with `id:`"
+    planned = corp.plan("--detailed-exitcode")
+    assert planned.code == 3, planned.text
+    assert f"Refused:\n  {refusal}" in planned.out
+    assert planned.err == f"kfsync: error: refused: {refusal}\n"
+    applied = corp.apply()
+    assert applied.code == 3, applied.text
+    assert applied.err == f"kfsync: error: refused: {refusal}\n"
+    assert corp.writes() == []
+    assert all(r["path"] in READS or r["path"].startswith(PICTURES) for r in corp.requests())
+
+    corp.write_config({"售前咨询": {"id": "wkTwinA", "avatar": corp.avatar("sales.png", "stripes")}})
+    pinned = corp.plan("--detailed-exitcode")  # the pin says which; the other is not declared
+    assert pinned.code == 2, pinned.text
+    assert "Refused" not in pinned.out
+    assert "  售前咨询: not declared; policy unmanaged: report" in pinned.out
+
+
+def test_a_tombstone_within_max_deletes_is_deleted(corp: Corp) -> None:
+    corp.write_config({"售前咨询": {"id": SALES, "avatar": corp.avatar("sales.png", "stripes")},
+                       "旧账号": {"state": "absent"}}, policy={"max_deletes": 1})
+    applied = corp.apply()
+    assert applied.code == 0, applied.text
+    assert [c["body"] for c in corp.calls(DELETE)] == [{"open_kfid": OLD}]
+    assert OLD not in corp.live()
+    corp.assert_converged()
+
+
+def test_deletes_over_max_deletes_need_each_name(corp: Corp) -> None:
+    corp.admin.seed(accounts=[account("wkSpare0009", "备用", 5)])
+    corp.write_config({"售前咨询": {"id": SALES, "avatar": corp.avatar("sales.png", "stripes")},
+                       "旧账号": {"state": "absent"}, "备用": {"state": "absent"}},
+                      policy={"max_deletes": 1})
+    refusal = ("kfsync: error: refused: the plan deletes 2 accounts (rebinds included), more than "
+               "max_deletes=1; name each with --allow-delete 备用,旧账号\n")
+    for allowed in ((), ("--allow-delete", "旧账号")):
+        refused = corp.apply(*allowed)
+        assert refused.code == 3, refused.text
+        assert refused.err == refusal
+    assert corp.writes() == []
+    stray = corp.apply("--allow-delete", "旧账号@x,备用")
+    assert stray.code == 3, stray.text
+    assert "--allow-delete names 旧账号@x, which the plan does not delete" in stray.err
+    applied = corp.apply("--allow-delete", "备用,旧账号")
+    assert applied.code == 0, applied.text
+    assert sorted(c["body"]["open_kfid"] for c in corp.calls(DELETE)) == [OLD, "wkSpare0009"]
+    assert {OLD, "wkSpare0009"}.isdisjoint(corp.live())
+
+
+def test_an_account_the_app_does_not_manage_is_never_touched(corp: Corp) -> None:
+    corp.write_config({"售前咨询": {"id": SALES, "avatar": corp.avatar("sales.png", "stripes"),
+                                "servicers": {"users": []}}},
+                      policy={"unmanaged": "delete", "max_deletes": 5})
+    untouched = corp.live()[CONSOLE_ONLY]
+    planned = corp.plan()
+    assert planned.code == 0, planned.text
+    assert f"Warnings:\n  {NOT_MANAGED}\n" in planned.out
+    assert "delete     Console only" not in planned.out
+    applied = corp.apply("--format", "json")
+    assert applied.code == 0, applied.text
+    assert NOT_MANAGED in json.loads(applied.out)["verify"]["warnings"]
+    assert sorted(c["body"]["open_kfid"] for c in corp.calls(DELETE)) == [OLD]  # managed, undeclared
+    assert corp.live()[CONSOLE_ONLY] == untouched
+    corp.assert_converged()
+    touched = mentions(corp.requests(), CONSOLE_ONLY)
+    assert {r["path"] for r in touched} <= READS, touched
+
+
+@pytest.mark.parametrize("entry", [{}, {"id": CONSOLE_ONLY}, {"previously": ["Console only"]}],
+                         ids=["name", "id", "previously"])
+def test_an_entry_for_an_account_the_app_does_not_manage_is_refused(
+        corp: Corp, entry: dict[str, Any]) -> None:
+    name = "Console only" if not entry.get("previously") else "Renamed"
+    corp.write_config({name: {**entry, "avatar": corp.avatar("c.png", "halves")}})
+    refusal = (f"{name}: Console only ({CONSOLE_ONLY}) is not managed by this app; let the app "
+               f"manage it under {CONSOLE}, or leave it out of the file")
+    for run in (corp.plan, corp.apply):
+        refused = run()
+        assert refused.code == 3, refused.text
+        assert refusal in refused.err
+    assert corp.writes() == []
+    assert {r["path"] for r in mentions(corp.requests(), CONSOLE_ONLY)} <= READS
+
+
+def test_an_app_that_manages_no_account_yet_is_told_where_in_the_console(
+        corp: Corp, wecom_server: WeComEmulator) -> None:
+    wecom_server.admin.reset()
+    corp.admin.seed(accounts=[account(CONSOLE_ONLY, "Console only", 3, manage_privilege=False)])
+    corp.write_config({"售前咨询": {"avatar": corp.avatar("sales.png", "stripes")}})
+    refusal = ("this app manages no 微信客服 account yet, and WeCom lets an app add accounts only "
+               f"once it manages one: assign an account to the app in the console ({CONSOLE}), "
+               "then plan again")
+    planned = corp.plan("--detailed-exitcode")
+    assert planned.code == 3, planned.text
+    assert f"Refused:\n  {refusal}\n" in planned.out
+    applied = corp.apply()
+    assert applied.code == 3, applied.text
+    assert refusal in applied.err
+    assert corp.writes() == []
+    assert all(r["errcode"] in (None, 0) for r in corp.requests())  # no 48002 met at apply
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_the_plan_says_known_after_apply_and_apply_gives_the_links(corp: Corp) -> None:
+    declare(corp)
+    planned = corp.plan()
+    assert planned.code == 0, planned.text
+    assert links(planned.out) == {("售前咨询", "app"): "(known after apply)",
+                                  ("售前咨询", "website"): "(known after apply)",
+                                  ("售后服务", "poster"): "(known after apply)"}
+    assert NOTE in planned.out
+    assert corp.calls(LINK) == []  # a plan makes no link
+
+    applied = corp.apply()
+    assert applied.code == 0, applied.text
+    report = applied.out.split("Verified: the live accounts match the configuration.")[1]
+    made = links(report)
+    assert sorted(made) == [("售前咨询", "app"), ("售前咨询", "website"), ("售后服务", "poster")]
+    assert all(URL.fullmatch(value.strip('"')) for value in made.values()), made
+    assert len(set(made.values())) == 3
+    assert NOTE in report
+    added = corp.named("售后服务")["open_kfid"]
+    assert sorted((c["body"]["open_kfid"], c["body"]["scene"]) for c in corp.calls(LINK)) == sorted(
+        [(SALES, "app"), (SALES, "website"), (added, "poster")])
+
+
+def test_json_apply_carries_the_links(corp: Corp) -> None:
+    declare(corp)
+    applied = corp.apply("--format", "json")
+    assert applied.code == 0, applied.text
+    document = json.loads(applied.out)
+    apply_document().validate(document)
+    assert [(o["account"], o["kind"], o["key"]) for o in document["outputs"]] == [
+        ("售前咨询", "contact_link", "app"), ("售前咨询", "contact_link", "website"),
+        ("售后服务", "contact_link", "poster")]
+    assert all(URL.fullmatch(o["value"]) for o in document["outputs"])
+    assert "outputs_error" not in document
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_link_that_cannot_be_made_leaves_the_apply_incomplete(corp: Corp, fmt: str) -> None:
+    declare(corp)
+    corp.admin.fault(LINK, errcode=95000)
+    applied = corp.apply("--format", fmt)
+    assert applied.code == 4, applied.text
+    assert corp.named("售后服务")  # the changes themselves were made
+    if fmt == "json":
+        document = json.loads(applied.out)
+        apply_document().validate(document)
+        assert document["complete"] is True
+        assert "95000" in document["outputs_error"]
+        assert "outputs" not in document
+        return
+    [warning] = [line for line in applied.out.splitlines() if line.startswith("Outputs not")]
+    assert warning.startswith("Outputs not reported: ")
+    assert "95000" in warning
+    assert applied.out.rstrip().splitlines()[-1].startswith("Apply complete: 1 added")
+
+
+def test_an_apply_in_sync_reports_the_links_again(corp: Corp) -> None:
+    declare(corp)
+    first = corp.apply()
+    assert first.code == 0, first.text
+    since = corp.last_seq()
+    again = corp.apply()
+    assert again.code == 0, again.text
+    assert "No changes. The live accounts match the configuration." in again.out
+    assert links(again.out.split("No changes.")[1]) == links(first.out.split("Verified:")[1])
+    assert [c["path"] for c in corp.writes(since)] == [LINK] * 3  # only the links, asked again
+
+    as_json = corp.apply("--format", "json")
+    assert as_json.code == 0, as_json.text
+    document = json.loads(as_json.out)
+    apply_document().validate(document)
+    assert document["outcomes"] == []
+    assert document["verify"]["changes"] == []
+    assert all(URL.fullmatch(o["value"]) for o in document["outputs"])
+
+    corp.admin.fault(LINK, errcode=95000)
+    failed = corp.apply()
+    assert failed.code == 4, failed.text
+    assert "Outputs not reported: " in failed.out
+
+
+def test_a_scene_removed_from_the_file_is_only_no_longer_reported(corp: Corp) -> None:
+    declare(corp)
+    assert corp.apply().code == 0
+    corp.write_config({"售前咨询": {"id": SALES, "avatar": "avatars/sales.png",
+                                "servicers": {"users": ["lisi", "zhangsan"], "departments": [2]},
+                                "scenes": ["app"]}})
+    since = corp.last_seq()
+    applied = corp.apply()
+    assert applied.code == 0, applied.text
+    assert "No changes. The live accounts match the configuration." in applied.out
+    assert list(links(applied.out)) == [("售前咨询", "app")]
+    assert NOTE in applied.out
+    assert [c["body"]["scene"] for c in corp.calls(LINK, since)] == ["app"]
