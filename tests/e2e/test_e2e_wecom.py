@@ -424,3 +424,93 @@ def test_a_scene_removed_from_the_file_is_only_no_longer_reported(corp: Corp) ->
     assert list(links(applied.out)) == [("售前咨询", "app")]
     assert NOTE in applied.out
     assert [c["body"]["scene"] for c in corp.calls(LINK, since)] == ["app"]
+
+
+
+# --------------------------------------------------------------------------- import, saved plans
+
+
+def test_an_imported_file_plans_no_changes(corp: Corp) -> None:
+    imported = corp.run("import", "--provider", "wecom", "-o", "imported/kf.yaml")
+    assert (imported.code, imported.out) == (0, ""), imported.text
+    assert imported.err.splitlines()[-1] == (
+        "Imported 2 accounts (2 avatars, 1 not managed by this app) into imported/kf.yaml")
+    text = (corp.folder / "imported/kf.yaml").read_text(encoding="utf-8")
+    corp.assert_no_secret(text)
+    assert f"#   Console only ({CONSOLE_ONLY})" in text
+    since = corp.last_seq()
+    planned = corp.run("plan", "-c", "imported/kf.yaml", "--detailed-exitcode")
+    assert planned.code == 0, planned.text
+    assert "No changes. The live accounts match the configuration." in planned.out
+    assert corp.writes(since) == []
+
+
+def saved_plan(corp: Corp) -> Path:
+    declare(corp)
+    saved = corp.folder / "plan.json"
+    planned = corp.plan("--out", saved)
+    assert planned.code == 0, planned.text
+    assert f"Saved the plan to {saved}" in planned.err
+    corp.assert_no_secret(saved.read_text(encoding="utf-8"))
+    return saved
+
+
+def test_a_saved_plan_applies_and_converges(corp: Corp) -> None:
+    saved = saved_plan(corp)
+    applied = corp.run("apply", saved, "-c", corp.config)
+    assert applied.code == 0, applied.text
+    assert ("Apply complete: 1 added, 1 updated, 1 deleted, 0 invited, 0 avatars set, "
+            "2 servicer changes made") in applied.out
+    assert len(links(applied.out)) == 3
+    assert servicers(corp.named("售后服务")) == (["wang.wu"], [10])
+    corp.assert_converged()
+
+
+def test_a_saved_plan_made_stale_by_a_console_rename_is_refused_saying_so(
+        corp: Corp, console: WeComClient) -> None:
+    saved = saved_plan(corp)
+    console.update_account(SALES, name="售前")
+    since = corp.last_seq()
+    refused = corp.run("apply", saved, "-c", corp.config)
+    assert refused.code == 3, refused.text
+    assert refused.err.startswith(
+        f"kfsync: error: saved plan is stale (the live accounts changed: 售前咨询 ({SALES}): "
+        "kf_account 售前咨询 → 售前, nickname 售前咨询 → 售前 since "), refused.err
+    assert refused.err.count("\n") == 1
+    assert corp.writes(since) == []
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def test_the_markdown_plan_shows_servicers_and_outputs_inertly(corp: Corp) -> None:
+    declare(corp)
+    planned = corp.plan("--format", "markdown")
+    assert planned.code == 0, planned.text
+    markdown = planned.out
+    assert markdown.splitlines()[0] == f"<!-- kfsync:{DEFAULT_CORPID} -->"
+    assert_inert_comment(markdown)
+    assert (f"| `~` | servicers | `售前咨询` (`{SALES}`) | + user `lisi`, + department `2`, "
+            "- department `10` |") in markdown
+    assert "| `~` | servicers | `售后服务` | + user `wang.wu`, + department `10` (after `售后服务` " \
+           "is added) |" in markdown
+    assert "### Outputs\n\n- `售前咨询`: `contact_link` `app` = (known after apply)\n" in markdown
+    assert "- `售后服务`: `contact_link` `poster` = (known after apply)\n" in markdown
+    assert f"- Console only `({CONSOLE_ONLY})` is not managed by this app" in markdown
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_no_secret_in_any_output_even_when_debugging(corp: Corp) -> None:
+    declare(corp)
+    for args in (("plan", "-c", corp.config, "--debug", "-vv"),
+                 ("plan", "-c", corp.config, "--format", "json"),
+                 ("apply", "-c", corp.config, "--auto-approve", "--debug", "-vv"),
+                 ("accounts", "--provider", "wecom", "--format", "json"),
+                 ("import", "--provider", "wecom", "-o", "again.yaml", "--debug")):
+        done = corp.run(*args)  # checks the corp secret and every token the emulator gave
+        assert done.code == 0, done.text
+    assert corp.tokens, "the emulator handed out no token to check against"
+    for written in (corp.folder / "again.yaml", corp.folder / "kfsync.schema.json"):
+        corp.assert_no_secret(written.read_text(encoding="utf-8"))

@@ -105,7 +105,7 @@ class Corp:
 
     def run(self, *args: str | os.PathLike[str]) -> Run:
         """`python -m kfsync ARGS` in the folder; asserts no secret and no traceback came out."""
-        done = subprocess.run([sys.executable, "-m", "kfsync", *map(os.fspath, args)],
+        done = subprocess.run([sys.executable, "-m", "kfsync", *(os.fspath(a) for a in args)],
                               cwd=self.folder, env=self.env, capture_output=True, text=True,
                               encoding="utf-8", timeout=120, check=False)
         run = Run(done.returncode, done.stdout, done.stderr)
