@@ -15,8 +15,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
@@ -381,33 +383,55 @@ def label(name: str) -> str:
 def describe_drift(before: Iterable[LiveAccount], after: Iterable[LiveAccount]) -> list[str]:
     """What changed between two readings of the live accounts, for people, most telling first.
 
-    e.g. `alice@shop_cs: nickname 小美 → 小丽`, `1 account added in the console (bob@shop_cs)`.
+    e.g. `alice@shop_cs: nickname 小美 → 小丽`, `1 account added in the console (bob@shop_cs)`,
+    `售前咨询 (wkA…): kf_account 售前咨询 → 售前, nickname 售前咨询 → 售前` (see `_same_accounts`).
     """
-    old = {a.kf_account: a.to_dict() for a in before}
-    new = {a.kf_account: a.to_dict() for a in after}
+    pairs, gone, came = _same_accounts(list(before), list(after))
     lines = []
-    both = sorted(key for key in old.keys() & new.keys() if old[key] != new[key])
-    if both:
+    changed = sorted((shown, old.to_dict(), new.to_dict()) for shown, old, new in pairs
+                     if old.to_dict() != new.to_dict())
+    if changed:
         from deepdiff import DeepDiff
 
-        for name in both:
-            diff = DeepDiff(old[name], new[name], view="tree")
+        for name, was_dict, now_dict in changed:
+            diff = DeepDiff(was_dict, now_dict, view="tree")
             parts = []
             for kind in ("values_changed", "type_changes", "dictionary_item_added",
                          "dictionary_item_removed"):
                 for item in diff.get(kind, []):
                     key = str(item.path(output_format="list")[0])
-                    was = old[name].get(key)
-                    now = new[name].get(key)
-                    parts.append(f"{key} {_shown(was)} → {_shown(now)}")
+                    parts.append(f"{key} {_shown(was_dict.get(key))} → {_shown(now_dict.get(key))}")
             lines.append(f"{name}: " + ", ".join(sorted(parts)))
-    for names, what in ((sorted(new.keys() - old.keys()), "added"),
-                        (sorted(old.keys() - new.keys()), "deleted")):
+    for accounts, what in ((came, "added"), (gone, "deleted")):
+        names = sorted(a.kf_account for a in accounts)
         if names:
             noun = "account" if len(names) == 1 else "accounts"
             shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
             lines.append(f"{len(names)} {noun} {what} in the console ({shown})")
     return lines
+
+
+def _same_accounts(
+    before: list[LiveAccount], after: list[LiveAccount],
+) -> tuple[list[tuple[str, LiveAccount, LiveAccount]], list[LiveAccount], list[LiveAccount]]:
+    """The accounts of two readings that are one account, as shown; those only before; only after.
+
+    One account is first the one kf_account on each side (an account made again
+    under it is the same to people, its new kf_id a change); of the rest, the one
+    kf_id on each side: where the server's id is the identity (WeCom), a rename
+    keeps it, and namesakes are told apart by it.
+    """
+    pairs: list[tuple[str, LiveAccount, LiveAccount]] = []
+    for by_id in (False, True):
+        key = attrgetter("kf_id" if by_id else "kf_account")
+        olds, news = Counter(map(key, before)), Counter(map(key, after))
+        unique = {k for k, n in olds.items() if k and n == 1 and news[k] == 1}
+        found = {key(a): a for a in after if key(a) in unique}
+        pairs += [(f"{a.kf_account} ({a.kf_id})" if by_id else a.kf_account, a, found[key(a)])
+                  for a in before if key(a) in unique]
+        before = [a for a in before if key(a) not in unique]
+        after = [a for a in after if key(a) not in unique]
+    return pairs, before, after
 
 
 def _shown(value: object) -> str:

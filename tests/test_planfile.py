@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kfsync.errors import KfsyncError
+from kfsync.model import LiveAccount, describe_drift
 from kfsync.plan import Action, Change, Plan
 from kfsync.planfile import MAX_PLAN_DEPTH, differences, parse_plan_file
 from kfsync.seal import CONTEXT, canonical, seal, seal_key, sealed_by
@@ -151,3 +152,26 @@ def test_the_plan_document_carries_the_kinds_of_change_of_its_product() -> None:
     document["actions"] = ["add", "rename"]
     with pytest.raises(PlanFormatError, match=r"actions\[1\]: unknown action 'rename'"):
         plan_from_json(document)
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def wecom(name: str, open_kfid: str) -> LiveAccount:
+    return LiveAccount(name, name, kf_id=open_kfid)
+
+
+@pytest.mark.parametrize(("before", "after", "said"), [
+    ([LiveAccount("bob@shop_cs", "Bobby", kf_id="1")], [LiveAccount("bob@shop_cs", "Robert", kf_id="2")],
+     ["bob@shop_cs: kf_id 1 → 2, nickname Bobby → Robert"]),  # made again: the same to people
+    ([wecom("售前咨询", "wkA")], [wecom("售前", "wkA")],
+     ["售前咨询 (wkA): kf_account 售前咨询 → 售前, nickname 售前咨询 → 售前"]),  # a WeCom rename
+    ([wecom("Dup", "wkA"), wecom("Dup", "wkB")], [wecom("Dup", "wkA"), wecom("Dupe", "wkB")],
+     ["Dup (wkB): kf_account Dup → Dupe, nickname Dup → Dupe"]),  # namesakes told apart by id
+    ([wecom("Old", "wkA")], [wecom("New", "wkB")],
+     ["1 account added in the console (New)", "1 account deleted in the console (Old)"]),
+    ([wecom("Same", "wkA")], [wecom("Same", "wkA")], []),
+], ids=["made-again", "renamed", "namesakes", "replaced", "same"])
+def test_drift_pairs_accounts_by_kf_account_then_by_id(
+        before: list[LiveAccount], after: list[LiveAccount], said: list[str]) -> None:
+    assert describe_drift(before, after) == said
