@@ -222,6 +222,10 @@ class Matching:
     unclaimed: tuple[LiveAccount, ...] = ()  #: managed live accounts no declared entry is
     warnings: tuple[str, ...] = ()  #: live accounts left alone, and why
     refusals: tuple[str, ...] = ()  #: e.g. an ambiguous match: the plan may not be applied
+    #: declared prefixes that match no live account the rules may pair, for a reason a refusal
+    #: gives (an ambiguous name, an account the app may not manage): not created either, so that
+    #: the plan does not show an add that is no one's intent
+    blocked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,8 @@ def plan(desired: Desired, live: LiveState, policy: Policy, rules: Rules) -> Pla
         avatar = desired.avatars.get(prefix)
         paired = pairs.get(prefix)
         if paired is None:
-            changes.extend(rules.create(entry, avatar, "declared, not live"))
+            if prefix not in matching.blocked:
+                changes.extend(rules.create(entry, avatar, "declared, not live"))
             continue
         account = paired
         found = list(differing.get(prefix, ()))

@@ -59,11 +59,13 @@ class WeComRules:
         #: open_kfids some entry names, paired or not: an ambiguous namesake is not "undeclared"
         touched: set[str] = set()
         refusals: list[str] = []
+        blocked: set[str] = set()  #: entries refused: neither paired nor made
         for entry in sorted(declared, key=lambda e: e.prefix):
             found, refusal, named = _find(entry, by_id, managed, unmanaged)
             touched.update(named)
             if refusal is not None:
                 refusals.append(refusal)
+                blocked.add(entry.prefix)
             if found is not None:
                 pairs[entry.prefix] = found
                 claims[found].append(entry.prefix)
@@ -79,14 +81,16 @@ class WeComRules:
         )
         unclaimed = tuple(account for accounts in managed.values() for account in accounts
                           if account.kf_id not in touched)
-        if not managed and any(e.present and not e.id and e.prefix not in pairs for e in declared):
+        if not managed and any(e.present and not e.id and e.prefix not in pairs
+                               and e.prefix not in blocked for e in declared):
             # WeCom lets an app add accounts only once the console has given it one (48002).
             refusals.append(
                 "this app manages no 微信客服 account yet, and WeCom lets an app add accounts only "
                 f"once it manages one: assign an account to the app in the console ({CONSOLE}), "
                 "then plan again"
             )
-        return Matching(pairs=pairs, unclaimed=unclaimed, warnings=warnings, refusals=tuple(refusals))
+        return Matching(pairs=pairs, unclaimed=unclaimed, warnings=warnings, refusals=tuple(refusals),
+                        blocked=frozenset(blocked))
 
     def create(self, entry: DesiredAccount, avatar: DesiredAvatar | None, reason: str) -> list[Change]:
         if entry.id:  # pinned but not live: `match` refused it; kfsync never makes it again
