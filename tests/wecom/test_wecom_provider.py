@@ -172,7 +172,7 @@ def test_add_uploads_the_avatar_just_before_the_add(wecom: WeComEmulator,
     assert added["picture"]
     # The servicers change that follows needs no list to find the new account.
     provider.execute(Change(Action.SERVICERS, SALES, {"users": ()}, {"users": ("alice",)},
-                            "servicers differ: +alice", depends_on=(f"add:{SALES}",)), {})
+                            "servicers of a new account: 1 to add", depends_on=(f"add:{SALES}",)), {})
     assert LIST not in paths(wecom)
     assert servicers_of(wecom, added["open_kfid"]) == {"u:alice"}
 

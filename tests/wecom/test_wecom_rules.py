@@ -126,7 +126,7 @@ CASES = [
                     "declared, not live"),
              Change(Action.SERVICERS, "售前", {"users": (), "departments": ()},
                     {"users": ("lisi", "zhangsan"), "departments": ("2", "10")},
-                    "servicers of a new account: +lisi, +zhangsan, +department 2, +department 10",
+                    "servicers of a new account: 4 to add",
                     ("add:售前",)),
          )),
     Case("add with departments alone: only that list rides",
@@ -135,7 +135,7 @@ CASES = [
              Change(Action.ADD, "售前", None, {"name": "售前", "avatar": "avatars/售前.png"},
                     "declared, not live"),
              Change(Action.SERVICERS, "售前", {"departments": ()}, {"departments": ("3",)},
-                    "servicers of a new account: +department 3", ("add:售前",)),
+                    "servicers of a new account: 1 to add", ("add:售前",)),
          )),
     Case("add with servicers declared empty: no servicers change",
          (declare("售前", servicers=((), ())),), (SPARE,), unmanaged=("其他",),
@@ -178,12 +178,12 @@ CASES = [
          changes=(Change(Action.SERVICERS, "售前",
                          {"id": "wkA", "users": ("lisi", "zhangsan"), "departments": ("3", "10")},
                          {"id": "wkA", "users": ("wangwu", "zhangsan"), "departments": ("2", "10")},
-                         "servicers differ: +wangwu, -lisi, +department 2, -department 3"),)),
+                         "servicers differ: 2 to add, 2 to remove"),)),
     Case("only the list that differs rides",
          (declare("售前", servicers=((), ("2",))),),
          (live("售前", "wkA", users=("lisi",), departments=("2",)),),
          changes=(Change(Action.SERVICERS, "售前", {"id": "wkA", "users": ("lisi",)},
-                         {"id": "wkA", "users": ()}, "servicers differ: -lisi"),)),
+                         {"id": "wkA", "users": ()}, "servicers differ: 1 to remove"),)),
     Case("the same departments in another order are no change",
          (declare("售前", servicers=((), ("10", "2"))),), (live("售前", "wkA", departments=("2", "10")),)),
     Case("a rename and servicers: an update and a servicers change, both under the new name",
@@ -191,7 +191,7 @@ CASES = [
          changes=(update("售后服务", {"id": "wkA", "name": "售后"}, {"id": "wkA", "name": "售后服务"},
                          "renamed from 售后"),
                   Change(Action.SERVICERS, "售后服务", {"id": "wkA", "users": ()},
-                         {"id": "wkA", "users": ("lisi",)}, "servicers differ: +lisi"))),
+                         {"id": "wkA", "users": ("lisi",)}, "servicers differ: 1 to add"))),
     Case("an account the app does not manage is left alone",
          (declare("售前"),), (live("售前", "wkA"), live("售后", "wkB", managed=False)),
          policy=Policy(unmanaged="delete"), warnings=(NOT_OURS,)),
@@ -313,7 +313,7 @@ def test_the_plan_does_not_depend_on_the_order_things_come_in() -> None:
     backward = make_plan(declared[::-1], accounts[::-1], Policy(unmanaged="report"))
     assert forward == backward
     assert [c.id for c in forward.changes] == ["delete:客服", "update:售后服务", "servicers:售后服务"]
-    assert forward.changes[2].reason == "servicers differ: +a, +b, -c"
+    assert forward.changes[2].reason == "servicers differ: 2 to add, 1 to remove"
 
 
 def test_an_add_without_an_avatar_is_planned_without_one() -> None:
@@ -323,7 +323,7 @@ def test_an_add_without_an_avatar_is_planned_without_one() -> None:
     assert changes == [
         Change(Action.ADD, "售前", None, {"name": "售前"}, "declared, not live"),
         Change(Action.SERVICERS, "售前", {"users": ()}, {"users": ("lisi",)},
-               "servicers of a new account: +lisi", ("add:售前",)),
+               "servicers of a new account: 1 to add", ("add:售前",)),
     ]
 
 
@@ -336,8 +336,7 @@ def test_a_long_servicer_list_is_counted_in_the_reason() -> None:
     users = tuple(f"u{i:02}" for i in range(20))
     result = make_plan((declare("售前", servicers=(users, ())),), (live("售前", "wkA"),))
     (change,) = result.changes
-    assert change.reason == (
-        "servicers differ: " + ", ".join(f"+u{i:02}" for i in range(12)) + " and 8 more")
+    assert change.reason == "servicers differ: 20 to add"  # who: the change's lists
     assert change.after is not None
     assert change.after["users"] == users
 
@@ -346,7 +345,7 @@ def test_a_live_servicer_list_not_read_counts_as_no_one() -> None:
     account = LiveAccount("售前", "售前", headimgurl=url("wkA"), kf_id="wkA", manage_privilege=True)
     result = make_plan((declare("售前", servicers=(("lisi",), ())),), (account,))
     assert result.changes == (Change(Action.SERVICERS, "售前", {"id": "wkA", "users": ()},
-                                     {"id": "wkA", "users": ("lisi",)}, "servicers differ: +lisi"),)
+                                     {"id": "wkA", "users": ("lisi",)}, "servicers differ: 1 to add"),)
 
 
 def test_summary_counts_servicers_changes() -> None:
@@ -412,7 +411,7 @@ def test_two_deletes_of_one_name_are_refused() -> None:
 def test_the_rules_import_only_the_core_and_their_own_package() -> None:
     own = "kfsync.providers.wecom."
     direct = imports_of("kfsync.providers.wecom.rules")
-    assert direct - {"kfsync.model", "kfsync.plan"} == {f"{own}errcodes", f"{own}live"}
+    assert direct - {"kfsync.model", "kfsync.plan"} == {f"{own}errcodes"}
     # and, running, nothing that speaks to a server, reads a config or belongs to another product
     script = textwrap.dedent("""
         import sys

@@ -31,10 +31,8 @@ from kfsync.model import (
 )
 from kfsync.plan import Action, Change, Expansion, Matching, Output
 from kfsync.providers.wecom.errcodes import CONSOLE
-from kfsync.providers.wecom.live import department_order
 
 #: Servicers named in a change's reason before the rest are counted.
-_SHOWN = 12
 _COUNTS = {2: "two", 3: "three"}
 
 
@@ -102,15 +100,15 @@ class WeComRules:
         changes = [Change(Action.ADD, name, None, after, reason)]
         before: dict[str, object] = {}
         wanted: dict[str, object] = {}
-        said: list[str] = []
+        adding = 0
         for field, declared in _declared_servicers(entry):
             if declared:
                 before[field.name] = ()
                 wanted[field.name] = declared
-                said.extend(_listed(field, declared, "+"))
+                adding += len(declared)
         if wanted:
             changes.append(Change(Action.SERVICERS, name, before, wanted,
-                                  "servicers of a new account: " + _joined(said),
+                                  "servicers of a new account: " + _counted(adding, 0),
                                   (f"{Action.ADD.value}:{name}",)))
         return changes
 
@@ -133,7 +131,7 @@ class WeComRules:
             ))
         before: dict[str, object] = {}
         after: dict[str, object] = {}
-        said: list[str] = []
+        adding = removing = 0
         for field in (SERVICER_USERS, SERVICER_DEPARTMENTS):
             difference = by_field.get(field)
             if difference is None:
@@ -145,12 +143,12 @@ class WeComRules:
                 continue
             before[field.name] = was
             after[field.name] = wanted
-            said.extend(_listed(field, added, "+"))
-            said.extend(_listed(field, removed, "-"))
+            adding += len(added)
+            removing += len(removed)
         if after:
             changes.append(Change(Action.SERVICERS, name, {KF_ID.name: account.kf_id, **before},
                                   {KF_ID.name: account.kf_id, **after},
-                                  "servicers differ: " + _joined(said)))
+                                  "servicers differ: " + _counted(adding, removing)))
         return Expansion(tuple(changes))
 
     def outputs(self, present: Sequence[DesiredAccount]) -> tuple[Output, ...]:
@@ -222,17 +220,10 @@ def _texts(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else ()
 
 
-def _listed(field: Field[Any], names: Iterable[str], sign: str) -> list[str]:
-    """`+zhangsan`, `-department 2`: users by id, departments numerically."""
-    if field is SERVICER_DEPARTMENTS:
-        return [f"{sign}department {d}" for d in department_order(list(names))]
-    return [f"{sign}{user}" for user in sorted(names)]
-
-
-def _joined(said: list[str]) -> str:
-    if len(said) <= _SHOWN:
-        return ", ".join(said)
-    return ", ".join(said[:_SHOWN]) + f" and {len(said) - _SHOWN} more"
+def _counted(adding: int, removing: int) -> str:
+    """`2 to add, 1 to remove`: who they are, the change's lists say (and renderers show)."""
+    return ", ".join(f"{count} to {verb}" for count, verb in ((adding, "add"), (removing, "remove"))
+                     if count)
 
 
 def _why(difference: Difference) -> str:
