@@ -9,10 +9,21 @@ Accounts are named by their names in plans but changed by their open_kfid,
 which a change carries in its values; the open_kfid an add returns is
 remembered by name, for the servicers and the contact links of the same run.
 Everything that knows `WeComClient`, its wire types or an errcode sits here.
+
+Racing applies.  Where a corp allows two accounts of one name, two applies of
+one file that both planned an add both make it.  So a reading after this run's
+adds (the verification) looks for twins: managed accounts with the name of one
+this run added, that were not live at the run's first reading.  Of such an
+account and its twins the one with the smallest open_kfid is kept and the
+others are deleted.  Every apply that sees the twins agrees on which one stays,
+and whichever of two racing applies made its add last sees both: so one account
+is left, whatever the timing.  Where duplicates are forbidden, the second add is
+refused with 95006, which `holds` confirms by name: nothing to delete.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +40,7 @@ from kfsync.model import (
     SERVICER_DEPARTMENTS,
     SERVICER_USERS,
     Field,
+    LiveAccount,
     LiveState,
     Values,
 )
@@ -43,6 +55,8 @@ if TYPE_CHECKING:
     from kfsync.providers.wecom.client import WeComClient
     from kfsync.providers.wecom.results import ServicerItemResult, WeComAccount
     from kfsync.providers.wecom.rules import WeComRules
+
+log = logging.getLogger(__name__)
 
 #: errcodes by the generic kind they are (quota and lost answers come as their own classes).
 _KINDS = {
@@ -96,6 +110,7 @@ class WeComProvider:
         self.parallelism = max(1, parallelism)  #: calls (and avatar downloads) at once
         self._config: Config | None = None  #: of the last reading: its pinned ids name accounts
         self._known: dict[str, str] = {}  #: name -> open_kfid, of accounts added in this run
+        self._first_seen: frozenset[str] | None = None  #: open_kfids live at the first reading
         self._lock = threading.Lock()
 
     @classmethod
@@ -119,6 +134,11 @@ class WeComProvider:
         check_corp(config, self.client)
         self._config = config
         accounts = read_accounts(self.client, parallelism=self.parallelism)
+        if self._first_seen is None:
+            self._first_seen = frozenset(a.kf_id for a in accounts if a.kf_id)
+        else:
+            gone = self._delete_twins(accounts, self._first_seen)
+            accounts = tuple(a for a in accounts if a.kf_id not in gone)
         wanted = _declared_keys(config)
         urls = sorted({a.headimgurl for a in accounts if a.headimgurl
                        and a.manage_privilege is not False
@@ -130,6 +150,39 @@ class WeComProvider:
                                     deadline=self.client.config.picture_deadline,
                                     workers=self.parallelism, adapter=self.client.adapter),
         )
+
+    def _delete_twins(self, accounts: Sequence[LiveAccount], first_seen: frozenset[str]) -> set[str]:
+        """Keep one of each account this run added and its racing twins; the open_kfids deleted.
+
+        A twin has the name of an account this run added, is managed, and was
+        not live at the first reading: another apply made it meanwhile.  The
+        smallest open_kfid stays (see the module docstring); a twin another
+        apply deleted first counts as deleted, any other refusal leaves it to
+        the plan, which refuses two accounts of one name.
+        """
+        with self._lock:
+            added = dict(self._known)
+        gone: set[str] = set()
+        for name, ours in sorted(added.items()):
+            twins = sorted(a.kf_id for a in accounts
+                           if a.kf_id and a.kf_account == name and a.manage_privilege is not False
+                           and (a.kf_id == ours or a.kf_id not in first_seen))
+            if len(twins) < 2 or ours not in twins:
+                continue
+            kept, *others = twins
+            for open_kfid in others:
+                try:
+                    self.client.delete_account(open_kfid)
+                except KfsyncError as error:
+                    if self.classify(error) is not ErrorKind.NOT_FOUND:
+                        log.warning("%s: could not delete %s, made by an apply racing this "
+                                    "one: %s", name, open_kfid, error)
+                        continue
+                gone.add(open_kfid)
+            self._remember(name, kept)
+            log.warning("%s: another apply added it too; kept %s, deleted %s", name, kept,
+                        ", ".join(o for o in others if o in gone) or "none")
+        return gone
 
     def _remember(self, name: str, open_kfid: str) -> None:
         with self._lock:
