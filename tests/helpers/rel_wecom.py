@@ -18,7 +18,12 @@ from typing import Any
 
 import yaml
 
-from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComAdmin
+from kfsync.providers.wecom.emulator import (
+    DEFAULT_CORPID,
+    DEFAULT_SECRET,
+    WeComAdmin,
+    WeComEmulator,
+)
 from tests.helpers.reliability import cli_env, picture
 
 ADD = "/cgi-bin/kf/account/add"
@@ -33,6 +38,14 @@ WECOM_CHAOS_KINDS = ["errcode:-1", "errcode:45033", "errcode:6000", "http_status
 BOOTSTRAP = "wkBootstrap0001"  #: the account the console assigned to the app; left undeclared
 USERS = [f"user{n:02d}" for n in range(30)]
 DEPARTMENTS = [2, 3, 4, 5, 6]
+
+
+@dataclass(frozen=True)
+class WeComWorkspace:
+    """A folder for the config, and the WeCom emulator the environment points at."""
+
+    folder: Path
+    emulator: WeComEmulator
 
 
 @dataclass(frozen=True)
