@@ -10,15 +10,11 @@ which a change carries in its values; the open_kfid an add returns is
 remembered by name, for the servicers and the contact links of the same run.
 Everything that knows `WeComClient`, its wire types or an errcode sits here.
 
-Racing applies.  Where a corp allows two accounts of one name, two applies of
-one file that both planned an add both make it.  So a reading after this run's
-adds (the verification) looks for twins: managed accounts with the name of one
-this run added, that were not live at the run's first reading.  Of such an
-account and its twins the one with the smallest open_kfid is kept and the
-others are deleted.  Every apply that sees the twins agrees on which one stays,
-and whichever of two racing applies made its add last sees both: so one account
-is left, whatever the timing.  Where duplicates are forbidden, the second add is
-refused with 95006, which `holds` confirms by name: nothing to delete.
+Racing applies: where a corp allows two accounts of one name, two applies of
+one file may both add an account; a reading after this run's adds (the
+verification) keeps one of them (`twins`).  An account this run added that a
+racing apply deleted so is replaced, for the servicers and the contact links,
+by the one kept.
 """
 
 from __future__ import annotations
@@ -49,6 +45,7 @@ from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 from kfsync.providers.wecom.errcodes import CONSOLE
 from kfsync.providers.wecom.live import live_account, managed, read_accounts
+from kfsync.providers.wecom.twins import settle_twins
 
 if TYPE_CHECKING:
     from kfsync.config import Config
@@ -72,6 +69,8 @@ _KINDS = {
 #: as "already deleted".
 _UNMANAGED_CODES = frozenset({48002, 95004, 60011})
 CONTACT_LINK = "contact_link"
+#: Readings at most in one `read`, each after settling racing twins (see `twins`).
+TWIN_ROUNDS = 8
 
 
 class NotManagedError(WeChatError):
@@ -110,7 +109,9 @@ class WeComProvider:
         self.parallelism = max(1, parallelism)  #: calls (and avatar downloads) at once
         self._config: Config | None = None  #: of the last reading: its pinned ids name accounts
         self._known: dict[str, str] = {}  #: name -> open_kfid, of accounts added in this run
-        self._first_seen: frozenset[str] | None = None  #: open_kfids live at the first reading
+        #: open_kfids live at the first reading: an account of this run's name not among them
+        #: was made by someone else meanwhile (see `twins`)
+        self._first_seen: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -133,12 +134,7 @@ class WeComProvider:
     def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         check_corp(config, self.client)
         self._config = config
-        accounts = read_accounts(self.client, parallelism=self.parallelism)
-        if self._first_seen is None:
-            self._first_seen = frozenset(a.kf_id for a in accounts if a.kf_id)
-        else:
-            gone = self._delete_twins(accounts, self._first_seen)
-            accounts = tuple(a for a in accounts if a.kf_id not in gone)
+        accounts = self._read_accounts(config)
         wanted = _declared_keys(config)
         urls = sorted({a.headimgurl for a in accounts if a.headimgurl
                        and a.manage_privilege is not False
@@ -151,38 +147,26 @@ class WeComProvider:
                                     workers=self.parallelism, adapter=self.client.adapter),
         )
 
-    def _delete_twins(self, accounts: Sequence[LiveAccount], first_seen: frozenset[str]) -> set[str]:
-        """Keep one of each account this run added and its racing twins; the open_kfids deleted.
+    def _read_accounts(self, config: Config) -> tuple[LiveAccount, ...]:
+        """The live accounts; after this run's adds, with their racing twins settled first.
 
-        A twin has the name of an account this run added, is managed, and was
-        not live at the first reading: another apply made it meanwhile.  The
-        smallest open_kfid stays (see the module docstring); a twin another
-        apply deleted first counts as deleted, any other refusal leaves it to
-        the plan, which refuses two accounts of one name.
+        A reading that settles a twin is made again, as the corp changed; the
+        last of TWIN_ROUNDS readings settles nothing: the plan shows what is left.
         """
-        with self._lock:
-            added = dict(self._known)
-        gone: set[str] = set()
-        for name, ours in sorted(added.items()):
-            twins = sorted(a.kf_id for a in accounts
-                           if a.kf_id and a.kf_account == name and a.manage_privilege is not False
-                           and (a.kf_id == ours or a.kf_id not in first_seen))
-            if len(twins) < 2 or ours not in twins:
-                continue
-            kept, *others = twins
-            for open_kfid in others:
-                try:
-                    self.client.delete_account(open_kfid)
-                except KfsyncError as error:
-                    if self.classify(error) is not ErrorKind.NOT_FOUND:
-                        log.warning("%s: could not delete %s, made by an apply racing this "
-                                    "one: %s", name, open_kfid, error)
-                        continue
-                gone.add(open_kfid)
-            self._remember(name, kept)
-            log.warning("%s: another apply added it too; kept %s, deleted %s", name, kept,
-                        ", ".join(o for o in others if o in gone) or "none")
-        return gone
+        for round_ in range(1, TWIN_ROUNDS + 1):
+            accounts = read_accounts(self.client, parallelism=self.parallelism)
+            with self._lock:
+                added = dict(self._known)
+            if self._first_seen is None:
+                self._first_seen = frozenset(a.kf_id for a in accounts if a.kf_id)
+            if not added or round_ == TWIN_ROUNDS:
+                break
+            now, changed = settle_twins(self.client, accounts, added, self._first_seen, config)
+            for name, open_kfid in now.items():
+                self._remember(name, open_kfid)
+            if not changed:
+                break
+        return accounts
 
     def _remember(self, name: str, open_kfid: str) -> None:
         with self._lock:
@@ -242,12 +226,33 @@ class WeComProvider:
         return self.client.upload_image(picture).media_id
 
     def _servicers(self, change: Change) -> None:
+        """Set the servicers a change gives, on the account it names or this run added.
+
+        An account this run added may be gone: a racing apply that added its
+        twin kept that one (see the module docstring).  Then the servicers go to
+        the one account of that name that is live now.
+        """
+        given = _optional_id(change)
+        open_kfid = given or self._open_kfid(change.account)
+        try:
+            self._set_servicers(change, open_kfid)
+        except WeChatError as error:
+            if given is not None or isinstance(error, ServicerItemsError) \
+                    or self.classify(error) is not ErrorKind.NOT_FOUND:
+                raise
+            with self._lock:
+                self._known.pop(change.account, None)
+            kept = self._open_kfid(change.account)
+            log.info("%s: %s is gone; its twin %s takes the servicers", change.account,
+                     open_kfid, kept)
+            self._set_servicers(change, kept)
+
+    def _set_servicers(self, change: Change, open_kfid: str) -> None:
         """Add, then remove (customers are never left without the new servicers), by kind.
 
         Every item is checked; the failed ones are raised together, after the
         others were made.
         """
-        open_kfid = _optional_id(change) or self._open_kfid(change.account)
         users_added, users_removed = _difference(change, SERVICER_USERS)
         added, removed = _difference(change, SERVICER_DEPARTMENTS)
         departments_added = [_department(change, d) for d in added]
