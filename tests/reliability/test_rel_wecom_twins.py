@@ -62,7 +62,7 @@ def twin_of_sales(open_kfid: str) -> dict[str, Any]:
 
 
 def ours(workspace: WeComWorkspace) -> str:
-    return next(a["open_kfid"] for a in workspace.emulator.admin.state()["accounts"]
+    return next(str(a["open_kfid"]) for a in workspace.emulator.admin.state()["accounts"]
                 if a["open_kfid"] != BOOTSTRAP)
 
 
