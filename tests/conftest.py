@@ -65,10 +65,11 @@ def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 @pytest.fixture
 def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The CLI's client retries as usual but never sleeps; returns the delays it skipped."""
+    """The CLI's clients (the Official Account's and WeCom's) retry as usual but never sleep;
+    returns the delays they skipped."""
     sleeps: list[float] = []
-    monkeypatch.setattr("kfsync.providers.wechat_mp.client.api.RetryPolicy",
-                        lambda: RetryPolicy(sleep=sleeps.append))
+    for client in ("kfsync.providers.wechat_mp.client.api", "kfsync.providers.wecom.client"):
+        monkeypatch.setattr(f"{client}.RetryPolicy", lambda: RetryPolicy(sleep=sleeps.append))
     return sleeps
 
 

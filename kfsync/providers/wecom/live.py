@@ -13,11 +13,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from kfsync.errors import WeChatError
 from kfsync.model import LiveAccount
 
 if TYPE_CHECKING:
     from kfsync.providers.wecom.client import WeComClient
     from kfsync.providers.wecom.results import Servicer, WeComAccount
+
+GONE = 95004  #: open_kfid not exist
 
 
 def managed(account: WeComAccount) -> bool:
@@ -54,14 +57,28 @@ def department_order(departments: tuple[str, ...] | list[str]) -> tuple[str, ...
 
 
 def read_accounts(client: WeComClient, *, parallelism: int = 8) -> tuple[LiveAccount, ...]:
-    """Every live account with, for those the app manages, its servicers; in list order."""
+    """Every live account with, for those the app manages, its servicers; in list order.
+
+    An account deleted between the list and its servicers (95004) is not live.
+    """
     accounts = client.list_accounts()
     ours = [a for a in accounts if managed(a)]
-    servicers: dict[str, tuple[Servicer, ...]] = {}
+    servicers: dict[str, tuple[Servicer, ...] | None] = {}
     if ours:
         with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(ours))),
                                 thread_name_prefix="kfsync-servicers") as pool:
             for account, found in zip(ours, pool.map(
-                    lambda a: client.list_servicers(a.open_kfid), ours), strict=True):
+                    lambda a: _servicers_unless_gone(client, a.open_kfid), ours), strict=True):
                 servicers[account.open_kfid] = found
-    return tuple(live_account(a, servicers.get(a.open_kfid)) for a in accounts)
+    return tuple(live_account(a, servicers.get(a.open_kfid)) for a in accounts
+                 if not managed(a) or servicers[a.open_kfid] is not None)
+
+
+def _servicers_unless_gone(client: WeComClient, open_kfid: str) -> tuple[Servicer, ...] | None:
+    """The account's servicers, or None if it was deleted since it was listed."""
+    try:
+        return client.list_servicers(open_kfid)
+    except WeChatError as error:
+        if error.errcode == GONE:
+            return None
+        raise

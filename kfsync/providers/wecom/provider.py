@@ -9,10 +9,17 @@ Accounts are named by their names in plans but changed by their open_kfid,
 which a change carries in its values; the open_kfid an add returns is
 remembered by name, for the servicers and the contact links of the same run.
 Everything that knows `WeComClient`, its wire types or an errcode sits here.
+
+Racing applies: where a corp allows two accounts of one name, two applies of
+one file may both add an account; a reading after this run's adds (the
+verification) keeps one of them (`twins`).  An account this run added that a
+racing apply deleted so is replaced, for the servicers and the contact links,
+by the one kept.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +36,7 @@ from kfsync.model import (
     SERVICER_DEPARTMENTS,
     SERVICER_USERS,
     Field,
+    LiveAccount,
     LiveState,
     Values,
 )
@@ -37,12 +45,15 @@ from kfsync.progress import Advance, ignore
 from kfsync.providers.base import DEFAULT_PARALLELISM, ErrorKind
 from kfsync.providers.wecom.errcodes import CONSOLE
 from kfsync.providers.wecom.live import live_account, managed, read_accounts
+from kfsync.providers.wecom.twins import settle_twins
 
 if TYPE_CHECKING:
     from kfsync.config import Config
     from kfsync.providers.wecom.client import WeComClient
     from kfsync.providers.wecom.results import ServicerItemResult, WeComAccount
     from kfsync.providers.wecom.rules import WeComRules
+
+log = logging.getLogger(__name__)
 
 #: errcodes by the generic kind they are (quota and lost answers come as their own classes).
 _KINDS = {
@@ -58,6 +69,8 @@ _KINDS = {
 #: as "already deleted".
 _UNMANAGED_CODES = frozenset({48002, 95004, 60011})
 CONTACT_LINK = "contact_link"
+#: Readings at most in one `read`, each after settling racing twins (see `twins`).
+TWIN_ROUNDS = 8
 
 
 class NotManagedError(WeChatError):
@@ -96,6 +109,9 @@ class WeComProvider:
         self.parallelism = max(1, parallelism)  #: calls (and avatar downloads) at once
         self._config: Config | None = None  #: of the last reading: its pinned ids name accounts
         self._known: dict[str, str] = {}  #: name -> open_kfid, of accounts added in this run
+        #: open_kfids live at the first reading: an account of this run's name not among them
+        #: was made by someone else meanwhile (see `twins`)
+        self._first_seen: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -118,7 +134,7 @@ class WeComProvider:
     def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         check_corp(config, self.client)
         self._config = config
-        accounts = read_accounts(self.client, parallelism=self.parallelism)
+        accounts = self._read_accounts(config)
         wanted = _declared_keys(config)
         urls = sorted({a.headimgurl for a in accounts if a.headimgurl
                        and a.manage_privilege is not False
@@ -130,6 +146,27 @@ class WeComProvider:
                                     deadline=self.client.config.picture_deadline,
                                     workers=self.parallelism, adapter=self.client.adapter),
         )
+
+    def _read_accounts(self, config: Config) -> tuple[LiveAccount, ...]:
+        """The live accounts; after this run's adds, with their racing twins settled first.
+
+        A reading that settles a twin is made again, as the corp changed; the
+        last of TWIN_ROUNDS readings settles nothing: the plan shows what is left.
+        """
+        for round_ in range(1, TWIN_ROUNDS + 1):
+            accounts = read_accounts(self.client, parallelism=self.parallelism)
+            with self._lock:
+                added = dict(self._known)
+            if self._first_seen is None:
+                self._first_seen = frozenset(a.kf_id for a in accounts if a.kf_id)
+            if not added or round_ == TWIN_ROUNDS:
+                break
+            now, changed = settle_twins(self.client, accounts, added, self._first_seen, config)
+            for name, open_kfid in now.items():
+                self._remember(name, open_kfid)
+            if not changed:
+                break
+        return accounts
 
     def _remember(self, name: str, open_kfid: str) -> None:
         with self._lock:
@@ -189,12 +226,33 @@ class WeComProvider:
         return self.client.upload_image(picture).media_id
 
     def _servicers(self, change: Change) -> None:
+        """Set the servicers a change gives, on the account it names or this run added.
+
+        An account this run added may be gone: a racing apply that added its
+        twin kept that one (see the module docstring).  Then the servicers go to
+        the one account of that name that is live now.
+        """
+        given = _optional_id(change)
+        open_kfid = given or self._open_kfid(change.account)
+        try:
+            self._set_servicers(change, open_kfid)
+        except WeChatError as error:
+            if given is not None or isinstance(error, ServicerItemsError) \
+                    or self.classify(error) is not ErrorKind.NOT_FOUND:
+                raise
+            with self._lock:
+                self._known.pop(change.account, None)
+            kept = self._open_kfid(change.account)
+            log.info("%s: %s is gone; its twin %s takes the servicers", change.account,
+                     open_kfid, kept)
+            self._set_servicers(change, kept)
+
+    def _set_servicers(self, change: Change, open_kfid: str) -> None:
         """Add, then remove (customers are never left without the new servicers), by kind.
 
         Every item is checked; the failed ones are raised together, after the
         others were made.
         """
-        open_kfid = _optional_id(change) or self._open_kfid(change.account)
         users_added, users_removed = _difference(change, SERVICER_USERS)
         added, removed = _difference(change, SERVICER_DEPARTMENTS)
         departments_added = [_department(change, d) for d in added]
