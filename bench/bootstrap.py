@@ -218,11 +218,8 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
                       f"{times(fast / floor)} of the client; "
                       f"{times(fast / short_limits[p].seconds)} of the limit",
                       verdict(fast <= FLOOR_TARGET * floor), timed=True))
-    shown = ", ".join(f"P={p}: {opened[p]}" for p in PLOT_WIDTHS)
-    table.add(Row("connections opened by one apply", shown,
-                  ratio=f"the sequential script: {script_opened}"))
-    table.add(Row(f"requests of one apply at P={DEFAULT_WIDTH}", counts[DEFAULT_WIDTH].show(),
-                  ratio=f"the sequential script: {script_counts.show()}"))
+    table.add_traffic({p: opened[p] for p in PLOT_WIDTHS}, script_opened, DEFAULT_WIDTH,
+                      counts[DEFAULT_WIDTH].show(), script_counts.show())
     for p in (DEFAULT_WIDTH, 32):
         table.add(Row(f"CPU at P={p}: kfsync, the emulator",
                       f"{secs(median(cpus[p]))}, {secs(median(emulator_cpus[p]))}",

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -43,6 +44,18 @@ class Table:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def add_traffic(self, opened: Mapping[int, int], script_opened: int, width: int,
+                    requests: str, script_requests: str) -> None:
+        """An apply scenario's traffic rows, each beside the sequential script's figure.
+
+        The connections one apply opened at each width, and the requests of one at `width`.
+        """
+        self.add(Row("connections opened by one apply",
+                     ", ".join(f"P={p}: {count}" for p, count in opened.items()),
+                     ratio=f"the sequential script: {script_opened}"))
+        self.add(Row(f"requests of one apply at P={width}", requests,
+                     ratio=f"the sequential script: {script_requests}"))
 
     @property
     def passed(self) -> bool:

@@ -365,11 +365,8 @@ def run(settings: Settings, *, accounts: int | None = None) -> Table:
     table.add(Row("live state after kfsync and after the sequential script",
                   "the same" if same else "different",
                   "the same (names, servicers, picture hashes, link scenes)", verdict=verdict(same)))
-    table.add(Row("connections opened by one apply",
-                  ", ".join(f"P={p}: {runs[p].opened}" for p in widths),
-                  ratio=f"the sequential script: {sequential.opened}"))
-    table.add(Row(f"requests of one apply at P={DEFAULT_WIDTH}", done.show(),
-                  ratio=f"the sequential script: {sequential.tally.show()}"))
+    table.add_traffic({p: runs[p].opened for p in widths}, sequential.opened, DEFAULT_WIDTH,
+                      done.show(), sequential.tally.show())
     table.add(Row(f"CPU of kfsync at P={DEFAULT_WIDTH}", secs(median(cpus[DEFAULT_WIDTH])),
                   ratio=f"{times(median(cpus[DEFAULT_WIDTH]) / wall[DEFAULT_WIDTH])} of the wall "
                         "time"))

@@ -45,3 +45,29 @@ def line(indent: int, body: str, note: str | None = None) -> str:
 def shown(text: str) -> str:
     """Text from the server, safe inside a one-line message or a YAML comment."""
     return text if text.isprintable() and text.strip() == text and text else json.dumps(text)
+
+
+def file_header(about: list[str], schema_ref: str) -> list[str]:
+    """The lines that open a written kfsync.yaml: the editor's `$schema`, `about`, `version: 1`.
+
+    `about` are comment lines (each starting with `#`) that say what the file holds.
+    """
+    ref = comment(schema_ref)
+    return [f"# yaml-language-server: $schema={ref}", "#", *about,
+            f"# {ref} is `kfsync schema`, for editors; rewrite it after upgrading kfsync.",
+            "version: 1"]
+
+
+def policy_lines(key: str, keys: str, protected: str, protected_note: str) -> list[str]:
+    """`policy:` with the defaults an import writes, and the other knobs as comments.
+
+    `key` is what `--allow-delete` takes (NAME, PREFIX), `keys` what the entries are
+    keyed by (names, prefixes); `protected` the example list, `protected_note` its comment.
+    """
+    return [
+        "policy:",
+        line(2, "unmanaged: report", "live accounts not declared below: report | ignore | delete"),
+        line(2, "max_deletes: 1", f"more deletions in one apply need --allow-delete {key}"),
+        line(2, f"# protected: [{protected}]", protected_note),
+        line(2, '# ignore: ["temp*"]', f"{keys} kfsync never touches"),
+    ]

@@ -10,9 +10,9 @@ a picture that is not there.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import click
 
@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from kfsync.providers.wechat_mp.importer import Imported
     from kfsync.providers.wecom.importer import Imported as WeComImported
 
+
+class _Warns(Protocol):
+    """What the import flow needs of a product's import: the warnings to print."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+_Imported = TypeVar("_Imported", bound=_Warns)
 
 @click.command("import")
 @provider_option
@@ -74,7 +83,6 @@ def command(provider: str | None, output: Path, avatars_dir: str, wechat_id: str
             raise UsageError("--wechat-id is for an Official Account; a WeCom file names its "
                              "corp by KFSYNC_CORPID")
         return _import_wecom(output, avatars_dir, force)
-    from kfsync.config.resources import schema_bytes
     from kfsync.providers.wechat_mp.client import KfClient
     from kfsync.providers.wechat_mp.importer import (
         build_import,
@@ -84,8 +92,7 @@ def command(provider: str | None, output: Path, avatars_dir: str, wechat_id: str
     )
     from kfsync.providers.wechat_mp.provider import live_account
 
-    folder, schema_path = _check_output(output, avatars_dir, force)
-
+    _check_output(output, avatars_dir, force)
     with KfClient() as client:
         live = tuple(live_account(a) for a in client.list_accounts())
         appid = client.appid
@@ -96,49 +103,26 @@ def command(provider: str | None, output: Path, avatars_dir: str, wechat_id: str
     check_import(build_import(chosen, accounts, now=now, appid=appid))
 
     pictures = {a.prefix: a.headimgurl for a in accounts if a.headimgurl}
-    targets = {prefix: _avatar_target(avatars_dir, prefix, folder) for prefix in pictures}
-    schema = schema_bytes()
-    schema_stale = not _holds(schema_path, schema)
-    _refuse_overwrite(
-        [output, *([schema_path] if schema_stale else []), *(path for _, path in targets.values())],
-        force,
-    )
 
-    saved, failures = _download_avatars(pictures, picture_deadline)
-    imported = check_import(
-        build_import(
-            chosen,
-            accounts,
-            now=now,
-            appid=appid,
-            avatars={prefix: targets[prefix][0] for prefix in saved},
-            avatar_failures=failures,
-            warnings=skipped,
-        )
-    )
-    for prefix, data in saved.items():
-        _write(targets[prefix][1], data)
-    if schema_stale:
-        _write(schema_path, schema)
-    _write(output, render_config(imported).encode("utf-8"))
+    def build(avatars: dict[str, str], failures: dict[str, str]) -> Imported:
+        return check_import(build_import(chosen, accounts, now=now, appid=appid, avatars=avatars,
+                                         avatar_failures=failures, warnings=skipped))
 
-    _report(imported.warnings, _summary(imported, output))
-    return ExitCode.OK
+    return _write_import(output, avatars_dir, force, pictures, {p: p for p in pictures},
+                         picture_deadline, build, render_config, _summary)
 
 
-def _check_output(output: Path, avatars_dir: str, force: bool) -> tuple[Path, Path]:
-    """The folder and the schema file of `output`; refused before any call if it cannot be written."""
+def _check_output(output: Path, avatars_dir: str, force: bool) -> None:
+    """Refuse `output` and `avatars_dir` before any call if they cannot be written."""
     folder = output.parent  # as given, so that messages name files the way the user does
     if output.name == SCHEMA_FILE:
         raise UsageError(f"--out: {SCHEMA_FILE} is where the JSON Schema goes; pick another name")
     _avatar_target(avatars_dir, "x", folder)  # a bad --avatars-dir fails before any call
     _refuse_overwrite([output], force)
-    return folder, folder / SCHEMA_FILE
 
 
 def _import_wecom(output: Path, avatars_dir: str, force: bool) -> ExitCode:
     """`kfsync import` of a WeCom corp's accounts (see `kfsync.providers.wecom.importer`)."""
-    from kfsync.config.resources import schema_bytes
     from kfsync.providers.wecom.client import WeComClient
     from kfsync.providers.wecom.importer import (
         avatar_stems,
@@ -148,7 +132,7 @@ def _import_wecom(output: Path, avatars_dir: str, force: bool) -> ExitCode:
     )
     from kfsync.providers.wecom.live import read_accounts
 
-    folder, schema_path = _check_output(output, avatars_dir, force)
+    _check_output(output, avatars_dir, force)
     with WeComClient() as client:
         corp_id = client.config.corpid
         if not corp_id:  # a static token alone does not say whose it is
@@ -156,9 +140,33 @@ def _import_wecom(output: Path, avatars_dir: str, force: bool) -> ExitCode:
         managed, unmanaged = select_accounts(read_accounts(client))
         picture_deadline = client.config.picture_deadline
 
-    stems = avatar_stems(managed)
     pictures = {str(a.kf_id): a.headimgurl for a in managed if a.headimgurl}
-    targets = {kf_id: _avatar_target(avatars_dir, stems[kf_id], folder) for kf_id in pictures}
+
+    def build(avatars: dict[str, str], failures: dict[str, str]) -> WeComImported:
+        return build_import(corp_id, managed, unmanaged=unmanaged, avatars=avatars,
+                            avatar_failures=failures)
+
+    return _write_import(output, avatars_dir, force, pictures, avatar_stems(managed),
+                         picture_deadline, build, render_config, _wecom_summary)
+
+
+def _write_import(output: Path, avatars_dir: str, force: bool, pictures: Mapping[str, str],
+                  stems: Mapping[str, str], picture_deadline: float,
+                  build: Callable[[dict[str, str], dict[str, str]], _Imported],
+                  render: Callable[[_Imported], str],
+                  summary: Callable[[_Imported, Path], str]) -> ExitCode:
+    """Download the avatars, build the import, write the pictures, the schema and the file; report.
+
+    `pictures` are the live pictures' URLs by account (prefix or open_kfid), `stems` the
+    file name each is saved under; `build` makes the import from the avatars saved (their
+    paths as written) and why the others were not.  Every file is refused before the
+    first download if it exists and `force` is not given.
+    """
+    from kfsync.config.resources import schema_bytes
+
+    folder = output.parent  # as given, so that messages name files the way the user does
+    schema_path = folder / SCHEMA_FILE
+    targets = {key: _avatar_target(avatars_dir, stems[key], folder) for key in pictures}
     schema = schema_bytes()
     schema_stale = not _holds(schema_path, schema)
     _refuse_overwrite(
@@ -166,15 +174,13 @@ def _import_wecom(output: Path, avatars_dir: str, force: bool) -> ExitCode:
         force,
     )
     saved, failures = _download_avatars(pictures, picture_deadline)
-    imported = build_import(corp_id, managed, unmanaged=unmanaged,
-                            avatars={kf_id: targets[kf_id][0] for kf_id in saved},
-                            avatar_failures=failures)
-    for kf_id, data in saved.items():
-        _write(targets[kf_id][1], data)
+    imported = build({key: targets[key][0] for key in saved}, failures)
+    for key, data in saved.items():
+        _write(targets[key][1], data)
     if schema_stale:
         _write(schema_path, schema)
-    _write(output, render_config(imported).encode("utf-8"))
-    _report(imported.warnings, _wecom_summary(imported, output))
+    _write(output, render(imported).encode("utf-8"))
+    _report(imported.warnings, summary(imported, output))
     return ExitCode.OK
 
 

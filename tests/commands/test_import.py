@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from kfsync.cli import main
 from kfsync.config import load_config
 from kfsync.config.resources import schema_bytes
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from tests.helpers.cli_run import run_from
+from tests.helpers.e2e import seeded_jpeg
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-def picture(seed: int, size: int = 120) -> str:
-    """A patterned JPEG, base64 for the seed: each seed hashes far from the others."""
-    image = Image.new("RGB", (size, size), (235, 235, 225))
-    draw = ImageDraw.Draw(image)
-    step = size // (seed + 2)
-    for x in range(0, size, 2 * step):
-        draw.rectangle((x, 0, x + step - 1, size // (1 + seed % 2)), fill=(20, 30, 80))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=92)
-    return base64.b64encode(out.getvalue()).decode()
-
-
 
 
 @pytest.fixture
 def live(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Emulator:
     """The reset emulator, with the CLI's credentials pointed at it, from an empty folder."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KFSYNC_APPID", DEFAULT_APPID)
-    monkeypatch.setenv("KFSYNC_APPSECRET", DEFAULT_SECRET)
-    monkeypatch.setenv("KFSYNC_API_BASE", emulator.base_url)
-    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
+    run_from(monkeypatch, tmp_path, emulator.base_url,
+             {"KFSYNC_APPID": DEFAULT_APPID, "KFSYNC_APPSECRET": DEFAULT_SECRET})
     return emulator
 
 
@@ -70,14 +51,14 @@ def seed_shop(emu: Emulator) -> None:
     """Bound, invited (waiting, expired, rejected), unbound and avatar-less accounts."""
     emu.admin.seed(accounts=[
         {"kf_account": "alice@shop_cs", "kf_nick": "小美", "kf_wx": "alice_wx2024",
-         "headimg_base64": picture(1)},
+         "headimg_base64": seeded_jpeg(1)},
         {"kf_account": "bob@shop_cs", "kf_nick": "Bob: the #1", "invite_wx": "bob_wx99",
-         "invite_expire_time": later(emu, 3600), "headimg_base64": picture(2)},
+         "invite_expire_time": later(emu, 3600), "headimg_base64": seeded_jpeg(2)},
         {"kf_account": "carol@shop_cs", "kf_nick": "true", "invite_wx": "carol_wx",
          "invite_status": "expired", "invite_expire_time": 1_700_000_000},
         {"kf_account": "dan@shop_cs", "kf_nick": "Dan", "invite_wx": "dan_wx12",
          "invite_status": "rejected", "invite_expire_time": later(emu, 3600)},
-        {"kf_account": "007@shop_cs", "kf_nick": "陈师傅·售后", "headimg_base64": picture(3)},
+        {"kf_account": "007@shop_cs", "kf_nick": "陈师傅·售后", "headimg_base64": seeded_jpeg(3)},
         {"kf_account": "eve@shop_cs", "kf_nick": "Eve", "kf_wx": "eve-wx-01"},
         {"kf_account": "zed@shop_cs", "kf_nick": "Zed"},
     ])
@@ -280,7 +261,7 @@ def test_only_http_pictures_are_downloaded(live: Emulator, run: Run, tmp_path: P
 
 def test_the_bomb_guard_is_on(live: Emulator, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     live.admin.seed(accounts=[{"kf_account": "zed@shop_cs", "kf_nick": "Zed",
-                               "headimg_base64": picture(1)}])
+                               "headimg_base64": seeded_jpeg(1)}])
     monkeypatch.setattr("kfsync.pictures.MAX_PIXELS", 100)
     code, _, err = run("import")
     assert code == 0
@@ -292,7 +273,7 @@ def test_the_bomb_guard_is_on(live: Emulator, run: Run, monkeypatch: pytest.Monk
 
 def test_a_nickname_the_schema_refuses_is_an_error(live: Emulator, run: Run, tmp_path: Path) -> None:
     live.admin.seed(accounts=[{"kf_account": "bob@shop_cs", "kf_nick": " Bob",
-                               "headimg_base64": picture(1)}])
+                               "headimg_base64": seeded_jpeg(1)}])
     code, _, err = run("import")
     assert code == 1
     assert err.startswith("kfsync: error: cannot import bob@shop_cs: accounts.bob.nickname: ")

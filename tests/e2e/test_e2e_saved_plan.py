@@ -21,11 +21,7 @@ def reviewed(shop: Shop) -> Path:
     """A shop with one update and one avatar to make, and its plan saved to plan.json."""
     shop.write_config({"bob": {"nickname": "Bob", "avatar": shop.avatar("bob.png", "stripes")}})
     shop.seed(seeded("bob", "Bobby"))
-    saved = shop.folder / "plan.json"
-    result = shop.plan("--out", saved)
-    assert result.code == 0, result.text
-    assert f"Saved the plan to {saved}" in result.err
-    return saved
+    return shop.save_plan()
 
 
 def test_saved_plan_applies_without_a_prompt_and_converges(shop: Shop) -> None:

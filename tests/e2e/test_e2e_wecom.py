@@ -446,12 +446,7 @@ def test_an_imported_file_plans_no_changes(corp: Corp) -> None:
 
 def saved_plan(corp: Corp) -> Path:
     declare(corp)
-    saved = corp.folder / "plan.json"
-    planned = corp.plan("--out", saved)
-    assert planned.code == 0, planned.text
-    assert f"Saved the plan to {saved}" in planned.err
-    corp.assert_no_secret(saved.read_text(encoding="utf-8"))
-    return saved
+    return corp.save_plan()
 
 
 def test_a_saved_plan_applies_and_converges(corp: Corp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,17 @@ def point_cli_at(monkeypatch: Any, api_base: str, folder: Path) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     return folder / "cache"
+
+
+def run_from(monkeypatch: Any, folder: Path, api_base: str, credentials: Mapping[str, str],
+             unset: tuple[str, ...] = ()) -> None:
+    """Run the CLI from `folder` with `credentials`, against `api_base`, its cache in `folder`.
+
+    A token, a token mode, NO_COLOR and the variables in `unset` are removed.
+    """
+    monkeypatch.chdir(folder)
+    for name in (*unset, "KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**credentials, "KFSYNC_API_BASE": api_base,
+                        "KFSYNC_CACHE_DIR": str(folder / "cache")}.items():
+        monkeypatch.setenv(name, value)

@@ -9,6 +9,7 @@ brightness against the mean, so a plain colour would hash the same as any other.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -69,6 +70,18 @@ def picture(pattern: str, fmt: str = "PNG", size: int = 96, quality: int = 90) -
     return out.getvalue()
 
 
+def seeded_jpeg(seed: int, size: int = 120) -> str:
+    """A patterned JPEG in base64, as the emulators' seeds take it, far from the other seeds'."""
+    image = Image.new("RGB", (size, size), (235, 235, 225))
+    draw = ImageDraw.Draw(image)
+    step = size // (seed + 2)
+    for x in range(0, size, 2 * step):
+        draw.rectangle((x, 0, x + step - 1, size // (1 + seed % 2)), fill=(20, 30, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92)
+    return base64.b64encode(out.getvalue()).decode()
+
+
 def reencode(jpeg: bytes, quality: int) -> bytes:
     """The same picture as another JPEG encoding (as a console upload or a CDN would make)."""
     out = io.BytesIO()
@@ -79,32 +92,39 @@ def reencode(jpeg: bytes, quality: int) -> bytes:
 
 
 
-class Shop:
-    """A folder with a kfsync.yaml and avatars, the emulator it is applied to, and the CLI."""
+class ConfigFolder:
+    """A folder with a kfsync.yaml and its avatars, the emulator's request log, plan and apply.
 
-    def __init__(self, folder: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str],
-                 secrets: set[str]) -> None:
+    What a `Shop` (an Official Account) and a WeCom `Corp` share.  Each says how it
+    runs the CLI (`run`, which checks that no secret came out), which of its paths
+    write (`WRITE_PATHS`) and what apply needs beyond the config (`APPLY_ARGS`).
+    """
+
+    WRITE_PATHS: frozenset[str] = frozenset()
+    APPLY_ARGS: tuple[str, ...] = ()
+
+    def __init__(self, folder: Path, admin: Any, secret: str, secrets: set[str]) -> None:
         self.folder = folder
-        self.emulator = emulator
-        self.admin = emulator.admin
-        self.capsys = capsys
-        self.secrets = secrets  #: filled by the token spy as the client meets tokens
+        self.admin = admin
         self.config = folder / "kfsync.yaml"
+        self.secret = secret  #: the app's secret
+        self.secrets = secrets  #: access tokens, filled by a spy as they are met
 
     # ------------------------------------------------------------------ the desired side
 
-    def write_config(self, accounts: dict[str, dict[str, Any]], *,
-                     policy: dict[str, Any] | None = None,
-                     defaults: dict[str, Any] | None = None) -> Path:
-        document: dict[str, Any] = {"version": 1, "official_account": {"wechat_id": DEFAULT_WECHAT_ID}}
-        if policy is not None:
-            document["policy"] = policy
-        if defaults is not None:
-            document["defaults"] = defaults
+    def _write_document(self, product: dict[str, Any], accounts: dict[str, dict[str, Any]],
+                        policy: dict[str, Any] | None, path: Path | None = None,
+                        **sections: dict[str, Any] | None) -> Path:
+        """kfsync.yaml (or `path`): version, the product's section, policy, `sections`, accounts."""
+        document: dict[str, Any] = {"version": 1, **product}
+        for key, value in {"policy": policy, **sections}.items():
+            if value is not None:
+                document[key] = value
         document["accounts"] = accounts
-        self.config.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
-                               encoding="utf-8")
-        return self.config
+        target = path or self.config
+        target.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
+                          encoding="utf-8")
+        return target
 
     def avatar(self, name: str, pattern: str, fmt: str = "PNG") -> str:
         """Write an avatar picture; returns its path as the config names it."""
@@ -113,14 +133,7 @@ class Shop:
         path.write_bytes(picture(pattern, fmt))
         return f"avatars/{name}"
 
-    # ------------------------------------------------------------------ the live side
-
-    def seed(self, *accounts: dict[str, Any]) -> None:
-        self.admin.seed(accounts=list(accounts))
-
-    def live(self) -> dict[str, dict[str, Any]]:
-        """The emulator's accounts by kf_account."""
-        return {a["kf_account"]: a for a in self.admin.state()["accounts"]}
+    # ------------------------------------------------------------------ the request log
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """Request-log entries after sequence number `since`."""
@@ -134,7 +147,63 @@ class Shop:
         return [e for e in self.requests(since) if e["path"] == path]
 
     def writes(self, since: int = 0) -> list[dict[str, Any]]:
-        return [e for e in self.requests(since) if e["path"] in WRITE_PATHS]
+        return [e for e in self.requests(since) if e["path"] in self.WRITE_PATHS]
+
+    # ------------------------------------------------------------------ the CLI
+
+    def run(self, *args: str | os.PathLike[str]) -> Run:
+        raise NotImplementedError
+
+    def plan(self, *args: str | os.PathLike[str]) -> Run:
+        return self.run("plan", "-c", self.config, *args)
+
+    def apply(self, *args: str | os.PathLike[str]) -> Run:
+        return self.run("apply", "-c", self.config, *self.APPLY_ARGS, *args)
+
+    def save_plan(self) -> Path:
+        """`kfsync plan --out plan.json`, which must succeed and hold no secret; the file."""
+        saved = self.folder / "plan.json"
+        planned = self.plan("--out", saved)
+        assert planned.code == 0, planned.text
+        assert f"Saved the plan to {saved}" in planned.err
+        self.assert_no_secret(saved.read_text(encoding="utf-8"))
+        return saved
+
+    def assert_no_secret(self, text: str) -> None:
+        for secret in {self.secret, *self.secrets}:
+            assert secret not in text
+
+    def assert_converged(self) -> Run:
+        """Planning again finds nothing to do."""
+        again = self.plan("--detailed-exitcode")
+        assert again.code == 0, again.text
+        assert "No changes." in again.out
+        return again
+
+
+class Shop(ConfigFolder):
+    """An Official Account's folder, applied in this process to the emulator."""
+
+    WRITE_PATHS = WRITE_PATHS
+
+    def __init__(self, folder: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str],
+                 secrets: set[str]) -> None:
+        super().__init__(folder, emulator.admin, DEFAULT_SECRET, secrets)
+        self.emulator = emulator
+        self.capsys = capsys
+
+    def write_config(self, accounts: dict[str, dict[str, Any]], *,
+                     policy: dict[str, Any] | None = None,
+                     defaults: dict[str, Any] | None = None) -> Path:
+        return self._write_document({"official_account": {"wechat_id": DEFAULT_WECHAT_ID}},
+                                    accounts, policy, defaults=defaults)
+
+    def seed(self, *accounts: dict[str, Any]) -> None:
+        self.admin.seed(accounts=list(accounts))
+
+    def live(self) -> dict[str, dict[str, Any]]:
+        """The emulator's accounts by kf_account."""
+        return {a["kf_account"]: a for a in self.admin.state()["accounts"]}
 
     def effective(self, path: str, since: int = 0) -> list[dict[str, Any]]:
         """The calls to `path` that the emulator processed and accepted (errcode 0)."""
@@ -144,29 +213,11 @@ class Shop:
     def picture_downloads(self, since: int = 0) -> int:
         return sum(1 for e in self.requests(since) if e["path"].startswith(PICTURE_PREFIX))
 
-    # ------------------------------------------------------------------ the CLI
-
     def run(self, *args: str | os.PathLike[str]) -> Run:
         """`kfsync ARGS`, in-process; asserts no secret reached the output."""
         run = run_main(self.capsys, *args)
         self.assert_no_secret(run.text)
         return run
-
-    def plan(self, *args: str | os.PathLike[str]) -> Run:
-        return self.run("plan", "-c", self.config, *args)
-
-    def apply(self, *args: str | os.PathLike[str]) -> Run:
-        return self.run("apply", "-c", self.config, *args)
-
-    def assert_no_secret(self, text: str) -> None:
-        for secret in {DEFAULT_SECRET, *self.secrets}:
-            assert secret not in text
-
-    def assert_converged(self) -> None:
-        """Planning again finds nothing to do."""
-        again = self.plan("--detailed-exitcode")
-        assert again.code == 0, again.text
-        assert "No changes." in again.out
 
 
 def only_paths(entries: Iterable[dict[str, Any]]) -> set[str]:

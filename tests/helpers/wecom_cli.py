@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageDraw
 
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
-from tests.helpers.cli_run import Run, run_main
+from tests.helpers.cli_run import Run, run_from, run_main
+from tests.helpers.e2e import seeded_jpeg
 
 SALES = "wkSales0001"
 AFTER = "wkAfter0002"
@@ -20,22 +18,10 @@ SLASH = "wkSlash0003"
 CONSOLE_ONLY = "wkConsole0004"
 
 
-def pattern(seed: int, size: int = 120) -> str:
-    """A patterned JPEG, base64 for the seed: each seed's fingerprint far from the others."""
-    image = Image.new("RGB", (size, size), (235, 235, 225))
-    draw = ImageDraw.Draw(image)
-    step = size // (seed + 2)
-    for x in range(0, size, 2 * step):
-        draw.rectangle((x, 0, x + step - 1, size // (1 + seed % 2)), fill=(20, 30, 80))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=92)
-    return base64.b64encode(out.getvalue()).decode()
-
-
 def account(open_kfid: str, name: str, seed: int | None = 1, **extra: Any) -> dict[str, Any]:
     found: dict[str, Any] = {"open_kfid": open_kfid, "name": name, **extra}
     if seed is not None:
-        found["avatar_base64"] = pattern(seed)
+        found["avatar_base64"] = seeded_jpeg(seed)
     return found
 
 
@@ -57,14 +43,9 @@ def seed_corp(emu: WeComEmulator, *accounts: dict[str, Any]) -> None:
 
 def point_at(wecom: WeComEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> WeComEmulator:
     """The CLI's WeCom credentials pointed at `wecom` (and no AppID), from an empty `tmp_path`."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("KFSYNC_APPID", "KFSYNC_APPSECRET", "KFSYNC_ACCESS_TOKEN", "KFSYNC_TOKEN_MODE",
-                 "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KFSYNC_CORPID", DEFAULT_CORPID)
-    monkeypatch.setenv("KFSYNC_CORPSECRET", DEFAULT_SECRET)
-    monkeypatch.setenv("KFSYNC_API_BASE", wecom.base_url)
-    monkeypatch.setenv("KFSYNC_CACHE_DIR", str(tmp_path / "cache"))
+    run_from(monkeypatch, tmp_path, wecom.base_url,
+             {"KFSYNC_CORPID": DEFAULT_CORPID, "KFSYNC_CORPSECRET": DEFAULT_SECRET},
+             unset=("KFSYNC_APPID", "KFSYNC_APPSECRET"))
     return wecom
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
 from kfsync.providers.wecom.emulator.models import WeComBackend
 from tests.helpers.cli_run import Run
-from tests.helpers.e2e import picture
+from tests.helpers.e2e import ConfigFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 ADD = "/cgi-bin/kf/account/add"
@@ -41,15 +40,16 @@ READS = frozenset({"/cgi-bin/gettoken", "/cgi-bin/kf/account/list", "/cgi-bin/kf
 _OUTSIDE = ("KFSYNC_", "GITHUB_", "GITLAB_", "CI", "NO_COLOR")
 
 
-class Corp:
-    """A folder with a WeCom kfsync.yaml and avatars, the emulator behind it, and the CLI."""
+class Corp(ConfigFolder):
+    """A WeCom corp's folder, applied by `python -m kfsync` in a subprocess to the emulator."""
+
+    WRITE_PATHS = WRITES
+    APPLY_ARGS = ("--auto-approve",)
 
     def __init__(self, folder: Path, emulator: WeComEmulator) -> None:
-        self.folder = folder
-        self.emulator = emulator
-        self.admin = emulator.admin
-        self.config = folder / "kfsync.yaml"
         self.tokens: set[str] = set()  #: every access token the emulator handed out meanwhile
+        super().__init__(folder, emulator.admin, DEFAULT_SECRET, self.tokens)
+        self.emulator = emulator
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(_OUTSIDE)}
         self.env.update(
             PYTHONPATH=str(ROOT), KFSYNC_CORPID=DEFAULT_CORPID, KFSYNC_CORPSECRET=DEFAULT_SECRET,
@@ -58,27 +58,9 @@ class Corp:
             KFSYNC_TZ="UTC",
         )
 
-    # ------------------------------------------------------------------ the desired side
-
     def write_config(self, accounts: dict[str, dict[str, Any]], *,
                      policy: dict[str, Any] | None = None, path: Path | None = None) -> Path:
-        document: dict[str, Any] = {"version": 1, "wecom": {"corp_id": DEFAULT_CORPID}}
-        if policy is not None:
-            document["policy"] = policy
-        document["accounts"] = accounts
-        target = path or self.config
-        target.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
-                          encoding="utf-8")
-        return target
-
-    def avatar(self, name: str, pattern: str) -> str:
-        """Write an avatar picture; returns its path as the config names it."""
-        path = self.folder / "avatars" / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(picture(pattern))
-        return f"avatars/{name}"
-
-    # ------------------------------------------------------------------ the live side
+        return self._write_document({"wecom": {"corp_id": DEFAULT_CORPID}}, accounts, policy, path)
 
     def live(self) -> dict[str, dict[str, Any]]:
         """The emulator's accounts by open_kfid."""
@@ -87,21 +69,6 @@ class Corp:
     def named(self, name: str) -> dict[str, Any]:
         [found] = [a for a in self.live().values() if a["name"] == name]
         return found
-
-    def requests(self, since: int = 0) -> list[dict[str, Any]]:
-        return [e for e in self.admin.requests() if e["seq"] > since]
-
-    def last_seq(self) -> int:
-        entries = self.admin.requests()
-        return int(entries[-1]["seq"]) if entries else 0
-
-    def calls(self, path: str, since: int = 0) -> list[dict[str, Any]]:
-        return [e for e in self.requests(since) if e["path"] == path]
-
-    def writes(self, since: int = 0) -> list[dict[str, Any]]:
-        return [e for e in self.requests(since) if e["path"] in WRITES]
-
-    # ------------------------------------------------------------------ the CLI
 
     def run(self, *args: str | os.PathLike[str]) -> Run:
         """`python -m kfsync ARGS` in the folder; asserts no secret and no traceback came out."""
@@ -112,23 +79,6 @@ class Corp:
         self.assert_no_secret(run.text)
         assert "Traceback" not in run.text, run.text
         return run
-
-    def plan(self, *args: str | os.PathLike[str]) -> Run:
-        return self.run("plan", "-c", self.config, *args)
-
-    def apply(self, *args: str | os.PathLike[str]) -> Run:
-        return self.run("apply", "-c", self.config, "--auto-approve", *args)
-
-    def assert_no_secret(self, text: str) -> None:
-        for secret in {DEFAULT_SECRET, *self.tokens}:
-            assert secret not in text
-
-    def assert_converged(self) -> Run:
-        """Planning again finds nothing to do."""
-        again = self.plan("--detailed-exitcode")
-        assert again.code == 0, again.text
-        assert "No changes." in again.out
-        return again
 
 
 def spy_tokens(monkeypatch: pytest.MonkeyPatch, tokens: set[str]) -> None:

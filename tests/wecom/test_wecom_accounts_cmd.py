@@ -19,23 +19,11 @@ from tests.helpers.wecom_cli import (
     SLASH,
     account,
     fails,
-    point_at,
-    runner,
     seed_corp,
 )
 
 LINK = "/cgi-bin/kf/add_contact_way"
 HOSTILE = "<b>x</b>\u202e|\x1b[31m"
-
-
-@pytest.fixture
-def corp(wecom: WeComEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> WeComEmulator:
-    return point_at(wecom, monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Any:
-    return runner(capsys)
 
 
 def rows(text: str) -> list[list[str]]:

@@ -29,21 +29,8 @@ from tests.helpers.wecom_cli import (
     SLASH,
     account,
     fails,
-    point_at,
-    runner,
     seed_corp,
 )
-
-
-@pytest.fixture
-def corp(wecom: WeComEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> WeComEmulator:
-    return point_at(wecom, monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Any:
-    return runner(capsys)
-
 
 
 def written(folder: Path, name: str = "kfsync.yaml") -> dict[str, Any]:

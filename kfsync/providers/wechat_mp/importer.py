@@ -27,6 +27,7 @@ from kfsync.providers.wechat_mp.rules import pending_invitation
 from kfsync.timefmt import human
 from kfsync.yamltext import SCHEMA_FILE as SCHEMA_FILE  # the name the command imported
 from kfsync.yamltext import comment as _comment
+from kfsync.yamltext import file_header, policy_lines
 from kfsync.yamltext import line as _line
 from kfsync.yamltext import scalar as scalar  # re-exported: the tests import it from here
 from kfsync.yamltext import shown as _show
@@ -289,12 +290,10 @@ def render_config(imported: Imported, *, schema_ref: str = SCHEMA_FILE) -> str:
     """The kfsync.yaml text: a short header, the knobs with comments, accounts by prefix."""
     wechat_id = _comment(imported.wechat_id)
     lines = [
-        f"# yaml-language-server: $schema={_comment(schema_ref)}",
-        "#",
-        f"# The kf accounts of {wechat_id}, written by `kfsync import` from the live ones:",
-        "# `kfsync plan` shows no changes for it.  Edit it, then plan and apply.",
-        f"# {_comment(schema_ref)} is `kfsync schema`, for editors; rewrite it after upgrading kfsync.",
-        "version: 1",
+        *file_header([
+            f"# The kf accounts of {wechat_id}, written by `kfsync import` from the live ones:",
+            "# `kfsync plan` shows no changes for it.  Edit it, then plan and apply.",
+        ], schema_ref),
         "",
         "official_account:",
         _line(2, f"wechat_id: {scalar(imported.wechat_id)}", f"every kf account is <prefix>@{wechat_id}"),
@@ -305,11 +304,7 @@ def render_config(imported: Imported, *, schema_ref: str = SCHEMA_FILE) -> str:
         )
     lines += [
         "",
-        "policy:",
-        _line(2, "unmanaged: report", "live accounts not declared below: report | ignore | delete"),
-        _line(2, "max_deletes: 1", "more deletions in one apply need --allow-delete PREFIX"),
-        _line(2, '# protected: ["boss"]', "prefixes never deleted or rebound"),
-        _line(2, '# ignore: ["temp*"]', "prefixes kfsync never touches"),
+        *policy_lines("PREFIX", "prefixes", '"boss"', "prefixes never deleted or rebound"),
         "",
     ]
     if not imported.accounts:

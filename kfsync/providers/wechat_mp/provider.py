@@ -77,15 +77,11 @@ class WechatMpProvider:
                          connections: int = 1) -> WechatMpProvider:
         """A provider whose client takes its credentials from KFSYNC_* variables.
 
-        The client opens `connections` connections at once before its first call (the
-        token), which takes one of them: the parallel calls to come find the others open.
+        `connections`: how many connections the client opens at once before its first call.
         """
         from kfsync.providers.wechat_mp.client import KfClient
 
-        client = KfClient()
-        if connections > 1:
-            client.preconnect(connections, wait=True)
-        return cls(client, cache=cache, parallelism=parallelism)
+        return cls(KfClient.from_environment(connections), cache=cache, parallelism=parallelism)
 
     # ------------------------------------------------------------------ reading
 

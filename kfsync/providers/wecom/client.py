@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import TypeVar
 
 import requests
 
+from kfsync.client.base import TransportClient
 from kfsync.client.tokens import FetchedToken, StaticToken, parse_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
 from kfsync.client.wire import media_part
@@ -46,7 +46,7 @@ def _chunks(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-class WeComClient:
+class WeComClient(TransportClient):
     """A client for the 微信客服 API of one corp (one app secret); safe to share between threads.
 
     Arguments left None come from the environment (see `config`); a missing
@@ -82,32 +82,6 @@ class WeComClient:
     def __repr__(self) -> str:
         return (f"WeComClient(api_base={self.config.api_base!r}, corpid={self.config.corpid!r}, "
                 f"token_mode={self.config.token_mode!r})")
-
-    def close(self) -> None:
-        self._transport.close()
-
-    @property
-    def adapter(self) -> requests.adapters.BaseAdapter:
-        """The connection pools of this client, which avatar downloads may share."""
-        return self._transport.adapter
-
-    def preconnect(self, count: int, *, wait: bool = False) -> None:
-        """Open up to `count` more connections, for parallel calls to come.
-
-        In the background, or with `wait` before returning.
-        """
-        self._transport.preconnect(count, wait=wait)
-
-    def stop(self) -> None:
-        """Send nothing more: a call under way ends with its current attempt, never retried."""
-        self._transport.stopped.set()
-
-    def __enter__(self) -> WeComClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def _call_raw(self, call: Call, parse: Callable[[dict[str, object]], _T]) -> _T:
         self._limit.wait(call.path)

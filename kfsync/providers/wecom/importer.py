@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from kfsync.errors import KfsyncError, UsageError
 from kfsync.model import LiveAccount
 from kfsync.providers.wecom.errcodes import CONSOLE
-from kfsync.yamltext import SCHEMA_FILE, comment, line, scalar, shown
+from kfsync.yamltext import SCHEMA_FILE, comment, file_header, line, policy_lines, scalar, shown
 
 MAX_NAME = 16  #: characters of a 微信客服 account name, which is its key in kfsync.yaml
 #: Characters a picture's file name may not hold on some system; such a name saves as its id.
@@ -214,21 +214,15 @@ def render_config(imported: Imported, *, schema_ref: str = SCHEMA_FILE) -> str:
     """The kfsync.yaml text: a short header, the knobs with comments, accounts by name."""
     corp = comment(imported.corp_id)
     lines = [
-        f"# yaml-language-server: $schema={comment(schema_ref)}",
-        "#",
-        f"# The 微信客服 accounts of the WeCom corp {corp}, written by `kfsync import` from the",
-        "# live ones: `kfsync plan` shows no changes for it.  Edit it, then plan and apply.",
-        f"# {comment(schema_ref)} is `kfsync schema`, for editors; rewrite it after upgrading kfsync.",
-        "version: 1",
+        *file_header([
+            f"# The 微信客服 accounts of the WeCom corp {corp}, written by `kfsync import` from the",
+            "# live ones: `kfsync plan` shows no changes for it.  Edit it, then plan and apply.",
+        ], schema_ref),
         "",
         "wecom:",
         line(2, f"corp_id: {scalar(imported.corp_id)}", "refuse credentials of any other corp"),
         "",
-        "policy:",
-        line(2, "unmanaged: report", "live accounts not declared below: report | ignore | delete"),
-        line(2, "max_deletes: 1", "more deletions in one apply need --allow-delete NAME"),
-        line(2, '# protected: ["VIP"]', "names never deleted"),
-        line(2, '# ignore: ["temp*"]', "names kfsync never touches"),
+        *policy_lines("NAME", "names", '"VIP"', "names never deleted"),
         "",
         "# Contact links: WeCom cannot list the links already made, so none were imported.",
         "# Declare the scenes of an account (`scenes: [website, poster]`) and apply prints",

@@ -119,15 +119,11 @@ class WeComProvider:
                          connections: int = 1) -> WeComProvider:
         """A provider whose client takes its credentials from KFSYNC_CORPID / KFSYNC_CORPSECRET.
 
-        The client opens `connections` connections at once before its first call (the
-        token), which takes one of them: the parallel calls to come find the others open.
+        `connections`: how many connections the client opens at once before its first call.
         """
         from kfsync.providers.wecom.client import WeComClient
 
-        client = WeComClient()
-        if connections > 1:
-            client.preconnect(connections, wait=True)
-        return cls(client, cache=cache, parallelism=parallelism)
+        return cls(WeComClient.from_environment(connections), cache=cache, parallelism=parallelism)
 
     # ------------------------------------------------------------------ reading
 

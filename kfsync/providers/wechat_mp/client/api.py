@@ -17,11 +17,11 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from types import TracebackType
 from typing import TypeVar
 
 import requests
 
+from kfsync.client.base import TransportClient
 from kfsync.client.config import ClientConfig
 from kfsync.client.tokens import StaticToken, classic_token, stable_token
 from kfsync.client.transport import Call, RetryPolicy, TokenSource, Transport
@@ -50,7 +50,7 @@ def _ignore(body: dict[str, object]) -> None:
     return None
 
 
-class KfClient:
+class KfClient(TransportClient):
     """A client for the kf API of one Official Account; safe to share between threads.
 
     Arguments left None come from the environment (see `kfsync.client.config`);
@@ -94,32 +94,6 @@ class KfClient:
     def __repr__(self) -> str:
         return (f"KfClient(api_base={self.config.api_base!r}, appid={self.config.appid!r}, "
                 f"token_mode={self.config.token_mode!r})")
-
-    def close(self) -> None:
-        self._transport.close()
-
-    @property
-    def adapter(self) -> requests.adapters.BaseAdapter:
-        """The connection pools of this client, which picture downloads may share."""
-        return self._transport.adapter
-
-    def preconnect(self, count: int, *, wait: bool = False) -> None:
-        """Open up to `count` more connections, for parallel calls to come.
-
-        In the background, or with `wait` before returning.
-        """
-        self._transport.preconnect(count, wait=wait)
-
-    def stop(self) -> None:
-        """Send nothing more: a call under way ends with its current attempt, never retried."""
-        self._transport.stopped.set()
-
-    def __enter__(self) -> KfClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def _call(self, call: Call, parse: Callable[[dict[str, object]], _T]) -> _T:
         return self._transport.call(call, parse, self.tokens)
