@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,3 +176,29 @@ def test_a_missing_seed_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == ("kfsync: error: --seed none.yaml: cannot read it (No such file or "
                              "directory)\n")
+
+
+def test_the_shipped_wecom_example_plans_applies_and_converges(tmp_path: Path) -> None:
+    """The README's WeCom walk-through: the seeded corp, the example file, plan, apply, plan again."""
+    shutil.copytree(ROOT / "examples" / "wecom", tmp_path / "corp")
+    seed = ROOT / "examples" / "wecom" / "seed.yaml"
+    with serving("--provider", "wecom", "--corpid", "ww0123456789abcdef", "--seed", str(seed),
+                 cwd=tmp_path) as (_, lines):
+        assert "# seeded with 3 accounts, 3 users, 1 department, 0 customers, 0 messages" in lines
+        planned = in_shell(lines, f"{KFSYNC} plan -c corp/kfsync.yaml --detailed-exitcode", tmp_path)
+        assert planned.returncode == 2, planned.stderr
+        assert "  + add        售前咨询  name \"售前咨询\"" in planned.stdout
+        assert "  ~ update     售后服务 (wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw)  name \"售后\" → \"售后服务\"" \
+            in planned.stdout
+        assert "  - delete     旧账号 (" in planned.stdout
+        assert re.search(r"VIP专线 \(wk[-\w]+\) is not managed by this app; left alone", planned.stdout)
+        assert "Plan: 1 to add, 1 to change, 1 to delete, 2 servicer changes" in planned.stdout
+        applied = in_shell(lines, f"{KFSYNC} apply -c corp/kfsync.yaml --auto-approve && "
+                                  f"{KFSYNC} plan -c corp/kfsync.yaml --detailed-exitcode", tmp_path)
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "Verified: the live accounts match the configuration." in applied.stdout
+        assert len(re.findall(r'contact_link "(app|website)" = "https://', applied.stdout)) == 2
+        assert applied.stdout.rstrip().endswith("No changes. The live accounts match the configuration.")
+        listed = in_shell(lines, f"{KFSYNC} accounts --format json", tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        assert "VIP专线" in listed.stdout  # still there, untouched
