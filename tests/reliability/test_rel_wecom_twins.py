@@ -136,3 +136,23 @@ def test_an_account_deleted_between_the_list_and_its_servicers_is_not_live(
     admin.fault("/cgi-bin/kf/servicer/list", errcode=95004)  # the first listed: the bootstrap
     reading = WeComProvider(client, cache=Cache(None), parallelism=1).read(declared.config)
     assert [a.kf_account for a in reading.accounts] == [SALES.name]
+
+
+def test_a_protected_name_is_never_settled_by_deleting_a_twin(
+        wecom_workspace: WeComWorkspace, client: WeComClient) -> None:
+    """`policy.protected` means never deleted, a twin included: the plan refuses the two instead."""
+    admin = wecom_workspace.emulator.admin
+    provider = WeComProvider(client, cache=Cache(None))
+    config = write_wecom_shop(wecom_workspace.folder, [SALES])
+    config.write_text(config.read_text(encoding="utf-8") + "policy:\n  protected: ['售前*']\n",
+                      encoding="utf-8")
+    declared = declare(load_config(config))
+    prepared = judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))
+    assert Applier(provider, declared.uploads, parallelism=1).run(prepared.plan).complete
+    admin.seed(accounts=[twin_of_sales(LAST)])
+
+    verified = judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))
+
+    assert verified.refused is not None
+    assert f"two live accounts are named {SALES.name}" in str(verified.refused)
+    assert all(e["path"] != DELETE for e in admin.requests())

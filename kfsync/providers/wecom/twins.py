@@ -43,6 +43,8 @@ def settle_twins(client: WeComClient, accounts: Sequence[LiveAccount], added: Ma
     now: dict[str, str] = {}
     changed = False
     for name, ours in sorted(added.items()):
+        if config is not None and config.policy.is_protected(name):
+            continue  # never deleted, not even a twin: the plan refuses two of one name instead
         twins = sorted(a.kf_id for a in accounts if a.kf_id and a.kf_account == name
                        and a.manage_privilege is not False
                        and (a.kf_id == ours or a.kf_id not in first_seen))
