@@ -223,9 +223,11 @@ CREDENTIALS = {
 
 
 def test_the_credential_names_are_those_the_clients_read() -> None:
-    mp = ClientConfig.resolve(environ=dict(zip(CREDENTIALS["official_account"], ("wx1", "s" * 32))))
+    appid, appsecret = CREDENTIALS["official_account"]
+    mp = ClientConfig.resolve(environ={appid: "wx1", appsecret: "s" * 32})
     assert (mp.appid, mp.secret) == ("wx1", "s" * 32)
-    wecom = WeComConfig.resolve(environ=dict(zip(CREDENTIALS["wecom"], ("ww1", "c" * 43))))
+    corpid, corpsecret = CREDENTIALS["wecom"]
+    wecom = WeComConfig.resolve(environ={corpid: "ww1", corpsecret: "c" * 43})
     assert (wecom.corpid, wecom.secret) == ("ww1", "c" * 43)
 
 
