@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wecom.emulator import DEFAULT_CORPID, WeComEmulator
+from kfsync.providers.wecom.emulator import DEFAULT_SECRET as CORP_SECRET
 from tests.helpers.comment_stand_ins import GitHubStandIn
 from tests.helpers.github_action import StepRun, base_env, run_composite
+from tests.helpers.wecom import bootstrap, people, picture
+from tests.helpers.wecom_e2e import WRITES, spy_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
@@ -275,3 +280,153 @@ def test_a_failed_plan_still_updates_the_comment(job: Job, github_api: GitHubSta
     (comment,) = github_api.of(REPOSITORY, 7)
     assert "The plan failed" in comment["body"]
     assert "0" * 32 not in comment["body"] + run.out + run.err
+
+
+# A WeCom corp's file: the same action, KFSYNC_CORPID and KFSYNC_CORPSECRET instead.
+WECOM_CONFIG = f"""\
+version: 1
+wecom:
+  corp_id: {DEFAULT_CORPID}
+accounts:
+  Front desk:
+    avatar: avatars/desk.png
+  售前咨询:
+    avatar: avatars/desk.png
+    servicers:
+      users: [zhangsan]
+    scenes: [website]
+"""
+
+
+@pytest.fixture(scope="module")
+def wecom_server() -> Iterator[WeComEmulator]:
+    with WeComEmulator() as server:
+        yield server
+
+
+@pytest.fixture
+def corp(job: Job, wecom_server: WeComEmulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Job, set[str]]:
+    """The job with a WeCom file and the corp's secrets instead; every access token handed out."""
+    wecom_server.admin.reset()
+    bootstrap(wecom_server, users=people("zhangsan"))
+    tokens: set[str] = set()
+    spy_tokens(monkeypatch, tokens)
+    (job.workspace / "avatars").mkdir()
+    (job.workspace / "avatars" / "desk.png").write_bytes(picture("PNG"))
+    (job.workspace / "kfsync.yaml").write_text(WECOM_CONFIG, encoding="utf-8")
+    del job.env["KFSYNC_APPID"], job.env["KFSYNC_APPSECRET"]
+    job.env |= {
+        "KFSYNC_CORPID": DEFAULT_CORPID,
+        "KFSYNC_CORPSECRET": CORP_SECRET,
+        "KFSYNC_API_BASE": wecom_server.base_url,
+    }
+    return job, tokens
+
+
+def writes(server: WeComEmulator) -> list[str]:
+    return [r["path"] for r in server.admin.requests() if r["path"] in WRITES]
+
+
+def test_wecom_plan_with_the_corps_secrets(corp: tuple[Job, set[str]], wecom_server: WeComEmulator) -> None:
+    job, tokens = corp
+    run = last(job.run(command="plan", comment="false"))
+    assert (run.id, run.code) == ("run", 0), run.out + run.err
+    assert (run.outputs["exitcode"], run.outputs["changes"]) == ("2", "true")
+    plan = (Path(run.outputs["plan-dir"]) / "plan.md").read_text(encoding="utf-8")
+    assert "售前咨询" in plan
+    assert "zhangsan" in plan
+    saved = json.loads((Path(run.outputs["plan-dir"]) / "plan.json").read_text(encoding="utf-8"))
+    assert sorted((c["action"], c["account"]) for c in saved["changes"]) == [
+        ("add", "售前咨询"), ("servicers", "售前咨询"), ("update", "Front desk")  # the file's avatar
+    ]
+    assert tokens  # it did read the corp
+    for secret in (CORP_SECRET, *tokens):
+        assert secret not in run.out + run.err + plan + job.summary
+    assert writes(wecom_server) == []  # plan never writes
+
+
+def test_wecom_apply_then_plan_in_sync(corp: tuple[Job, set[str]], wecom_server: WeComEmulator) -> None:
+    job, _ = corp
+    applied = last(job.run(command="apply"))
+    assert applied.code == 0, applied.out + applied.err
+    assert applied.outputs == {"exitcode": "0", "changes": "true"}
+    names = sorted(a["name"] for a in wecom_server.admin.state()["accounts"])
+    assert names == ["Front desk", "售前咨询"]
+    planned = last(job.run(command="plan", comment="false"))
+    assert (planned.code, planned.outputs["exitcode"], planned.outputs["changes"]) == (0, "0", "false")
+
+
+@pytest.mark.parametrize("left", ["", "KFSYNC_APPID"], ids=["nothing", "only-the-official-accounts"])
+def test_wecom_file_without_the_corps_secrets_names_them(
+    corp: tuple[Job, set[str]], wecom_server: WeComEmulator, left: str
+) -> None:
+    job, _ = corp
+    del job.env["KFSYNC_CORPID"], job.env["KFSYNC_CORPSECRET"]
+    if left:  # the repository's Official Account secrets do not serve a WeCom file
+        job.env |= {"KFSYNC_APPID": DEFAULT_APPID, "KFSYNC_APPSECRET": DEFAULT_SECRET}
+    for command in ("plan", "apply"):
+        run = last(job.run(command=command, comment="false"))
+        assert run.code == 1
+        assert run.outputs == {"exitcode": "1", "changes": "false"}
+        assert "::error title=kfsync::KFSYNC_CORPID is not set: this file is for a WeCom corp" in run.out
+        assert "secrets KFSYNC_CORPID and KFSYNC_CORPSECRET" in run.out
+        assert "KFSYNC_APPSECRET" not in run.out
+    assert wecom_server.admin.requests() == []
+
+
+def test_wecom_static_token_is_enough(corp: tuple[Job, set[str]], wecom_server: WeComEmulator) -> None:
+    job, _ = corp
+    answer = requests.get(f"{wecom_server.base_url}/cgi-bin/gettoken",
+                          params={"corpid": DEFAULT_CORPID, "corpsecret": CORP_SECRET}, timeout=10)
+    token = answer.json()["access_token"]  # what the team's own token service would hand out
+    del job.env["KFSYNC_CORPID"], job.env["KFSYNC_CORPSECRET"]
+    job.env |= {"KFSYNC_TOKEN_MODE": "static", "KFSYNC_ACCESS_TOKEN": token}
+    run = last(job.run(command="plan", comment="false"))
+    assert (run.code, run.outputs["exitcode"]) == (0, "2"), run.out + run.err
+    assert token not in run.out + run.err
+
+
+def test_wecom_fork_pull_request_gets_a_notice_and_passes(
+    corp: tuple[Job, set[str]], wecom_server: WeComEmulator
+) -> None:
+    job, _ = corp
+    del job.env["KFSYNC_CORPID"], job.env["KFSYNC_CORPSECRET"]  # GitHub gives forks no secrets
+    for command in ("plan", "apply"):
+        run = last(job.run(head_repository="someone/kf-config", command=command))
+        assert run.code == 0, run.err
+        assert run.outputs == {"exitcode": "", "changes": "false"}
+        assert f"::notice title=kfsync {command} skipped::" in run.out
+        assert "fork gets no secrets" in job.summary
+    assert wecom_server.admin.requests() == []
+
+
+def test_an_unreadable_file_names_both_pairs(job: Job) -> None:
+    del job.env["KFSYNC_APPID"], job.env["KFSYNC_APPSECRET"]
+    run = last(job.run(command="plan", comment="false", config="missing.yaml"))
+    assert run.code == 1
+    assert "::error title=kfsync::neither KFSYNC_APPID nor KFSYNC_CORPID is set" in run.out
+    assert "KFSYNC_APPID and KFSYNC_APPSECRET (an Official Account)" in run.out
+    assert "KFSYNC_CORPID and KFSYNC_CORPSECRET (a WeCom corp)" in run.out
+
+
+def test_an_unreadable_file_with_some_credentials_lets_kfsync_say_what_is_wrong(job: Job) -> None:
+    run = last(job.run(command="plan", comment="false", config="missing.yaml"))
+    assert run.code == 1
+    assert "missing.yaml: no such file" in run.err
+    assert "is not set" not in run.out
+
+
+def test_wecom_plan_comments_with_the_corps_marker(
+    corp: tuple[Job, set[str]], github_api: GitHubStandIn, tmp_path: Path
+) -> None:
+    job, tokens = corp
+    in_pull_request(job, github_api, tmp_path)
+    for _ in range(2):  # the second run updates the comment in place
+        run = last(job.run(command="plan"))
+        assert (run.code, run.outputs["exitcode"]) == (0, "2"), run.out + run.err
+    (comment,) = github_api.of(REPOSITORY, 7)
+    body = comment["body"]
+    assert body.startswith(f"<!-- kfsync:{DEFAULT_CORPID} -->")
+    assert "zhangsan" in body
+    for secret in (CORP_SECRET, JOB_TOKEN, *tokens):
+        assert secret not in body + run.out + run.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,13 @@ import pytest
 import yaml
 
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, Emulator
+from kfsync.providers.wecom.emulator import DEFAULT_CORPID, WeComEmulator
+from kfsync.providers.wecom.emulator import DEFAULT_SECRET as CORP_SECRET
 from tests.helpers.comment_stand_ins import GitLabStandIn
 from tests.helpers.gitlab_component import load, render
 from tests.helpers.gitlab_job import expand, job_variables, merged, run, runs
+from tests.helpers.wecom import bootstrap, people, picture
+from tests.helpers.wecom_e2e import WRITES
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "kfsync.yml"
@@ -131,9 +136,11 @@ def test_inputs_are_typed(inputs: dict[str, Any], problem: str) -> None:
 class Project:
     """A GitLab project's checkout, and the variables its environments give each account."""
 
-    def __init__(self, folder: Path, emulators: dict[str, Emulator]) -> None:
+    def __init__(self, folder: Path, emulators: dict[str, Emulator] | dict[str, WeComEmulator],
+                 credentials: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.emulators = emulators
+        self.credentials = credentials or {"KFSYNC_APPID": DEFAULT_APPID, "KFSYNC_APPSECRET": DEFAULT_SECRET}
 
     def job(
         self, rendered: dict[str, Any], name: str, account: str, kind: str
@@ -148,9 +155,8 @@ class Project:
             "PATH": _path(),
             "HOME": str(self.folder.parent),
             "NO_COLOR": "1",
-            "KFSYNC_APPID": DEFAULT_APPID,
-            "KFSYNC_APPSECRET": DEFAULT_SECRET,
             "KFSYNC_API_BASE": self.emulators[account].base_url,
+            **self.credentials,
         }
         return job, env
 
@@ -294,3 +300,123 @@ def test_plan_job_names_its_artifacts_and_environments() -> None:
     apply = merged(pipeline(), "kfsync-apply")
     assert apply["resource_group"] == merged(pipeline(), "kfsync-drift")["resource_group"]
     assert re.fullmatch(r"kfsync-\$KFSYNC_ACCOUNT", apply["resource_group"])
+
+
+WECOM_CONFIG = f"""\
+version: 1
+wecom:
+  corp_id: {DEFAULT_CORPID}
+accounts:
+  Front desk:
+    avatar: avatars/desk.png
+  售前咨询:
+    avatar: avatars/desk.png
+    servicers:
+      users: [zhangsan]
+"""
+
+
+@pytest.fixture(scope="module")
+def wecom_server() -> Iterator[WeComEmulator]:
+    with WeComEmulator() as server:
+        yield server
+
+
+@pytest.fixture
+def corp(tmp_path: Path, wecom_server: WeComEmulator) -> Project:
+    """A project whose kfsync.yaml is a WeCom corp's, the corp's variables scoped to its environments."""
+    wecom_server.admin.reset()
+    bootstrap(wecom_server, users=people("zhangsan"))
+    folder = tmp_path / "project"
+    (folder / "avatars").mkdir(parents=True)
+    (folder / "avatars" / "desk.png").write_bytes(picture("PNG"))
+    (folder / "kfsync.yaml").write_text(WECOM_CONFIG, "utf-8")
+    credentials = {"KFSYNC_CORPID": DEFAULT_CORPID, "KFSYNC_CORPSECRET": CORP_SECRET}
+    return Project(folder, {"kfsync": wecom_server}, credentials)
+
+
+def wecom_writes(server: WeComEmulator) -> list[str]:
+    return [r["path"] for r in server.admin.requests() if r["path"] in WRITES]
+
+
+def test_wecom_plan_apply_drift(corp: Project, wecom_server: WeComEmulator) -> None:
+    rendered = pipeline(comment="false")
+    drift = corp.run(rendered, "kfsync-drift", "kfsync", "schedule on main")
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    planned = corp.run(rendered, "kfsync-plan", "kfsync", "merge request")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert dotenv(corp.folder) == {"KFSYNC_EXITCODE": "2", "KFSYNC_CHANGES": "true"}
+    assert "zhangsan" in (corp.folder / "kfsync-plan-kfsync.md").read_text(encoding="utf-8")
+    saved = json.loads((corp.folder / "kfsync-plan-kfsync.json").read_text(encoding="utf-8"))
+    assert sorted(c["action"] for c in saved["changes"]) == ["add", "servicers", "update"]
+    assert wecom_writes(wecom_server) == []  # plan and drift never write
+    applied = corp.run(rendered, "kfsync-apply", "kfsync", "push to main")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert sorted(a["name"] for a in wecom_server.admin.state()["accounts"]) == ["Front desk", "售前咨询"]
+    assert corp.run(rendered, "kfsync-drift", "kfsync", "schedule on main").returncode == 0
+    assert corp.run(rendered, "kfsync-plan", "kfsync", "merge request").returncode == 0
+    assert dotenv(corp.folder) == {"KFSYNC_EXITCODE": "0", "KFSYNC_CHANGES": "false"}
+    for done in (drift, planned, applied):
+        assert CORP_SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("left", ["", "KFSYNC_APPID"], ids=["nothing", "only-the-official-accounts"])
+def test_wecom_plan_without_the_corps_variables_is_a_warning_naming_them(
+    corp: Project, wecom_server: WeComEmulator, left: str
+) -> None:
+    job, env = corp.job(pipeline(comment="false"), "kfsync-plan", "kfsync", "merge request")
+    del env["KFSYNC_CORPID"], env["KFSYNC_CORPSECRET"]
+    if left:  # an Official Account's variables do not serve a WeCom file
+        env |= {"KFSYNC_APPID": DEFAULT_APPID, "KFSYNC_APPSECRET": DEFAULT_SECRET}
+    env["CI_ENVIRONMENT_NAME"] = expand(job["environment"]["name"], env)
+    done = run(job, env, corp.folder, skip=1)
+    assert done.returncode == 78
+    assert "no KFSYNC_CORPID is scoped to the environment kfsync-plan/kfsync" in done.stdout
+    assert "KFSYNC_CORPID and KFSYNC_CORPSECRET, as it is for a WeCom corp" in done.stdout
+    assert "KFSYNC_APPSECRET" not in done.stdout
+    assert wecom_server.admin.requests() == []
+
+
+def test_plan_of_an_unreadable_file_names_both_pairs(project: Project) -> None:
+    job, env = project.job(pipeline(comment="false", config="missing.yaml"), "kfsync-plan", "kfsync",
+                           "merge request")
+    del env["KFSYNC_APPID"], env["KFSYNC_APPSECRET"]
+    env["CI_ENVIRONMENT_NAME"] = expand(job["environment"]["name"], env)
+    done = run(job, env, project.folder, skip=1)
+    assert done.returncode == 78
+    assert "no KFSYNC_APPID or KFSYNC_CORPID is scoped" in done.stdout
+    assert "or KFSYNC_CORPID and KFSYNC_CORPSECRET for a WeCom corp" in done.stdout
+
+
+def test_wecom_fork_merge_request_gets_the_notice_without_variables(corp: Project) -> None:
+    rendered = pipeline()
+    variables = CI | PIPELINES["merge request from a fork"]
+    assert not runs(merged(rendered, "kfsync-plan"), variables)
+    notice = merged(rendered, "kfsync-fork-notice")
+    assert runs(notice, variables)
+    env = {"PATH": _path(), "HOME": str(corp.folder.parent), **variables}  # forks get no variables
+    done = run(notice, env, corp.folder)
+    assert done.returncode == 0, done.stderr
+    assert "kfsync plan skipped - merge requests from forks get no CI/CD variables" in done.stdout
+
+
+def test_wecom_plan_posts_one_note_under_the_corps_marker(corp: Project) -> None:
+    api = GitLabStandIn()
+    api.tokens[NOTE_TOKEN] = 77
+    try:
+        job, env = corp.job(pipeline(), "kfsync-plan", "kfsync", "merge request")
+        env |= {
+            "GITLAB_CI": "true",
+            "CI_MERGE_REQUEST_IID": "5",
+            "CI_COMMIT_SHA": "f" * 40,
+            "CI_API_V4_URL": api.base_url,
+            "KFSYNC_GITLAB_TOKEN": NOTE_TOKEN,
+        }
+        done = run(job, env, corp.folder, skip=1)
+        assert done.returncode == 0, done.stdout + done.stderr
+        (note,) = api.of(CI["CI_PROJECT_ID"], 5)
+        assert note["body"].startswith(f"<!-- kfsync:{DEFAULT_CORPID} -->")
+        for secret in (NOTE_TOKEN, CORP_SECRET):
+            assert secret not in note["body"] + done.stdout + done.stderr
+    finally:
+        api.close()

@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from kfsync import cli
+from kfsync.client.config import ClientConfig
+from kfsync.providers.wecom.config import WeComConfig
 from tests.helpers.gitlab_component import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +213,43 @@ def test_forks_get_a_notice_and_a_skipped_plan() -> None:
         assert fork in jobs["fork-notice"]["if"], path.name
         assert "::notice title=kfsync plan skipped::" in jobs["fork-notice"]["steps"][0]["run"]
         assert "secrets." not in yaml.safe_dump(jobs["fork-notice"])
+
+
+#: What each product's client reads from the environment, by the file's top-level key.
+CREDENTIALS = {
+    "official_account": ("KFSYNC_APPID", "KFSYNC_APPSECRET"),
+    "wecom": ("KFSYNC_CORPID", "KFSYNC_CORPSECRET"),
+}
+
+
+def test_the_credential_names_are_those_the_clients_read() -> None:
+    appid, appsecret = CREDENTIALS["official_account"]
+    mp = ClientConfig.resolve(environ={appid: "wx1", appsecret: "s" * 32})
+    assert (mp.appid, mp.secret) == ("wx1", "s" * 32)
+    corpid, corpsecret = CREDENTIALS["wecom"]
+    wecom = WeComConfig.resolve(environ={corpid: "ww1", corpsecret: "c" * 43})
+    assert (wecom.corpid, wecom.secret) == ("ww1", "c" * 43)
+
+
+def test_every_kfsync_step_passes_both_products_credentials() -> None:
+    """A recipe works as copied for either product: the file says which pair kfsync reads."""
+    expected = {name: f"${{{{ secrets.{name} }}}}" for pair in CREDENTIALS.values() for name in pair}
+    live = [
+        (where, step)
+        for where, step in _steps()
+        if str(step.get("uses", "")).startswith("your-org/kfsync@") and step["with"]["command"] != "validate"
+    ]
+    assert len(live) == 3 * len(RECIPES)  # plan, apply and drift in each
+    for where, step in live:
+        assert step["env"] == expected, where
+
+
+@pytest.mark.parametrize("path", [*RECIPES, *GITLAB_RECIPES], ids=lambda p: p.name)
+def test_recipes_tell_a_wecom_user_what_to_set(path: Path) -> None:
+    header = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
+    for name in (*CREDENTIALS["official_account"], *CREDENTIALS["wecom"]):
+        assert name in header, f"{path.name} does not name {name}"
+    assert "WeCom corp" in header
 
 
 def test_one_apply_per_account_at_a_time() -> None:

@@ -1,4 +1,5 @@
-"""The `plan --comment` fixtures: a checkout in CI (`github`, `gitlab`) and the stand-ins of their APIs."""
+"""The `plan --comment` fixtures: a checkout in CI (`github`, `gitlab`, `wecom_github` for a WeCom
+corp) and the stand-ins of their APIs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kfsync.emulator import Emulator
+from kfsync.providers.wecom.emulator import WeComEmulator
 from tests.helpers.comment import (
     GITHUB_TOKEN,
     GITLAB_TOKEN,
@@ -20,6 +22,8 @@ from tests.helpers.comment import (
     REPOSITORY,
     SERVER,
     Ci,
+    WeComCi,
+    as_corp,
     in_ci,
 )
 from tests.helpers.comment_stand_ins import GitHubStandIn, GitLabStandIn
@@ -41,19 +45,42 @@ def gitlab_api() -> Iterator[GitLabStandIn]:
     stand_in.close()
 
 
-@pytest.fixture
-def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
-    """A `pull_request` workflow run for pull request #7 of octo/shop."""
+def _pull_request(monkeypatch: pytest.MonkeyPatch, emulator: Emulator | WeComEmulator,
+                  github_api: GitHubStandIn, tmp_path: Path) -> tuple[Path, list[float]]:
+    """A `pull_request` workflow run for pull request #7 of octo/shop: the checkout, the retry delays."""
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"action": "synchronize", "number": NUMBER,
                                  "pull_request": {"number": NUMBER, "head": {"sha": HEAD}}}))
-    root, sleeps = in_ci(monkeypatch, emulator, tmp_path, {
+    return in_ci(monkeypatch, emulator, tmp_path, {
         "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
         "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_api.base_url,
         "GITHUB_SERVER_URL": SERVER, "GITHUB_TOKEN": GITHUB_TOKEN,
     })
+
+
+@pytest.fixture
+def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           capsys: pytest.CaptureFixture[str], sent_tokens: set[str]) -> Ci:
+    """A `pull_request` workflow run for pull request #7 of octo/shop."""
+    root, sleeps = _pull_request(monkeypatch, emulator, github_api, tmp_path)
     return Ci(root, emulator, github_api, GITHUB_TOKEN, capsys, sent_tokens, sleeps)
+
+
+@pytest.fixture(scope="session")
+def wecom_server() -> Iterator[WeComEmulator]:
+    with WeComEmulator() as server:
+        yield server
+
+
+@pytest.fixture
+def wecom_github(wecom_server: WeComEmulator, github_api: GitHubStandIn, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                 sent_tokens: set[str]) -> WeComCi:
+    """The same pull request, for a WeCom corp's file, against the WeCom emulator (reset)."""
+    wecom_server.admin.reset()
+    root, sleeps = _pull_request(monkeypatch, wecom_server, github_api, tmp_path)
+    as_corp(monkeypatch)
+    return WeComCi(root, wecom_server, github_api, GITHUB_TOKEN, capsys, sent_tokens, sleeps)
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from PIL import Image
 
 from kfsync.emulator import DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
+from kfsync.providers.wecom.emulator import DEFAULT_CORPID, WeComEmulator
+from kfsync.providers.wecom.emulator import DEFAULT_SECRET as CORP_SECRET
 from tests.helpers.cli_run import Run, point_cli_at, run_main
 from tests.helpers.comment_stand_ins import StandIn
 
@@ -52,7 +54,7 @@ def picture(angle: int) -> bytes:
 class Ci:
     """A checkout with kfsync.yaml under `accounts/`, in a CI job for one pull or merge request."""
 
-    def __init__(self, root: Path, emulator: Emulator, stand_in: StandIn, token: str,
+    def __init__(self, root: Path, emulator: Emulator | WeComEmulator, stand_in: StandIn, token: str,
                  capsys: pytest.CaptureFixture[str], sent_tokens: set[str], sleeps: list[float]) -> None:
         self.root = root
         self.folder = root / "accounts"
@@ -99,7 +101,36 @@ class Ci:
         return sum(1 for r in self.stand_in.requests if self.token in json.dumps(r.headers))
 
 
-def in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path,
+class WeComCi(Ci):
+    """The same checkout and CI job for a WeCom corp: a `wecom:` file, the corp's credentials."""
+
+    @property
+    def corp(self) -> WeComEmulator:
+        assert isinstance(self.emulator, WeComEmulator)
+        return self.emulator
+
+    def write_config(self, accounts: dict[str, dict[str, Any]], *,
+                     policy: dict[str, Any] | None = None) -> None:
+        document: dict[str, Any] = {"version": 1, "wecom": {"corp_id": DEFAULT_CORPID}}
+        if policy is not None:
+            document["policy"] = policy
+        document["accounts"] = accounts
+        self.config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+    def assert_no_secret(self, text: str) -> None:
+        super().assert_no_secret(text)
+        assert CORP_SECRET not in text
+
+
+def as_corp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's credentials (set by `in_ci`) become the WeCom emulator corp's."""
+    monkeypatch.delenv("KFSYNC_APPID")
+    monkeypatch.delenv("KFSYNC_APPSECRET")
+    monkeypatch.setenv("KFSYNC_CORPID", DEFAULT_CORPID)
+    monkeypatch.setenv("KFSYNC_CORPSECRET", CORP_SECRET)
+
+
+def in_ci(monkeypatch: pytest.MonkeyPatch, emulator: Emulator | WeComEmulator, tmp_path: Path,
            variables: dict[str, str]) -> tuple[Path, list[float]]:
     """The CLI pointed at the emulator, in a CI job with `variables`; the checkout, the retry delays."""
     point_cli_at(monkeypatch, emulator.base_url, tmp_path)
