@@ -1,4 +1,7 @@
-"""Shared fixtures: one emulator per test session on loopback, reset before each test."""
+"""Shared fixtures: one emulator per test session on loopback, reset before each test.
+
+`wecom_server` is the WeCom emulator, one per session as well; each test resets it to the corp it needs.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,19 @@ from kfsync import redact
 from kfsync.client.transport import Call, Transport
 from kfsync.emulator import Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
+from kfsync.providers.wecom.emulator import WeComEmulator
 
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
     with Emulator() as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def wecom_server() -> Iterator[WeComEmulator]:
+    with WeComEmulator() as server:
+        yield server
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from kfsync.providers.wecom.emulator import DEFAULT_CORPID, WeComEmulator
 from kfsync.providers.wecom.emulator import DEFAULT_SECRET as CORP_SECRET
 from tests.helpers.comment_stand_ins import GitHubStandIn
 from tests.helpers.github_action import StepRun, base_env, run_composite
-from tests.helpers.wecom import bootstrap, people, picture
-from tests.helpers.wecom_e2e import WRITES, spy_tokens
+from tests.helpers.wecom_ci import corp_folder, writes
+from tests.helpers.wecom_e2e import spy_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
@@ -283,37 +283,12 @@ def test_a_failed_plan_still_updates_the_comment(job: Job, github_api: GitHubSta
 
 
 # A WeCom corp's file: the same action, KFSYNC_CORPID and KFSYNC_CORPSECRET instead.
-WECOM_CONFIG = f"""\
-version: 1
-wecom:
-  corp_id: {DEFAULT_CORPID}
-accounts:
-  Front desk:
-    avatar: avatars/desk.png
-  售前咨询:
-    avatar: avatars/desk.png
-    servicers:
-      users: [zhangsan]
-    scenes: [website]
-"""
-
-
-@pytest.fixture(scope="module")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as server:
-        yield server
-
-
 @pytest.fixture
 def corp(job: Job, wecom_server: WeComEmulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Job, set[str]]:
     """The job with a WeCom file and the corp's secrets instead; every access token handed out."""
-    wecom_server.admin.reset()
-    bootstrap(wecom_server, users=people("zhangsan"))
+    corp_folder(job.workspace, wecom_server, scenes=["website"])
     tokens: set[str] = set()
     spy_tokens(monkeypatch, tokens)
-    (job.workspace / "avatars").mkdir()
-    (job.workspace / "avatars" / "desk.png").write_bytes(picture("PNG"))
-    (job.workspace / "kfsync.yaml").write_text(WECOM_CONFIG, encoding="utf-8")
     del job.env["KFSYNC_APPID"], job.env["KFSYNC_APPSECRET"]
     job.env |= {
         "KFSYNC_CORPID": DEFAULT_CORPID,
@@ -321,10 +296,6 @@ def corp(job: Job, wecom_server: WeComEmulator, monkeypatch: pytest.MonkeyPatch)
         "KFSYNC_API_BASE": wecom_server.base_url,
     }
     return job, tokens
-
-
-def writes(server: WeComEmulator) -> list[str]:
-    return [r["path"] for r in server.admin.requests() if r["path"] in WRITES]
 
 
 def test_wecom_plan_with_the_corps_secrets(corp: tuple[Job, set[str]], wecom_server: WeComEmulator) -> None:

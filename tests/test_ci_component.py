@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,7 @@ from kfsync.providers.wecom.emulator import DEFAULT_SECRET as CORP_SECRET
 from tests.helpers.comment_stand_ins import GitLabStandIn
 from tests.helpers.gitlab_component import load, render
 from tests.helpers.gitlab_job import expand, job_variables, merged, run, runs
-from tests.helpers.wecom import bootstrap, people, picture
-from tests.helpers.wecom_e2e import WRITES
+from tests.helpers.wecom_ci import corp_folder, writes
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "kfsync.yml"
@@ -302,41 +300,13 @@ def test_plan_job_names_its_artifacts_and_environments() -> None:
     assert re.fullmatch(r"kfsync-\$KFSYNC_ACCOUNT", apply["resource_group"])
 
 
-WECOM_CONFIG = f"""\
-version: 1
-wecom:
-  corp_id: {DEFAULT_CORPID}
-accounts:
-  Front desk:
-    avatar: avatars/desk.png
-  售前咨询:
-    avatar: avatars/desk.png
-    servicers:
-      users: [zhangsan]
-"""
-
-
-@pytest.fixture(scope="module")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as server:
-        yield server
-
-
 @pytest.fixture
 def corp(tmp_path: Path, wecom_server: WeComEmulator) -> Project:
     """A project whose kfsync.yaml is a WeCom corp's, the corp's variables scoped to its environments."""
-    wecom_server.admin.reset()
-    bootstrap(wecom_server, users=people("zhangsan"))
     folder = tmp_path / "project"
-    (folder / "avatars").mkdir(parents=True)
-    (folder / "avatars" / "desk.png").write_bytes(picture("PNG"))
-    (folder / "kfsync.yaml").write_text(WECOM_CONFIG, "utf-8")
+    corp_folder(folder, wecom_server)
     credentials = {"KFSYNC_CORPID": DEFAULT_CORPID, "KFSYNC_CORPSECRET": CORP_SECRET}
     return Project(folder, {"kfsync": wecom_server}, credentials)
-
-
-def wecom_writes(server: WeComEmulator) -> list[str]:
-    return [r["path"] for r in server.admin.requests() if r["path"] in WRITES]
 
 
 def test_wecom_plan_apply_drift(corp: Project, wecom_server: WeComEmulator) -> None:
@@ -349,7 +319,7 @@ def test_wecom_plan_apply_drift(corp: Project, wecom_server: WeComEmulator) -> N
     assert "zhangsan" in (corp.folder / "kfsync-plan-kfsync.md").read_text(encoding="utf-8")
     saved = json.loads((corp.folder / "kfsync-plan-kfsync.json").read_text(encoding="utf-8"))
     assert sorted(c["action"] for c in saved["changes"]) == ["add", "servicers", "update"]
-    assert wecom_writes(wecom_server) == []  # plan and drift never write
+    assert writes(wecom_server) == []  # plan and drift never write
     applied = corp.run(rendered, "kfsync-apply", "kfsync", "push to main")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert sorted(a["name"] for a in wecom_server.admin.state()["accounts"]) == ["Front desk", "售前咨询"]
