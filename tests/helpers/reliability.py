@@ -1,5 +1,7 @@
 """Helpers for the reliability tests: shop folders, subprocess runs, the request log's verdicts.
 
+The tests of the applier itself plan and apply in-process (`judge_now`, `apply_now`), without the CLI.
+
 Subprocesses run the real CLI through `rel_launch.py`, which only swaps the
 client's retry delays for milliseconds; each one is killed in a `finally` so
 that no emulator or apply outlives its test.
@@ -23,7 +25,10 @@ from typing import Any
 import yaml
 from PIL import Image
 
+from kfsync.apply import Applier, ApplyResult
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator, EmulatorAdmin
+from kfsync.engine import Declared, Prepared, judged
+from kfsync.providers.base import Provider
 
 LAUNCHER = Path(__file__).with_name("rel_launch.py")
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -119,6 +124,19 @@ def assert_live_matches(state: Mapping[str, Any], wanted: Sequence[Wanted]) -> N
         assert got["kf_wx"] == account.wechat or (
             invitation.get("invite_wx") == account.wechat
             and invitation.get("invite_status") == "waiting"), got
+
+
+# --------------------------------------------------------------------------- the engine in-process
+
+
+def judge_now(declared: Declared, provider: Provider) -> Prepared:
+    """The plan of `declared` against what `provider` reads now, judged by its rules."""
+    return judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))
+
+
+def apply_now(declared: Declared, provider: Provider) -> ApplyResult:
+    """That plan applied through `provider` one change at a time, as `kfsync apply` would."""
+    return Applier(provider, declared.uploads, parallelism=1).run(judge_now(declared, provider).plan)
 
 
 # --------------------------------------------------------------------------- subprocesses

@@ -13,10 +13,12 @@ import pytest
 
 from kfsync.emulator import Emulator
 from kfsync.providers.wechat_mp.client import RetryPolicy
-from kfsync.providers.wecom.emulator import WeComEmulator
+from kfsync.providers.wecom.client import WeComClient
+from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET, WeComEmulator
 from tests.helpers.cli_run import point_cli_at
 from tests.helpers.rel_wecom import WeComWorkspace, seed_corp
 from tests.helpers.reliability import PATIENT_ATTEMPTS, Workspace
+from tests.helpers.wecom import NO_WAIT
 from tests.helpers.wecom_cli import point_at
 
 
@@ -57,3 +59,11 @@ def wecom_workspace(wecom_server: WeComEmulator, tmp_path: Path,
     folder = tmp_path / "shop"
     folder.mkdir()
     return WeComWorkspace(folder, wecom_server)
+
+
+@pytest.fixture
+def wecom_client(wecom_workspace: WeComWorkspace) -> Iterator[WeComClient]:
+    """A client of the workspace's corp that retries as usual without sleeping (for in-process applies)."""
+    with WeComClient(corpid=DEFAULT_CORPID, secret=DEFAULT_SECRET,
+                     api_base=wecom_workspace.emulator.base_url, retry=NO_WAIT) as made:
+        yield made

@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from kfsync.apply import Applier, ApplyResult
+from kfsync.apply import ApplyResult
 from kfsync.cache import Cache
 from kfsync.config import load_config
-from kfsync.engine import declare, judged
+from kfsync.engine import declare
 from kfsync.providers.wechat_mp.client import KfClient, RetryPolicy
 from kfsync.providers.wechat_mp.client.results import KfAccount
 from kfsync.providers.wechat_mp.provider import WechatMpProvider
-from tests.helpers.reliability import ADD_PATH, INVITE_PATH, LIST_PATH, Workspace, effective_adds, kf
+from tests.helpers.reliability import (
+    ADD_PATH,
+    INVITE_PATH,
+    LIST_PATH,
+    Workspace,
+    apply_now,
+    effective_adds,
+    kf,
+)
 
 
 @pytest.fixture
@@ -27,11 +35,7 @@ def apply_config(folder: Path, client: KfClient, text: str) -> ApplyResult:
     config_path = folder / "kfsync.yaml"
     config_path.write_text("version: 1\nofficial_account: {wechat_id: shop_cs}\n" + text,
                            encoding="utf-8")
-    declared = declare(load_config(config_path))
-    provider = WechatMpProvider(client, cache=Cache(None))
-    prepared = judged(declared, provider.read(declared.config),
-                      rules=provider.rules(declared.config))
-    return Applier(provider, declared.uploads, parallelism=1).run(prepared.plan)
+    return apply_now(declare(load_config(config_path)), WechatMpProvider(client, cache=Cache(None)))
 
 
 ALICE = "accounts:\n  alice: {nickname: Alice, wechat: alice_wx}\n"

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kfsync.apply import Applier
 from kfsync.cache import Cache
 from kfsync.config import load_config
 from kfsync.engine import Declared, declare, judged
 from kfsync.providers.wecom.client import WeComClient
-from kfsync.providers.wecom.emulator import DEFAULT_CORPID, DEFAULT_SECRET
 from kfsync.providers.wecom.provider import WeComProvider
 from tests.helpers.rel_wecom import (
     BOOTSTRAP,
@@ -30,8 +27,7 @@ from tests.helpers.rel_wecom import (
     assert_wecom_live_matches,
     write_wecom_shop,
 )
-from tests.helpers.reliability import picture
-from tests.helpers.wecom import NO_WAIT
+from tests.helpers.reliability import apply_now, judge_now, picture
 
 SALES = WeComWanted("售前咨询", ("user01", "user02"), (2,), ("web",))
 FIRST, LAST = "wk----twin", "wkzzzztwin"  #: before and after any open_kfid WeCom makes
@@ -39,19 +35,10 @@ DELETE = "/cgi-bin/kf/account/del"
 LINK = "/cgi-bin/kf/add_contact_way"
 
 
-@pytest.fixture
-def client(wecom_workspace: WeComWorkspace) -> Iterator[WeComClient]:
-    with WeComClient(corpid=DEFAULT_CORPID, secret=DEFAULT_SECRET,
-                     api_base=wecom_workspace.emulator.base_url, retry=NO_WAIT) as made:
-        yield made
-
-
 def applied(workspace: WeComWorkspace, provider: WeComProvider) -> Declared:
     """SALES added and given its servicers by `provider`, which keeps what it added."""
     declared = declare(load_config(write_wecom_shop(workspace.folder, [SALES])))
-    prepared = judged(declared, provider.read(declared.config),
-                      rules=provider.rules(declared.config))
-    assert Applier(provider, declared.uploads, parallelism=1).run(prepared.plan).complete
+    assert apply_now(declared, provider).complete
     return declared
 
 
@@ -68,16 +55,15 @@ def ours(workspace: WeComWorkspace) -> str:
 
 @pytest.mark.parametrize("twin", [FIRST, LAST])
 def test_the_smallest_open_kfid_is_kept_and_is_the_one_the_links_are_made_for(
-        wecom_workspace: WeComWorkspace, client: WeComClient, twin: str,
+        wecom_workspace: WeComWorkspace, wecom_client: WeComClient, twin: str,
         caplog: pytest.LogCaptureFixture) -> None:
     admin = wecom_workspace.emulator.admin
-    provider = WeComProvider(client, cache=Cache(None))
+    provider = WeComProvider(wecom_client, cache=Cache(None))
     declared = applied(wecom_workspace, provider)
     added = ours(wecom_workspace)
     admin.seed(accounts=[twin_of_sales(twin)])  # its apply has not given it servicers yet
 
-    verified = judged(declared, provider.read(declared.config),
-                      rules=provider.rules(declared.config))
+    verified = judge_now(declared, provider)
 
     kept, deleted = sorted([added, twin])
     assert verified.plan.empty, verified.plan.changes
@@ -92,12 +78,12 @@ def test_the_smallest_open_kfid_is_kept_and_is_the_one_the_links_are_made_for(
 
 
 def test_an_apply_that_added_nothing_settles_nothing(
-        wecom_workspace: WeComWorkspace, client: WeComClient) -> None:
+        wecom_workspace: WeComWorkspace, wecom_client: WeComClient) -> None:
     """Two accounts of one name that this run did not make are the user's to sort out:
     kfsync deletes neither, and the plan refuses them."""
     admin = wecom_workspace.emulator.admin
-    declared = applied(wecom_workspace, WeComProvider(client, cache=Cache(None)))
-    other = WeComProvider(client, cache=Cache(None))
+    declared = applied(wecom_workspace, WeComProvider(wecom_client, cache=Cache(None)))
+    other = WeComProvider(wecom_client, cache=Cache(None))
     before = other.read(declared.config)
     admin.seed(accounts=[twin_of_sales(FIRST)])
     again = other.read(declared.config)
@@ -109,17 +95,16 @@ def test_an_apply_that_added_nothing_settles_nothing(
 
 
 def test_a_twin_that_cannot_be_deleted_is_left_to_the_plan_with_a_warning(
-        wecom_workspace: WeComWorkspace, client: WeComClient,
+        wecom_workspace: WeComWorkspace, wecom_client: WeComClient,
         caplog: pytest.LogCaptureFixture) -> None:
     admin = wecom_workspace.emulator.admin
-    provider = WeComProvider(client, cache=Cache(None))
+    provider = WeComProvider(wecom_client, cache=Cache(None))
     declared = applied(wecom_workspace, provider)
     admin.seed(accounts=[twin_of_sales(LAST)])
     admin.fault(DELETE, 10, errcode=40058)
 
     with caplog.at_level(logging.WARNING):
-        verified = judged(declared, provider.read(declared.config),
-                          rules=provider.rules(declared.config))
+        verified = judge_now(declared, provider)
 
     assert verified.refused is not None
     assert f"two live accounts are named {SALES.name}" in str(verified.refused)
@@ -130,28 +115,27 @@ def test_a_twin_that_cannot_be_deleted_is_left_to_the_plan_with_a_warning(
 
 
 def test_an_account_deleted_between_the_list_and_its_servicers_is_not_live(
-        wecom_workspace: WeComWorkspace, client: WeComClient) -> None:
+        wecom_workspace: WeComWorkspace, wecom_client: WeComClient) -> None:
     admin = wecom_workspace.emulator.admin
-    declared = applied(wecom_workspace, WeComProvider(client, cache=Cache(None)))
+    declared = applied(wecom_workspace, WeComProvider(wecom_client, cache=Cache(None)))
     admin.fault("/cgi-bin/kf/servicer/list", errcode=95004)  # the first listed: the bootstrap
-    reading = WeComProvider(client, cache=Cache(None), parallelism=1).read(declared.config)
+    reading = WeComProvider(wecom_client, cache=Cache(None), parallelism=1).read(declared.config)
     assert [a.kf_account for a in reading.accounts] == [SALES.name]
 
 
 def test_a_protected_name_is_never_settled_by_deleting_a_twin(
-        wecom_workspace: WeComWorkspace, client: WeComClient) -> None:
+        wecom_workspace: WeComWorkspace, wecom_client: WeComClient) -> None:
     """`policy.protected` means never deleted, a twin included: the plan refuses the two instead."""
     admin = wecom_workspace.emulator.admin
-    provider = WeComProvider(client, cache=Cache(None))
+    provider = WeComProvider(wecom_client, cache=Cache(None))
     config = write_wecom_shop(wecom_workspace.folder, [SALES])
     config.write_text(config.read_text(encoding="utf-8") + "policy:\n  protected: ['售前*']\n",
                       encoding="utf-8")
     declared = declare(load_config(config))
-    prepared = judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))
-    assert Applier(provider, declared.uploads, parallelism=1).run(prepared.plan).complete
+    assert apply_now(declared, provider).complete
     admin.seed(accounts=[twin_of_sales(LAST)])
 
-    verified = judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))
+    verified = judge_now(declared, provider)
 
     assert verified.refused is not None
     assert f"two live accounts are named {SALES.name}" in str(verified.refused)
