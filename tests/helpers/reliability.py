@@ -129,6 +129,19 @@ def assert_live_matches(state: Mapping[str, Any], wanted: Sequence[Wanted]) -> N
 # --------------------------------------------------------------------------- the engine in-process
 
 
+def assert_lost_add_settled(result: ApplyResult, entries: Sequence[Mapping[str, Any]], add_path: str,
+                            drops: Sequence[str]) -> None:
+    """An add whose answers were lost (`drops`, in order) was settled by re-reading each time, sent
+    once more only if the last was lost before it was made, and the change after it followed."""
+    assert [o.status for o in result.outcomes] == ["done", "done"], result.outcomes
+    assert result.outcomes[0].note == ("answer lost; confirmed by re-reading" if drops[-1] == "after"
+                                       else "answer lost; not made; made again")
+    assert [e["fault"] for e in entries if e["path"] == add_path] == [
+        f"drop:{d}" for d in drops] + ([None] if drops[-1] == "before" else [])
+
+
+
+
 def judge_now(declared: Declared, provider: Provider) -> Prepared:
     """The plan of `declared` against what `provider` reads now, judged by its rules."""
     return judged(declared, provider.read(declared.config), rules=provider.rules(declared.config))

@@ -20,6 +20,7 @@ from tests.helpers.reliability import (
     LIST_PATH,
     Workspace,
     apply_now,
+    assert_lost_add_settled,
     effective_adds,
     kf,
 )
@@ -49,13 +50,8 @@ def test_an_answer_lost_again_and_again_is_resolved_by_re_reading_each_time(
     for drop in drops:
         admin.fault(ADD_PATH, drop=drop)
     result = apply_config(workspace.folder, client, ALICE)
-    assert [o.status for o in result.outcomes] == ["done", "done"], result.outcomes
-    add = result.outcomes[0]
-    assert add.note == ("answer lost; confirmed by re-reading" if drops[-1] == "after"
-                        else "answer lost; not made; made again")
     entries = admin.requests()
-    assert [e["fault"] for e in entries if e["path"] == ADD_PATH] == [
-        f"drop:{d}" for d in drops] + ([None] if drops[-1] == "before" else [])
+    assert_lost_add_settled(result, entries, ADD_PATH, drops)
     assert effective_adds(entries) == {kf("alice"): 1}
 
 
