@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from PIL import Image
 
@@ -29,6 +30,7 @@ from kfsync.apply import Applier, ApplyResult
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator, EmulatorAdmin
 from kfsync.engine import Declared, Prepared, judged
 from kfsync.providers.base import Provider
+from tests.helpers.cli_run import run_main
 
 LAUNCHER = Path(__file__).with_name("rel_launch.py")
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -124,6 +126,20 @@ def assert_live_matches(state: Mapping[str, Any], wanted: Sequence[Wanted]) -> N
         assert got["kf_wx"] == account.wechat or (
             invitation.get("invite_wx") == account.wechat
             and invitation.get("invite_status") == "waiting"), got
+
+
+def assert_faults_met(entries: Sequence[Mapping[str, Any]], kinds: Sequence[str], rate: float) -> None:
+    """A chaos run met every kind of fault, on between half and one and a half times `rate` of its calls."""
+    faults = Counter(e["fault"] for e in entries if e["fault"])
+    assert set(faults) == set(kinds), faults
+    assert rate / 2 < sum(faults.values()) / len(entries) < rate * 1.5
+
+
+def assert_plan_in_sync(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    """`kfsync plan` of `config`, run in-process, finds nothing left to change."""
+    again = run_main(capsys, "plan", "-c", config, "--detailed-exitcode")
+    assert again.code == 0, again.text
+    assert "No changes." in again.out
 
 
 # --------------------------------------------------------------------------- the engine in-process
