@@ -17,10 +17,10 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -30,6 +30,7 @@ from kfsync.apply import Applier, ApplyResult
 from kfsync.emulator import DEFAULT_APPID, DEFAULT_SECRET, DEFAULT_WECHAT_ID, Emulator, EmulatorAdmin
 from kfsync.engine import Declared, Prepared, judged
 from kfsync.providers.base import Provider
+from kfsync.providers.wecom.emulator import WeComEmulator
 from tests.helpers.cli_run import run_main
 
 LAUNCHER = Path(__file__).with_name("rel_launch.py")
@@ -331,6 +332,18 @@ class EmulatorProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+#: Either product's emulator: the Official Account's or WeCom's.
+AnyEmulator = TypeVar("AnyEmulator", Emulator, WeComEmulator)
+
+
+def served_frozen(emulator: AnyEmulator) -> Iterator[AnyEmulator]:
+    """`emulator` (one of a test's own, slowed so that its applies overlap or can be killed) served
+    with its clock frozen, and closed when the test ends; a fixture's `yield from`."""
+    with emulator as started:
+        started.admin.freeze_clock()
+        yield started
 
 
 # --------------------------------------------------------------------------- the CLI in-process

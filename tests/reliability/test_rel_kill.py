@@ -33,6 +33,7 @@ from tests.helpers.reliability import (
     cli_env,
     kfsync_argv,
     run_cli,
+    served_frozen,
     wanted_accounts,
     write_shop,
 )
@@ -45,9 +46,7 @@ TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]+\.tmp$")
 @pytest.fixture
 def slow_emulator() -> Iterator[Emulator]:
     """An emulator of its own, 15 ms per request, so that an apply takes long enough to be killed."""
-    with Emulator(latency_ms=15) as emu:
-        emu.admin.freeze_clock()
-        yield emu
+    yield from served_frozen(Emulator(latency_ms=15))
 
 
 def assert_cache_is_whole(cache: Path) -> None:

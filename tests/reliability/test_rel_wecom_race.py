@@ -38,7 +38,7 @@ from tests.helpers.rel_wecom import (
     wecom_env,
     write_wecom_shop,
 )
-from tests.helpers.reliability import Proc, kfsync_argv, run_cli
+from tests.helpers.reliability import Proc, kfsync_argv, run_cli, served_frozen
 
 ACCOUNTS = 12
 DELETE = "/cgi-bin/kf/account/del"
@@ -49,9 +49,7 @@ TWINS = re.compile(r"(\S+): another apply added it too; kept (wk\S+), deleted (w
 @pytest.fixture
 def race_wecom() -> Iterator[WeComEmulator]:
     """A WeCom emulator of its own, 10 ms per request, so that two applies overlap."""
-    with WeComEmulator(latency_ms=10) as emu:
-        emu.admin.freeze_clock()
-        yield emu
+    yield from served_frozen(WeComEmulator(latency_ms=10))
 
 
 def race(env: dict[str, str], config: Path, widths: tuple[str, str]) -> list[tuple[int, str]]:
