@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -54,6 +55,9 @@ def picture(angle: int) -> bytes:
 class Ci:
     """A checkout with kfsync.yaml under `accounts/`, in a CI job for one pull or merge request."""
 
+    #: What the file is for, before its policy and accounts: the key that names the provider.
+    HEADER: ClassVar[Mapping[str, Any]] = {"official_account": {"wechat_id": DEFAULT_WECHAT_ID}}
+
     def __init__(self, root: Path, emulator: Emulator | WeComEmulator, stand_in: StandIn, token: str,
                  capsys: pytest.CaptureFixture[str], sent_tokens: set[str], sleeps: list[float]) -> None:
         self.root = root
@@ -69,7 +73,7 @@ class Ci:
 
     def write_config(self, accounts: dict[str, dict[str, Any]], *,
                      policy: dict[str, Any] | None = None) -> None:
-        document: dict[str, Any] = {"version": 1, "official_account": {"wechat_id": DEFAULT_WECHAT_ID}}
+        document: dict[str, Any] = {"version": 1, **self.HEADER}
         if policy is not None:
             document["policy"] = policy
         document["accounts"] = accounts
@@ -104,18 +108,12 @@ class Ci:
 class WeComCi(Ci):
     """The same checkout and CI job for a WeCom corp: a `wecom:` file, the corp's credentials."""
 
+    HEADER: ClassVar[Mapping[str, Any]] = {"wecom": {"corp_id": DEFAULT_CORPID}}
+
     @property
     def corp(self) -> WeComEmulator:
         assert isinstance(self.emulator, WeComEmulator)
         return self.emulator
-
-    def write_config(self, accounts: dict[str, dict[str, Any]], *,
-                     policy: dict[str, Any] | None = None) -> None:
-        document: dict[str, Any] = {"version": 1, "wecom": {"corp_id": DEFAULT_CORPID}}
-        if policy is not None:
-            document["policy"] = policy
-        document["accounts"] = accounts
-        self.config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
     def assert_no_secret(self, text: str) -> None:
         super().assert_no_secret(text)
