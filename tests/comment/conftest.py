@@ -66,12 +66,6 @@ def github(emulator: Emulator, github_api: GitHubStandIn, tmp_path: Path, monkey
     return Ci(root, emulator, github_api, GITHUB_TOKEN, capsys, sent_tokens, sleeps)
 
 
-@pytest.fixture(scope="session")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as server:
-        yield server
-
-
 @pytest.fixture
 def wecom_github(wecom_server: WeComEmulator, github_api: GitHubStandIn, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

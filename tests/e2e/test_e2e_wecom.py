@@ -51,12 +51,6 @@ PICTURES = "/wwhead/"
 NOT_MANAGED = f"Console only ({CONSOLE_ONLY}) is not managed by this app; left alone"
 
 
-@pytest.fixture(scope="module")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as emu:
-        yield emu
-
-
 @pytest.fixture
 def corp(wecom_server: WeComEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corp:
     """An empty folder, and the (reset) emulator seeded with a corp: members, departments, accounts."""

@@ -39,12 +39,6 @@ def workspace(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return Workspace(folder, tmp_path / "cache", emulator)
 
 
-@pytest.fixture(scope="session")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as emu:
-        yield emu
-
-
 @pytest.fixture
 def wecom_workspace(wecom_server: WeComEmulator, tmp_path: Path,
                     monkeypatch: pytest.MonkeyPatch) -> WeComWorkspace:

@@ -19,12 +19,6 @@ from tests.helpers.wecom import NO_WAIT, WeComFactory
 from tests.helpers.wecom_cli import point_at, runner
 
 
-@pytest.fixture(scope="session")
-def wecom_server() -> Iterator[WeComEmulator]:
-    with WeComEmulator() as emu:
-        yield emu
-
-
 @pytest.fixture
 def wecom(wecom_server: WeComEmulator) -> WeComEmulator:
     wecom_server.admin.reset()
