@@ -112,6 +112,7 @@ class WeComProvider:
         #: open_kfids live at the first reading: an account of this run's name not among them
         #: was made by someone else meanwhile (see `twins`)
         self._first_seen: frozenset[str] | None = None
+        self._last: tuple[LiveAccount, ...] = ()  #: the last reading's accounts
         self._lock = threading.Lock()
 
     @classmethod
@@ -130,7 +131,7 @@ class WeComProvider:
     def read(self, config: Config, *, now: int | None = None, progress: Advance = ignore) -> LiveState:
         check_corp(config, self.client)
         self._config = config
-        accounts = self._read_accounts(config)
+        accounts = self._last = self._read_accounts(config)
         wanted = _declared_keys(config)
         urls = sorted({a.headimgurl for a in accounts if a.headimgurl
                        and a.manage_privilege is not False
@@ -345,6 +346,12 @@ class WeComProvider:
                 ids[name] = entry.id
         with self._lock:
             ids.update((n, i) for n, i in self._known.items() if n in names and n not in ids)
+        # The last reading (apply's verification) names the rest, unless a name is ambiguous there.
+        for name in names - set(ids):
+            found = [a.kf_id for a in self._last
+                     if a.kf_account == name and a.manage_privilege is not False and a.kf_id]
+            if len(found) == 1:
+                ids[name] = found[0]
         rest = sorted(names - set(ids))
         if rest:
             accounts = self.client.list_accounts()
