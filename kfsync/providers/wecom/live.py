@@ -51,11 +51,6 @@ def _department_order(department: str) -> tuple[int, str]:
     return (int(department), department) if department.isdigit() else (1 << 62, department)
 
 
-def department_order(departments: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Department ids in the order plans and files list them (numerically)."""
-    return tuple(sorted(set(departments), key=_department_order))
-
-
 def read_accounts(client: WeComClient, *, parallelism: int = 8) -> tuple[LiveAccount, ...]:
     """Every live account with, for those the app manages, its servicers; in list order.
 
