@@ -374,6 +374,14 @@ class Values(Mapping[str, "str | tuple[str, ...] | None"]):
                 for name, value in self._values.items()}
 
 
+def list_moves(before: Iterable[str], after: Iterable[str]) -> tuple[list[str], list[str]]:
+    """What turns the list `before` into `after`, order aside: the items added (in `after`'s
+    order) and the items removed (in `before`'s); e.g. the servicers a change adds and removes."""
+    was, now = list(before), list(after)
+    have, want = set(was), set(now)
+    return [item for item in now if item not in have], [item for item in was if item not in want]
+
+
 def label(name: str) -> str:
     """How people call the field `name` in rendered plans: its declared label, or the name."""
     known = FIELDS.get(name)

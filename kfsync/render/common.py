@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kfsync.model import KF_ID, SERVICER_DEPARTMENTS, SERVICER_USERS, label
+from kfsync.model import KF_ID, SERVICER_DEPARTMENTS, SERVICER_USERS, label, list_moves
 from kfsync.plan import Action, Change, Output, Plan
 from kfsync.textsafe import visible as visible  # re-exported: the renderers import it from here
 from kfsync.timefmt import human
@@ -266,10 +266,9 @@ def moves(change: Change) -> tuple[Move, ...]:
         old = before.get(name) if before is not None else None
         now = old if isinstance(old, tuple) else ()
         noun = _ITEM.get(name) or label(name)
-        have, want = set(now), set(new)
-        # In the order the lists are given (departments by number, not as text).
-        found += [Move("+", noun, item) for item in new if item not in have]
-        found += [Move("-", noun, item) for item in now if item not in want]
+        added, removed = list_moves(now, new)  # in the lists' order: departments by number
+        found += [Move("+", noun, item) for item in added]
+        found += [Move("-", noun, item) for item in removed]
     return tuple(found)
 
 

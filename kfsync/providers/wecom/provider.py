@@ -39,6 +39,7 @@ from kfsync.model import (
     LiveAccount,
     LiveState,
     Values,
+    list_moves,
 )
 from kfsync.plan import Action, Change, Output
 from kfsync.progress import Advance, ignore
@@ -415,8 +416,8 @@ def _difference(change: Change, field: Field[tuple[Any, ...]]) -> tuple[list[str
     """What a servicers change adds and removes of one kind (a list it omits: unchanged)."""
     if change.after is None or field.name not in change.after:
         return [], []
-    had, wanted = set(_listed(change.before, field)), set(_listed(change.after, field))
-    return sorted(wanted - had), sorted(had - wanted)
+    added, removed = list_moves(_listed(change.before, field), _listed(change.after, field))
+    return sorted(added), sorted(removed)
 
 
 def _department(change: Change, department: str) -> int:

@@ -28,6 +28,7 @@ from kfsync.model import (
     Difference,
     Field,
     LiveAccount,
+    list_moves,
 )
 from kfsync.plan import Action, Change, Expansion, Matching, Output
 from kfsync.providers.wecom.errcodes import CONSOLE
@@ -138,7 +139,7 @@ class WeComRules:
                 continue
             was = _texts(difference.before)
             wanted = _texts(difference.after)
-            added, removed = set(wanted) - set(was), set(was) - set(wanted)
+            added, removed = list_moves(was, wanted)
             if not added and not removed:  # the same people, listed in another order
                 continue
             before[field.name] = was
