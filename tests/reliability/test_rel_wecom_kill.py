@@ -73,7 +73,9 @@ def test_an_apply_killed_after_seeded_writes_is_finished_by_a_rerun(
     rerun = run_cli(env, "apply", "-c", config, "--auto-approve")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     entries = slow_wecom.admin.requests()
-    assert writes(entries) > ACCOUNTS * 3  # uploads whose adds a kill cut off, made again
+    # Every write made at least once; an upload whose add a kill cut off is made again, though a
+    # kill that lands just after the add went out (the machine's timing decides) wastes none.
+    assert writes(entries) >= ACCOUNTS * 3
     assert_wecom_no_duplicates(entries, wanted)
     assert_wecom_live_matches(slow_wecom.admin.state(), wanted)
     again = run_cli(env, "plan", "-c", config, "--detailed-exitcode")
